@@ -1,0 +1,65 @@
+// swift-tools-version:6.0
+// Sparrow: a sparse-aware neural-network compiler. Targets in dependency order; see
+// ../shared/DESIGN.md for the architecture.
+import PackageDescription
+
+let llvmInclude = "/usr/lib/llvm-14/include"
+
+let package = Package(
+  name: "Sparrow",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "sparrowc", targets: ["sparrowc"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+  ],
+  targets: [
+    // System libraries.
+    .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+    .systemLibrary(name: "CLLVM", path: "Sources/CLLVM"),
+
+    // IR: types, op table, graph, text format, verifier.
+    .target(name: "SparrowIR", path: "IR"),
+    .testTarget(name: "SparrowIRTests", dependencies: ["SparrowIR", "SparrowIO"],
+                path: "Tests/SparrowIRTests"),
+
+    // .npy and safetensors.
+    .target(name: "SparrowIO", dependencies: ["SparrowIR"], path: "Sources/SparrowIO"),
+    .testTarget(name: "SparrowIOTests", dependencies: ["SparrowIO"], path: "Tests/SparrowIOTests"),
+
+    // Shared by targets: Target protocol, buffers.
+    .target(name: "SparrowTargetSupport", dependencies: ["SparrowIR"], path: "Targets/Support"),
+
+    // The reference interpreter (OpenBLAS for dense GEMM).
+    .target(name: "SparrowInterpreter",
+            dependencies: ["SparrowIR", "SparrowTargetSupport", "COpenBLAS"],
+            path: "Targets/Interpreter",
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+    .testTarget(name: "SparrowInterpreterTests", dependencies: ["SparrowInterpreter"],
+                path: "Tests/SparrowInterpreterTests"),
+
+    // Passes: pass manager, registry, pipelines.
+    .target(name: "SparrowPasses", dependencies: ["SparrowIR", "SparrowInterpreter"],
+            path: "Passes"),
+    .testTarget(name: "SparrowPassesTests", dependencies: ["SparrowPasses", "SparrowIO"],
+                path: "Tests/SparrowPassesTests"),
+
+    // ONNX frontend (generated protobuf code is committed under Generated/).
+    .target(name: "SparrowONNX",
+            dependencies: ["SparrowIR", "SparrowInterpreter", "SparrowPasses",
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Sources/SparrowONNX"),
+    .testTarget(name: "SparrowONNXTests", dependencies: ["SparrowONNX"],
+                path: "Tests/SparrowONNXTests"),
+
+    // The driver.
+    .executableTarget(name: "sparrowc",
+                      dependencies: ["SparrowIR", "SparrowIO", "SparrowONNX", "SparrowPasses",
+                                     "SparrowInterpreter",
+                                     .product(name: "ArgumentParser",
+                                              package: "swift-argument-parser")],
+                      path: "Sources/sparrowc"),
+  ]
+)
