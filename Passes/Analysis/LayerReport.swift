@@ -1,0 +1,77 @@
+//===--- LayerReport.swift - per-layer shapes, FLOPs and weight density ---===//
+//
+// What `sparrowc inspect` prints: for every op, its output shape and FLOPs; for GEMM-like
+// ops with a constant weight, the weight's shape, parameter count and density.
+
+import SparrowIR
+
+public struct LayerInfo: Sendable {
+  public var name: String
+  public var op: String
+  public var outputType: TensorType
+  public var flops: Int
+  public var weightType: TensorType?
+  /// Fraction of non-zero weights (nil when the op has no constant weight).
+  public var density: Double?
+}
+
+public func layerReport(_ m: Module) -> [LayerInfo] {
+  let f = m.main
+  let defs = f.definingOps()
+  var layers: [LayerInfo] = []
+  for op in f.ops where op.kind != .constant {
+    let out = f.type(of: op.results[0])
+    var info = LayerInfo(name: f.name(of: op.results[0]), op: op.kind.rawValue, outputType: out,
+                         flops: estimatedFLOPs(op, in: f))
+    if op.kind.has(.gemmLike), op.operands.count >= 2,
+       let d = defs[op.operands[1]], let name = f.ops[d].constantName, let w = m.constants[name] {
+      info.weightType = f.type(of: op.operands[1])
+      info.density = density(of: w)
+    }
+    layers.append(info)
+  }
+  return layers
+}
+
+/// Multiply-adds count as two FLOPs; elementwise ops one per output element.
+public func estimatedFLOPs(_ op: Operation, in f: Function) -> Int {
+  let out = f.type(of: op.results[0])
+  let x = op.operands.map { f.type(of: $0) }
+  switch op.kind {
+  case .gemm:
+    let k = op.attributes.bool("transA") ? x[0].shape[0] : x[0].shape[1]
+    return 2 * out.count * k
+  case .matmul:
+    return 2 * out.count * (x[0].rank == 1 ? x[0].shape[0] : x[0].shape[x[0].rank - 1])
+  case .conv:
+    return 2 * out.count * x[1].shape.dropFirst().reduce(1, *)
+  case .conv_transpose:
+    return 2 * x[0].count * x[1].shape.dropFirst().reduce(1, *)
+  case .constant, .reshape, .identity:
+    return 0
+  default:
+    return op.kind.has(.dataMovement) ? 0 : out.count
+  }
+}
+
+/// Non-zero fraction of a tensor.
+public func density(of t: Tensor) -> Double {
+  guard t.count > 0 else { return 1 }
+  let size = t.element.byteSize
+  var nonzero = 0
+  t.bytes.withUnsafeBytes { raw in
+    for i in 0..<t.count {
+      var any: UInt8 = 0
+      for b in 0..<size { any |= raw[i * size + b] }
+      // Negative zero (sign bit only) counts as zero for floats.
+      if t.element.isFloat && size >= 2 {
+        let top = raw[i * size + size - 1] & 0x7f
+        var rest: UInt8 = 0
+        for b in 0..<(size - 1) { rest |= raw[i * size + b] }
+        if top == 0 && rest == 0 { continue }
+      }
+      if any != 0 { nonzero += 1 }
+    }
+  }
+  return Double(nonzero) / Double(t.count)
+}

@@ -1,0 +1,84 @@
+//===--- Bench.swift - `sparrowc bench`: latency on seeded random inputs --===//
+
+import ArgumentParser
+import Foundation
+import SparrowIR
+import SparrowInterpreter
+import SparrowTargetSupport
+
+struct Bench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Time a model on seeded random inputs: median and p90 latency, compile time.")
+
+  @OptionGroup var model: ModelOptions
+  @OptionGroup var pipeline: PipelineOptions
+
+  @Option(help: "interp (reference interpreter) or llvm.")
+  var backend: Backend = .interp
+
+  @Option(help: "Threads (OpenBLAS in the interpreter).")
+  var threads = 1
+
+  @Option(help: "Timed iterations.")
+  var iterations = 10
+
+  @Option(help: "Untimed warm-up iterations.")
+  var warmup = 2
+
+  @Flag(help: "Print one JSON object instead of text.")
+  var json = false
+
+  func validate() throws {
+    guard iterations >= 1, warmup >= 0, threads >= 1 else {
+      throw ValidationError("--iterations and --threads must be at least 1, --warmup at least 0")
+    }
+  }
+
+  func run() throws {
+    try checkBackend(backend)
+    let start = DispatchTime.now()
+    var module = try loadModule(model)
+    try optimize(&module, pipeline, file: model.model)
+    let compileMs = elapsedMilliseconds(since: start)
+    let inputs = randomInputs(for: module.main, seed: 0)
+    Interpreter.setThreads(threads)
+    for _ in 0..<warmup { _ = try Interpreter.run(module, inputs: inputs) }
+    var times: [Double] = []
+    for _ in 0..<iterations {
+      let t0 = DispatchTime.now()
+      _ = try Interpreter.run(module, inputs: inputs)
+      times.append(elapsedMilliseconds(since: t0))
+    }
+    times.sort()
+    let median = times[times.count / 2]
+    let p90 = times[min(times.count - 1, Int((Double(times.count) * 0.9).rounded(.up)) - 1)]
+    if json {
+      let fields: [(String, String)] = [
+        ("model", "\"\(jsonEscaped(model.model))\""), ("backend", "\"\(backend.rawValue)\""),
+        ("threads", "\(threads)"), ("iterations", "\(iterations)"),
+        ("compile_ms", fmt(compileMs)), ("median_ms", fmt(median)), ("p90_ms", fmt(p90)),
+        ("min_ms", fmt(times[0])),
+      ]
+      print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+    } else {
+      print("\(model.model): backend \(backend.rawValue), \(threads) thread(s), \(iterations) iterations")
+      print("  compile \(fmt(compileMs)) ms, median \(fmt(median)) ms, p90 \(fmt(p90)) ms, min \(fmt(times[0])) ms")
+    }
+  }
+
+  private func fmt(_ v: Double) -> String { String(format: "%.3f", v) }
+}
+
+func jsonEscaped(_ s: String) -> String {
+  var out = ""
+  for c in s.unicodeScalars {
+    switch c {
+    case "\"": out += "\\\""
+    case "\\": out += "\\\\"
+    case "\n": out += "\\n"
+    default:
+      if c.value < 0x20 { out += String(format: "\\u%04x", c.value) } else { out.unicodeScalars.append(c) }
+    }
+  }
+  return out
+}

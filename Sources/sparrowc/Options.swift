@@ -1,0 +1,86 @@
+//===--- Options.swift - option groups shared by subcommands -------------===//
+
+import ArgumentParser
+import SparrowIR
+
+/// The model and how to bind its inputs.
+struct ModelOptions: ParsableArguments {
+  @Argument(help: "The model: an .onnx or .sir file.")
+  var model: String
+
+  @Option(name: .customLong("input-shape"),
+          help: ArgumentHelp("Bind an input's shape, e.g. image=1x3x224x224 (repeatable).",
+                             valueName: "NAME=DxD..."))
+  var inputShapes: [String] = []
+
+  @Option(name: .customLong("freeze"),
+          help: ArgumentHelp("Make an input a constant with the value in an .npy file (repeatable); needed when an input feeds a shape-like operand (Reshape's shape, Slice's starts ...).",
+                             valueName: "NAME=FILE.npy"))
+  var freeze: [String] = []
+
+  /// `NAME=1x3x224x224` pairs.
+  func parsedInputShapes() throws -> [String: [Int]] {
+    var shapes: [String: [Int]] = [:]
+    for spec in inputShapes {
+      let (name, dims) = try splitBinding(spec, flag: "--input-shape")
+      let parsed = dims.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+      guard !dims.isEmpty, parsed.allSatisfy({ $0 != nil && $0! >= 0 }) else {
+        throw ValidationError("--input-shape \(spec): dims must be non-negative integers joined by 'x'")
+      }
+      shapes[name] = parsed.map { $0! }
+    }
+    return shapes
+  }
+}
+
+/// Splits `NAME=VALUE` at the last '=' (names may contain '=' only in odd models).
+func splitBinding(_ spec: String, flag: String) throws -> (String, String) {
+  guard let eq = spec.lastIndex(of: "="), eq != spec.startIndex else {
+    throw ValidationError("\(flag) \(spec): expected NAME=VALUE")
+  }
+  return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
+}
+
+enum OptLevel: String, EnumerableFlag {
+  case O0, O1, O2
+  static func name(for value: OptLevel) -> NameSpecification {
+    .customLong(value.rawValue, withSingleDash: true)
+  }
+  static func help(for value: OptLevel) -> ArgumentHelp? {
+    switch value {
+    case .O0: return "Only the lowering targets require."
+    case .O1: return "Cleanup: constant folding, identity removal, dead code."
+    case .O2: return "All optimizations (default)."
+    }
+  }
+}
+
+/// Which passes run and how they are observed.
+struct PipelineOptions: ParsableArguments {
+  @Flag(help: "Optimization level (default -O2).")
+  var level: OptLevel = .O2
+
+  @Option(name: .customLong("passes"),
+          help: ArgumentHelp("An explicit pass pipeline, e.g. dce,constant-fold{max-elements=4096},cse (overrides -O).",
+                             valueName: "PIPELINE"))
+  var passes: String?
+
+  @Flag(name: .customLong("no-verify"), help: "Skip the verifier after each pass.")
+  var noVerify = false
+
+  @Flag(name: .customLong("print-ir-after-all"), help: "Print the IR after every pass (stderr).")
+  var printAfterAll = false
+
+  @Option(name: .customLong("print-ir-after"), help: ArgumentHelp("Print the IR after this pass (repeatable).", valueName: "PASS"))
+  var printAfter: [String] = []
+
+  @Option(name: .customLong("print-ir-before"), help: ArgumentHelp("Print the IR before this pass (repeatable).", valueName: "PASS"))
+  var printBefore: [String] = []
+
+  @Flag(help: "Print per-pass time and change counts (stderr).")
+  var stats = false
+
+  @Flag(name: .customLong("check-passes"),
+        help: "Run the interpreter before and after every pass on seeded inputs; name the first pass that changes results.")
+  var checkPasses = false
+}
