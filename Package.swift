@@ -54,10 +54,19 @@ let package = Package(
     .testTarget(name: "SparrowONNXTests", dependencies: ["SparrowONNX"],
                 path: "Tests/SparrowONNXTests"),
 
+    // The LLVM target: generated native kernels, JIT, .so + header.
+    .target(name: "SparrowLLVM",
+            dependencies: ["SparrowIR", "SparrowTargetSupport", "CLLVM"],
+            path: "Targets/LLVM",
+            swiftSettings: [.unsafeFlags(["-Xcc", "-I\(llvmInclude)"])]),
+    .testTarget(name: "SparrowLLVMTests",
+                dependencies: ["SparrowLLVM", "SparrowInterpreter", "SparrowIO"],
+                path: "Tests/SparrowLLVMTests"),
+
     // The driver.
     .executableTarget(name: "sparrowc",
                       dependencies: ["SparrowIR", "SparrowIO", "SparrowONNX", "SparrowPasses",
-                                     "SparrowInterpreter",
+                                     "SparrowInterpreter", "SparrowLLVM",
                                      .product(name: "ArgumentParser",
                                               package: "swift-argument-parser")],
                       path: "Sources/sparrowc"),

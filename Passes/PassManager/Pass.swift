@@ -1,0 +1,2 @@
+//===--- Pass.swift - STUB: replaced by the pass protocol and manager ---===//
+import SparrowIR

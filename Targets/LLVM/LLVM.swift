@@ -1,0 +1,2 @@
+//===--- LLVM.swift - STUB: the LLVM target ---===//
+import SparrowIR
