@@ -143,7 +143,7 @@ final class TextRoundTripTests: XCTestCase {
         func @main(%x: tensor<1x3x8x8xf32>, %i: tensor<2x3xi64>) -> (tensor<1x3x4x4xf32>, tensor<2x3xf32>, tensor<1x3x16x16xf32>, tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>) {
           %p = max_pool %x {ceil_mode = false, dilations = [1, 1], kernel = [2, 2], pads = [0, 0, 0, 0], strides = [2, 2]} : tensor<1x3x4x4xf32>
           %c = cast %i {to = f32} : tensor<2x3xf32>
-          %r = resize %x {mode = "linear", roi = [], scales = [1.0, 1.0, 2.0, 2.0], sizes = []} : tensor<1x3x16x16xf32>
+          %r = resize %x {mode = "linear", roi = [], scales = [1.0, 1.0, 2.0, 2.0], sizes = [1, 3, 16, 16]} : tensor<1x3x16x16xf32>
           %k = clip %x {max = inf, min = -1.5e-07} : tensor<1x3x8x8xf32>
           %g = gelu %x {approximate = "tan\\"h\\""} : tensor<1x3x8x8xf32>
           return %p, %c, %r, %k, %g
