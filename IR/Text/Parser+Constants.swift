@@ -61,8 +61,12 @@ extension Parser {
   /// The sidecar's tensors, loading the module's weights file on first use.
   mutating func sidecarTensors(at t: Token) throws -> [String: Tensor] {
     if let sidecar { return sidecar }
-    guard let weights = module.weightsFile, let loadSidecar else {
+    guard let weights = module.weightsFile else {
       throw error("a <sidecar> constant needs a weights file: add `weights \"NAME.safetensors\"` after the module name",
+                  at: t)
+    }
+    guard let loadSidecar else {
+      throw error("the weights file '\(weights)' was not loaded; read .sir files with SIRFile.read, which loads it",
                   at: t)
     }
     do {

@@ -30,7 +30,7 @@ struct Parser {
        loadSidecar: ((String) throws -> [String: Tensor])?) throws {
     lexer = Lexer(text, file: file)
     tok = Token(kind: .eof, text: "", line: 1, column: 1)
-    self.sidecar = sidecar.isEmpty && loadSidecar != nil ? nil : sidecar
+    self.sidecar = sidecar.isEmpty ? nil : sidecar
     self.loadSidecar = loadSidecar
     try advance()
   }
