@@ -96,7 +96,8 @@ private func compile(_ pattern: String, variables: [String: String]) throws -> (
     regex += literal(rest[..<open.lowerBound])
     let isRegex = open == regexOpen
     let closer = isRegex ? "}}" : "]]"
-    guard let close = rest[open.upperBound...].range(of: closer) else {
+    guard let close = isRegex ? rest[open.upperBound...].range(of: closer)
+                              : variableEnd(rest[open.upperBound...]) else {
       throw GoldenFileError("unclosed '\(isRegex ? "{{" : "[[")' in '\(pattern)'")
     }
     let inner = rest[open.upperBound..<close.lowerBound]
@@ -114,4 +115,25 @@ private func compile(_ pattern: String, variables: [String: String]) throws -> (
     rest = rest[close.upperBound...]
   }
   return (try NSRegularExpression(pattern: regex), names)
+}
+
+/// The `]]` closing a `[[NAME:regex]]`, skipping brackets of the regex (`[[V:[a-z]]]`).
+private func variableEnd(_ text: Substring) -> Range<Substring.Index>? {
+  var depth = 0
+  var i = text.startIndex
+  while i < text.endIndex {
+    let c = text[i]
+    if c == "\\" {
+      i = text.index(after: i)
+      if i < text.endIndex { i = text.index(after: i) }
+      continue
+    }
+    if c == "]" && depth == 0 {
+      let next = text.index(after: i)
+      if next < text.endIndex && text[next] == "]" { return i..<text.index(after: next) }
+    }
+    if c == "[" { depth += 1 } else if c == "]" { depth -= 1 }
+    i = text.index(after: i)
+  }
+  return nil
 }
