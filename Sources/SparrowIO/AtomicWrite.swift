@@ -65,6 +65,9 @@ public func readFileBytes(_ path: String) throws -> [UInt8] {
   }
 }
 
+/// Removes a file, ignoring errors (cleanup after a failed write).
+func removeFile(_ path: String) { unlink(path) }
+
 /// ("dir/sub", "name.ext") for "dir/sub/name.ext"; ("", "name") for a bare name.
 func splitPath(_ path: String) -> (folder: String, file: String) {
   guard let slash = path.lastIndex(of: "/") else { return ("", path) }

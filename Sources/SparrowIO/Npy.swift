@@ -91,7 +91,7 @@ public enum Npy {
     let shape = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)"
       : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
     var header = Array("{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }".utf8)
-    let v1 = header.count + 1 + 10 <= 0xffff
+    let v1 = (10 + header.count + 1 + 63) / 64 * 64 - 10 <= 0xffff
     let prefix = v1 ? 10 : 12
     let padded = (prefix + header.count + 1 + 63) / 64 * 64
     header += [UInt8](repeating: UInt8(ascii: " "), count: padded - prefix - header.count - 1)

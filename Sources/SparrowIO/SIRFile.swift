@@ -31,13 +31,20 @@ public enum SIRFile {
     let (folder, file) = splitPath(path)
     let stem = file.hasSuffix(".sir") ? String(file.dropLast(4)) : file
     let weightsName = stem + ".safetensors"
+    let weightsPath = folder.isEmpty ? weightsName : "\(folder)/\(weightsName)"
     if large.isEmpty {
       module.weightsFile = nil
     } else {
       module.weightsFile = weightsName
-      try Safetensors.write(large, path: folder.isEmpty ? weightsName : "\(folder)/\(weightsName)")
+      try Safetensors.write(large, path: weightsPath)
     }
-    try writeAtomically(Array(printModule(module, options: options).utf8), to: path)
+    do {
+      try writeAtomically(Array(printModule(module, options: options).utf8), to: path)
+    } catch {
+      // No half-written pair: the sidecar goes when its .sir cannot be written.
+      if !large.isEmpty { removeFile(weightsPath) }
+      throw error
+    }
   }
 
   /// The path of the sidecar `name` beside a .sir in `folder`; refuses absolute paths and

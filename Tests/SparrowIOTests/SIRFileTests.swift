@@ -34,6 +34,13 @@ final class SIRFileTests: XCTestCase {
                    try Data(contentsOf: URL(fileURLWithPath: "\(folder)/out.safetensors")))
   }
 
+  func testFailedWriteLeavesNoSidecar() throws {
+    let folder = try temporaryFolder()
+    try FileManager.default.createDirectory(atPath: "\(folder)/out.sir/x", withIntermediateDirectories: true)
+    XCTAssertThrowsError(try SIRFile.write(try makeModule(), path: "\(folder)/out.sir"))
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["out.sir"])
+  }
+
   func testSmallModuleNeedsNoSidecar() throws {
     let folder = try temporaryFolder()
     try SIRFile.write(try makeModule(), path: "\(folder)/small.sir", inlineLimit: 100)

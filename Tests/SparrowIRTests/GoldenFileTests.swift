@@ -20,6 +20,15 @@ final class GoldenFileTests: XCTestCase {
   func testRoundTripFile() { assertGolden("roundtrip.sir") }
   func testVerifierErrorsFile() { assertGolden("verifier-errors.sir") }
 
+  /// Every `// RUN: verify` file in the folder, so new ones run without a new test.
+  func testEveryVerifyOnlyFile() {
+    let files = goldenFiles(in: Self.irFiles).filter { goldenPipeline(of: $0) == "verify" }
+    XCTAssertTrue(files.contains { $0.hasSuffix("/roundtrip.sir") }, "\(files)")
+    for path in files {
+      for f in runGoldenFile(path, pipeline: Self.noPasses) { XCTFail(f.description) }
+    }
+  }
+
   // MARK: - The checker reports what is wrong
 
   let module = """

@@ -112,3 +112,16 @@ func reportedLine(_ d: Diagnostic) -> Int? {
   guard parts.count >= 3, Int(parts[parts.count - 1].trimmingSpaces) != nil else { return nil }
   return Int(parts[parts.count - 2].trimmingSpaces)
 }
+
+/// The `.sir` golden files in `folder`, sorted, as full paths (for a test that runs them all).
+public func goldenFiles(in folder: String) -> [String] {
+  let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+  return names.filter { $0.hasSuffix(".sir") }.sorted().map { "\(folder)/\($0)" }
+}
+
+/// The pipeline named by a golden file's `// RUN:` line, or nil when it has none.
+public func goldenPipeline(of path: String) -> String? {
+  guard let data = FileManager.default.contents(atPath: path) else { return nil }
+  let text = String(decoding: data, as: UTF8.self)
+  return (try? GoldenFile(text: text, path: path))?.pipeline
+}
