@@ -52,4 +52,60 @@ final class RandomOpFuzzTests: XCTestCase {
       }
     }
   }
+
+  func randomAttribute(_ kind: AttributeKind, _ rng: inout SplitMix) -> AttributeValue {
+    let count = Int(rng.next() % 4)
+    switch kind {
+    case .int: return .int(Int(rng.next() % 4))
+    case .float: return .float([0.5, -1.25, .infinity, 1e-7, 3][Int(rng.next() % 5)])
+    case .bool: return .bool(rng.next() % 2 == 0)
+    case .string: return .string(["forward", "none", "ij,jk->ik", "a\"b", "nearest", "DCR", "tanh"][Int(rng.next() % 7)])
+    case .ints: return .ints((0..<count).map { _ in Int(rng.next() % 4) })
+    case .floats: return .floats((0..<count).map { _ in Float(rng.next() % 3) / 2 })
+    case .strings: return .strings((0..<count).map { _ in "Tanh" })
+    case .type: return .type(ElementType.allCases[Int(rng.next() % UInt64(ElementType.allCases.count))])
+    }
+  }
+
+  /// Random valid ops (types inferred by the Builder) print, parse and print identically.
+  func testRandomValidModulesRoundTrip() throws {
+    var rng = SplitMix(seed: 11)
+    var kindsSeen: Set<OpKind> = []
+    for _ in 0..<8_000 {
+      let kind = OpKind.allCases[Int(rng.next() % UInt64(OpKind.allCases.count))]
+      guard kind != .constant else { continue }
+      let spec = kind.spec
+      var b = Builder(module: Module(name: "r"), function: Function(name: "main"))
+      let operandCount = min(spec.operands.lowerBound + Int(rng.next() % 2), spec.operands.upperBound)
+      let shape = [[2, 4], [1, 2, 4, 4], [4], [], [2, 4, 4]][Int(rng.next() % 5)]
+      let element: ElementType = [.f32, .f32, .i64, .bool][Int(rng.next() % 4)]
+      var operands: [ValueID] = []
+      for i in 0..<operandCount {
+        if rng.next() % 3 == 0 {
+          let t = Tensor(zeros: TensorType(element, shape))
+          operands.append(b.constant(t, name: "c\(i)"))
+        } else {
+          operands.append(b.addArgument(name: "a \(i)", type: TensorType(element, shape)))
+        }
+      }
+      var attributes: [String: AttributeValue] = [:]
+      for a in spec.attributes where rng.next() % 3 != 0 {
+        attributes[a.name] = randomAttribute(a.kind, &rng)
+      }
+      guard let results = try? b.add(kind, operands, attributes, names: ["y", "y:1", "y 2"]) else { continue }
+      kindsSeen.insert(kind)
+      let m = b.finish(results: results)
+      XCTAssertNoThrow(try verify(m))
+      let options = PrintOptions(inlineLimit: 1000)
+      let text = printModule(m, options: options)
+      do {
+        let again = try parseModule(text)
+        XCTAssertEqual(printModule(again, options: options), text)
+        XCTAssertNoThrow(try verify(again))
+      } catch {
+        XCTFail("\(error)\n\(text)")
+      }
+    }
+    XCTAssertGreaterThan(kindsSeen.count, 60, "only \(kindsSeen.count) op kinds were exercised")
+  }
 }
