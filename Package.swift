@@ -22,8 +22,11 @@ let package = Package(
 
     // IR: types, op table, graph, text format, verifier.
     .target(name: "SparrowIR", path: "IR"),
-    .testTarget(name: "SparrowIRTests", dependencies: ["SparrowIR", "SparrowIO"],
+    .testTarget(name: "SparrowIRTests", dependencies: ["SparrowIR", "SparrowIO", "SparrowTestSupport"],
                 path: "Tests/SparrowIRTests"),
+
+    // Golden .sir test checker (RUN / CHECK / expected-error), shared by IR and pass tests.
+    .target(name: "SparrowTestSupport", dependencies: ["SparrowIR"], path: "Tests/Support"),
 
     // .npy and safetensors.
     .target(name: "SparrowIO", dependencies: ["SparrowIR"], path: "Sources/SparrowIO"),
@@ -43,7 +46,8 @@ let package = Package(
     // Passes: pass manager, registry, pipelines.
     .target(name: "SparrowPasses", dependencies: ["SparrowIR", "SparrowInterpreter"],
             path: "Passes"),
-    .testTarget(name: "SparrowPassesTests", dependencies: ["SparrowPasses", "SparrowIO"],
+    .testTarget(name: "SparrowPassesTests",
+                dependencies: ["SparrowPasses", "SparrowIO", "SparrowTestSupport"],
                 path: "Tests/SparrowPassesTests"),
 
     // ONNX frontend (generated protobuf code is committed under Generated/).

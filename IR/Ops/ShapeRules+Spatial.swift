@@ -14,10 +14,14 @@ public func windowOutputSize(input: Int, kernel: Int, stride: Int, padBegin: Int
 
 func checkWindow(_ a: Attributes, spatial: Int, kernel: [Int]) throws {
   let strides = a.ints("strides"), pads = a.ints("pads"), dil = a.ints("dilations")
-  try expect(kernel.count == spatial, "kernel \(kernel) does not match \(spatial) spatial axes")
-  try expect(strides.count == spatial && strides.allSatisfy { $0 > 0 }, "bad strides \(strides)")
-  try expect(dil.count == spatial && dil.allSatisfy { $0 > 0 }, "bad dilations \(dil)")
-  try expect(pads.count == 2 * spatial && pads.allSatisfy { $0 >= 0 }, "bad pads \(pads) (want [begin..., end...])")
+  // Bounds keep the window arithmetic far from overflow for any input size.
+  let limit = 1 << 24
+  try expect(kernel.count == spatial && kernel.allSatisfy { $0 > 0 && $0 <= limit },
+             "kernel \(kernel) does not match \(spatial) spatial axes")
+  try expect(strides.count == spatial && strides.allSatisfy { $0 > 0 && $0 <= limit }, "bad strides \(strides)")
+  try expect(dil.count == spatial && dil.allSatisfy { $0 > 0 && $0 <= limit }, "bad dilations \(dil)")
+  try expect(pads.count == 2 * spatial && pads.allSatisfy { $0 >= 0 && $0 <= limit },
+             "bad pads \(pads) (want [begin..., end...])")
 }
 
 func convType(_ x: [TensorType], _ a: Attributes) throws -> TensorType {
@@ -27,7 +31,7 @@ func convType(_ x: [TensorType], _ a: Attributes) throws -> TensorType {
   let spatial = input.rank - 2
   let kernel = Array(w.shape[2...])
   try checkWindow(a, spatial: spatial, kernel: kernel)
-  try expect(g >= 1 && input.shape[1] == w.shape[1] * g && w.shape[0] % g == 0,
+  try expect(g >= 1 && input.shape[1] == (try checkedProduct(w.shape[1], g)) && w.shape[0] % g == 0,
              "conv channels do not fit: input \(input), weight \(w), group \(g)")
   if x.count == 3 { try expect(x[2].shape == [w.shape[0]], "conv bias \(x[2]) must be [\(w.shape[0])]") }
   let (s, p, d) = (a.ints("strides"), a.ints("pads"), a.ints("dilations"))
@@ -48,16 +52,20 @@ func convTransposeType(_ x: [TensorType], _ a: Attributes) throws -> TensorType 
   let p = a.ints("pads")
   try expect(kernel.count == spatial && s.count == spatial && d.count == spatial && op.count == spatial
              && p.count == 2 * spatial, "conv_transpose attributes do not match \(spatial) spatial axes")
-  try expect(input.shape[1] == w.shape[0] && w.shape[0] % g == 0,
+  try expect(g >= 1 && input.shape[1] == w.shape[0] && w.shape[0] % g == 0,
              "conv_transpose channels do not fit: input \(input), weight \(w), group \(g)")
+  let limit = 1 << 24
+  try expect((s + d + kernel).allSatisfy { $0 > 0 && $0 <= limit } && (op + p).allSatisfy { $0 >= 0 && $0 <= limit },
+             "conv_transpose strides \(s), dilations \(d), output_padding \(op) or pads \(p) out of range")
   var out: [Int] = []
   for i in 0..<spatial {
-    let full: Int = s[i] * (input.shape[2 + i] - 1) + op[i] + (kernel[i] - 1) * d[i] + 1
+    let full: Int = try checkedProduct(s[i], input.shape[2 + i] - 1) + op[i] + (kernel[i] - 1) * d[i] + 1
     out.append(full - p[i] - p[spatial + i])
   }
   try expect(out.allSatisfy { $0 > 0 }, "conv_transpose output \(out) is empty")
-  if x.count == 3 { try expect(x[2].shape == [w.shape[1] * g], "conv_transpose bias \(x[2]) must be [\(w.shape[1] * g)]") }
-  return TensorType(input.element, [input.shape[0], w.shape[1] * g] + out)
+  let outChannels = try checkedProduct(w.shape[1], g)
+  if x.count == 3 { try expect(x[2].shape == [outChannels], "conv_transpose bias \(x[2]) must be [\(outChannels)]") }
+  return TensorType(input.element, [input.shape[0], outChannels] + out)
 }
 
 func poolType(_ input: TensorType, _ a: Attributes) throws -> TensorType {
@@ -109,7 +117,12 @@ public struct EinsumEquation: Sendable {
   public func resolve(_ shapes: [[Int]]) throws -> (inputs: [[Character]], output: [Character], sizes: [Character: Int]) {
     try expect(shapes.count == inputs.count, "einsum has \(inputs.count) terms but \(shapes.count) operands")
     var ellipsisRank = 0
-    for (t, s) in zip(inputs, shapes) where t.contains("*") { ellipsisRank = max(ellipsisRank, s.count - (t.count - 1)) }
+    for (t, s) in zip(inputs, shapes) where t.contains("*") {
+      try expect(t.filter { $0 == "*" }.count == 1 && s.count >= t.count - 1,
+                 "einsum term '\(String(t))' does not match shape \(s)")
+      ellipsisRank = max(ellipsisRank, s.count - (t.count - 1))
+    }
+    try expect(ellipsisRank <= 26, "einsum ellipsis covers too many axes")
     let ell = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ".prefix(ellipsisRank))
     var sizes: [Character: Int] = [:]
     var resolved: [[Character]] = []
@@ -144,6 +157,7 @@ func recurrentTypes(_ kind: OpKind, _ x: [TensorType], _ a: Attributes) throws -
   let (seq, batch) = layout == 0 ? (x[0].shape[0], x[0].shape[1]) : (x[0].shape[1], x[0].shape[0])
   let dirs = a.string("direction") == "bidirectional" ? 2 : 1
   let h = a.int("hidden_size")
+  try expect(h >= 0 && h <= 1 << 40, "\(kind.rawValue) hidden_size \(h) out of range")
   let gates = kind == .lstm ? 4 : kind == .gru ? 3 : 1
   try expect(x[1].shape == [dirs, gates * h, layout == 0 ? x[0].shape[2] : x[0].shape[2]],
              "\(kind.rawValue) W \(x[1]) does not match direction/hidden_size")

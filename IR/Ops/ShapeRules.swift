@@ -52,7 +52,7 @@ public func inferResultTypes(_ kind: OpKind, _ x: [TensorType], _ a: Attributes,
     _ = try checkAxis(a.int("axis"), rank: x[0].rank)
     return same()
   case .top_k:
-    let axis = try checkAxis(a.int("axis"), rank: x[0].rank)
+    let axis = try checkDimensionAxis(a.int("axis"), rank: x[0].rank)
     let k = a.int("k")
     try expect(k >= 0 && k <= x[0].shape[axis], "top_k k=\(k) out of range for \(x[0])")
     var s = x[0].shape
@@ -135,6 +135,26 @@ public func broadcastShapes(_ shapes: [[Int]]) throws -> [Int] {
 func checkAxis(_ axis: Int, rank: Int) throws -> Int {
   try expect(axis >= 0 && axis < max(rank, 1), "axis \(axis) out of range for rank \(rank)")
   return axis
+}
+
+/// An axis that indexes a dimension (`axis < rank`, so never 0 for a scalar).
+func checkDimensionAxis(_ axis: Int, rank: Int) throws -> Int {
+  try expect(axis >= 0 && axis < rank, "axis \(axis) out of range for rank \(rank)")
+  return axis
+}
+
+/// `a * b`, or a Diagnostic when it overflows (attributes from files can be anything).
+func checkedProduct(_ a: Int, _ b: Int) throws -> Int {
+  let (p, overflow) = a.multipliedReportingOverflow(by: b)
+  try expect(!overflow, "size \(a) x \(b) is too large")
+  return p
+}
+
+/// `a + b`, or a Diagnostic when it overflows.
+func checkedSum(_ a: Int, _ b: Int) throws -> Int {
+  let (s, overflow) = a.addingReportingOverflow(b)
+  try expect(!overflow, "size \(a) + \(b) is too large")
+  return s
 }
 
 func checkAxes(_ axes: [Int], rank: Int) throws -> [Int] {
