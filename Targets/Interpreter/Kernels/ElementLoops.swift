@@ -16,6 +16,9 @@ import SparrowIR
 /// Floating-point element types with the math functions the kernels need.
 protocol KernelFloat: BinaryFloatingPoint, TensorElement {
   static func exp(_ x: Self) -> Self
+  /// e^x within a few ulp, for sigmoid and softmax: Float's is a branch-free polynomial
+  /// the compiler vectorizes (inputs below -87.3 give ~1e-38 instead of a denormal or 0).
+  static func fastExp(_ x: Self) -> Self
   static func expMinusOne(_ x: Self) -> Self
   static func log(_ x: Self) -> Self
   static func logOnePlus(_ x: Self) -> Self
@@ -39,6 +42,15 @@ protocol KernelFloat: BinaryFloatingPoint, TensorElement {
 
 extension Float: KernelFloat {
   @inline(__always) static func exp(_ x: Float) -> Float { expf(x) }
+  @inline(__always) static func fastExp(_ x: Float) -> Float {
+    // e^x = 2^n * e^r, n = round(x / ln 2), |r| <= ln 2 / 2 (Cody-Waite split of ln 2).
+    let x = Swift.min(Swift.max(x, -87.33654), 88.37626)  // n stays in [-126, 127]
+    let t = x * 1.44269504 + 12582912  // 1.5 * 2^23: rounds n into the low mantissa bits
+    let n = t - 12582912
+    let r = (x - n * 0.693145751953125) - n * 1.428606765330187e-06
+    let p = 1 + r * (1 + r * (0.5 + r * (0.16666667 + r * (0.041666668 + r * (0.008333334 + r * 0.0013888889)))))
+    return p * Float(bitPattern: (t.bitPattern &- 0x4B40_0000 &+ 127) << 23)
+  }
   @inline(__always) static func expMinusOne(_ x: Float) -> Float { expm1f(x) }
   @inline(__always) static func log(_ x: Float) -> Float { logf(x) }
   @inline(__always) static func logOnePlus(_ x: Float) -> Float { log1pf(x) }
@@ -61,6 +73,7 @@ extension Float: KernelFloat {
 
 extension Double: KernelFloat {
   static func exp(_ x: Double) -> Double { libmExp(x) }
+  static func fastExp(_ x: Double) -> Double { libmExp(x) }
   static func expMinusOne(_ x: Double) -> Double { libmExpm1(x) }
   static func log(_ x: Double) -> Double { libmLog(x) }
   static func logOnePlus(_ x: Double) -> Double { libmLog1p(x) }

@@ -37,6 +37,19 @@ struct SoftmaxKernel: FloatKernel {
     }
   }
 
+  /// Sum in Double with four independent accumulators.
+  @inline(__always)
+  private func sum<T: KernelFloat>(_ y: UnsafeMutablePointer<T>, _ n: Int) -> Double {
+    var s = (0.0, 0.0, 0.0, 0.0)
+    var r = 0
+    while r + 4 <= n {
+      s.0 += Double(y[r]); s.1 += Double(y[r + 1]); s.2 += Double(y[r + 2]); s.3 += Double(y[r + 3])
+      r += 4
+    }
+    while r < n { s.0 += Double(y[r]); r += 1 }
+    return (s.0 + s.1) + (s.2 + s.3)
+  }
+
   /// One contiguous lane of `n` elements.
   @inline(__always)
   private func lane<T: KernelFloat>(_ kind: OpKind, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>,
@@ -51,18 +64,12 @@ struct SoftmaxKernel: FloatKernel {
       for r in 0..<n { y[r] = 0 }
       y[at] = 1
     case .log_softmax:
-      var s = 0.0
-      for r in 0..<n { s += Double(T.exp(x[r] - m)) }
-      let shift = m + T(Double.log(s))
+      for r in 0..<n { y[r] = T.fastExp(x[r] - m) }
+      let shift = m + T(Double.log(sum(y, n)))
       for r in 0..<n { y[r] = x[r] - shift }
     default:
-      var s = 0.0
-      for r in 0..<n {
-        let e = T.exp(x[r] - m)
-        y[r] = e
-        s += Double(e)
-      }
-      let scale = T(1 / s)
+      for r in 0..<n { y[r] = T.fastExp(x[r] - m) }
+      let scale = T(1 / sum(y, n))
       for r in 0..<n { y[r] *= scale }
     }
   }
