@@ -281,6 +281,11 @@ final class BinaryErrorTests: XCTestCase {
   func testIntegerDivisionByZeroDoesNotTrap() throws {
     let y = try evaluate(.div, [tensor([2], [7, Int32.min] as [Int32]), tensor([2], [0, -1] as [Int32])])
     XCTAssertEqual(y[0].count, 2)
+    for fmod in [false, true] {
+      let r = try evaluate(.mod, [tensor([2], [7, Int32.min] as [Int32]), tensor([2], [0, -1] as [Int32])],
+                           ["fmod": .bool(fmod)])
+      XCTAssertEqual(r[0].count, 2)
+    }
   }
 
   func testBroadcastPlanCollapsesPerChannel() {

@@ -51,6 +51,15 @@ final class ElementLoopsTests: XCTestCase {
                                         ["num_groups": .int(2)]))
   }
 
+  func testBadParametersThrowInsteadOfTrapping() {
+    let x = tensor([1, 2, 2], [Float](repeating: 1, count: 4))
+    assertThrowsDiagnostic(try evaluate(.instance_norm, [x, tensor([3], [1, 1, 1] as [Float]),
+                                                         tensor([2], [0, 0] as [Float])]))
+    assertThrowsDiagnostic(try evaluate(.mean_variance_norm, [x], ["axes": .ints([3])]))
+    assertThrowsDiagnostic(try evaluate(.dequantize_linear, [tensor([1], [1] as [UInt8]), tensor([], [1] as [Float]),
+                                                             tensor([], [0] as [Int8])]))
+  }
+
   func testCastRoundTripsThroughEveryType() throws {
     let x = tensor([3], [0, 1, 7] as [Int64])
     for e in ElementType.allCases {

@@ -45,7 +45,11 @@ private struct NormalizationKernel: FloatKernel {
 
   func run<T: KernelFloat>(_: T.Type) throws -> Tensor {
     let x = k.inputs[0]
-    let params = k.inputs.dropFirst().map { $0.array(of: T.self) }
+    try checkOperands(x.shape)
+    let params = try k.inputs.dropFirst().map { p in
+      guard p.element == x.element else { throw k.unsupported("parameters of type \(p.element) with \(x.element) input") }
+      return p.array(of: T.self)
+    }
     let shape = x.shape
     let epsilon = k.kind.spec.attribute("epsilon") != nil ? Double(k.attributes.float("epsilon")) : 0
     return try x.withElements(T.self) { p in
@@ -93,8 +97,35 @@ private struct NormalizationKernel: FloatKernel {
     }
   }
 
+  /// What the shape rules leave unchecked and the loops below rely on.
+  private func checkOperands(_ shape: [Int]) throws {
+    let name = k.kind.rawValue
+    switch k.kind {
+    case .instance_norm, .lrn:
+      guard shape.count >= 2 else { throw Diagnostic("\(name) needs rank >= 2, got \(shape)") }
+      for p in k.inputs.dropFirst() where p.shape != [shape[1]] {
+        throw Diagnostic("\(name) parameter \(p.type) does not match \(shape[1]) channels")
+      }
+    case .layer_norm:
+      let norm = Array(shape[k.attributes.int("axis")...])
+      for p in k.inputs.dropFirst() {
+        let trimmed = Array(p.shape.drop { $0 == 1 }.suffix(norm.count))
+        guard p.count == trimmed.reduce(1, *), (try? broadcastShapes([norm, trimmed])) == norm else {
+          throw Diagnostic("layer_norm parameter \(p.type) does not broadcast to the normalized shape \(norm)")
+        }
+      }
+    case .mean_variance_norm:
+      let axes = k.attributes.ints("axes")
+      guard axes.allSatisfy({ $0 >= 0 && $0 < shape.count }), Set(axes).count == axes.count else {
+        throw Diagnostic("mean_variance_norm axes \(axes) are invalid for rank \(shape.count)")
+      }
+    default: break
+    }
+  }
+
   private func expanded<T>(_ values: [T], _ shape: [Int], to target: [Int]) -> [T] {
     if shape == target { return values }
+    let shape = Array(shape.drop { $0 == 1 }.suffix(target.count))
     let n = target.reduce(1, *)
     return [T](unsafeUninitializedCapacity: n) { buffer, count in
       values.withUnsafeBufferPointer { broadcastCopy($0.baseAddress!, shape, buffer.baseAddress!, target) }

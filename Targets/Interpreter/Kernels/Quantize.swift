@@ -17,6 +17,9 @@ func evaluateQuantize(_ k: KernelArgs) throws -> [Tensor] {
     guard k.inputs[1].element == .f32 else { throw k.unsupported("\(k.inputs[1].element) scales") }
     if k.kind == .quantize_linear && x.element == .i32 { x = castTensor(x, to: x.type.with(element: .f32)) }
     guard k.kind == .dequantize_linear || x.element == .f32 else { throw k.unsupported("\(x.element) input") }
+    guard k.kind == .quantize_linear || k.inputs[2].element == x.element else {
+      throw k.unsupported("a \(k.inputs[2].element) zero point for \(x.element) input")
+    }
     let layout = try ScaleLayout(k, x: x.shape, scale: k.inputs[1].shape)
     guard let t = try withIntegerType(output, QuantizeKernel(k: k, x: x, layout: layout)) else {
       throw k.unsupported("\(output)")
