@@ -22,6 +22,21 @@ final class ElementLoopsTests: XCTestCase {
     XCTAssertEqual(Float.fastExp(1000), Float.fastExp(88.4))  // saturates, finite
   }
 
+  func testFastTanhIsWithinAFewUlpOfLibm() {
+    var worst: Float = 0
+    var x: Float = -12
+    while x < 12 {
+      let exact = Float(Foundation.tanh(Double(x)))
+      worst = max(worst, abs(Float.fastTanh(x) - exact) / max(abs(exact), 1e-30))
+      x += 0.00731
+    }
+    XCTAssertLessThan(worst, 1e-6)
+    XCTAssertEqual(Float.fastTanh(1e-20), 1e-20)
+    XCTAssertEqual(Float.fastTanh(100), 1)
+    XCTAssertEqual(Float.fastTanh(-100), -1)
+    XCTAssertTrue(Float.fastTanh(.nan).isNaN)
+  }
+
   func testBroadcastPlanCollapsesContiguousAxes() {
     let same = BroadcastPlan(output: [2, 3, 4], operands: [[2, 3, 4], [2, 3, 4]])
     XCTAssertEqual(same.dims, [24])

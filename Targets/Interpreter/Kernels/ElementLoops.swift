@@ -20,6 +20,8 @@ protocol KernelFloat: BinaryFloatingPoint, TensorElement {
   /// the compiler vectorizes (inputs below -87.3 give ~1e-38 instead of a denormal or 0).
   static func fastExp(_ x: Self) -> Self
   static func expMinusOne(_ x: Self) -> Self
+  /// tanh within a few ulp; Float's is branch-free (vectorizes) through `fastExp`.
+  static func fastTanh(_ x: Self) -> Self
   static func log(_ x: Self) -> Self
   static func logOnePlus(_ x: Self) -> Self
   static func pow(_ x: Self, _ y: Self) -> Self
@@ -52,6 +54,15 @@ extension Float: KernelFloat {
     return p * Float(bitPattern: (t.bitPattern &- 0x4B40_0000 &+ 127) << 23)
   }
   @inline(__always) static func expMinusOne(_ x: Float) -> Float { expm1f(x) }
+  @inline(__always) static func fastTanh(_ x: Float) -> Float {
+    // Small |x|: the odd Taylor series to x^11 (error < 1e-7 below 0.4); else
+    // 1 - 2 / (e^2|x| + 1) with the sign restored.
+    let a = Swift.abs(x), x2 = x * x
+    let series = x * (1 + x2 * (-0.33333334 + x2 * (0.13333334 + x2 * (-0.053968254
+                 + x2 * (0.021869488 + x2 * -0.008863236)))))
+    let large = 1 - 2 / (fastExp(Swift.min(2 * a, 88)) + 1)
+    return a < 0.4 ? series : (x < 0 ? -large : large)
+  }
   @inline(__always) static func log(_ x: Float) -> Float { logf(x) }
   @inline(__always) static func logOnePlus(_ x: Float) -> Float { log1pf(x) }
   @inline(__always) static func pow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
@@ -75,6 +86,7 @@ extension Double: KernelFloat {
   static func exp(_ x: Double) -> Double { libmExp(x) }
   static func fastExp(_ x: Double) -> Double { libmExp(x) }
   static func expMinusOne(_ x: Double) -> Double { libmExpm1(x) }
+  static func fastTanh(_ x: Double) -> Double { libmTanh(x) }
   static func log(_ x: Double) -> Double { libmLog(x) }
   static func logOnePlus(_ x: Double) -> Double { libmLog1p(x) }
   static func pow(_ x: Double, _ y: Double) -> Double { libmPow(x, y) }
@@ -218,7 +230,11 @@ extension Tensor {
         if bf16 {
           map(count, h, y) { Float(bitPattern: UInt32($0) << 16) }
         } else {
+          #if !(os(macOS) && arch(x86_64))
+          map(count, h, y) { Float(Float16(bitPattern: $0)) }
+          #else
           map(count, h, y) { Float(float16Bits: $0) }
+          #endif
         }
       }
     }
@@ -229,7 +245,15 @@ extension Tensor {
     precondition(self.element == .f32 && element.isHalf, "narrowing \(type) to \(element)")
     return withElements(Float.self) { x in
       makeTensor(type.with(element: element), of: UInt16.self) { h in
-        if element == .bf16 { map(count, x, h) { $0.bfloat16Bits } } else { map(count, x, h) { $0.float16Bits } }
+        if element == .bf16 {
+          map(count, x, h) { $0.bfloat16Bits }
+        } else {
+          #if !(os(macOS) && arch(x86_64))
+          map(count, x, h) { Float16($0).bitPattern }
+          #else
+          map(count, x, h) { $0.float16Bits }
+          #endif
+        }
       }
     }
   }

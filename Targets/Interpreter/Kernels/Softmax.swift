@@ -17,22 +17,61 @@ struct SoftmaxKernel: FloatKernel {
     return x.withElements(T.self) { p in
       makeTensor(k.type(), of: T.self) { y in
         if n == 0 { return }
-        for o in 0..<outer {
-          for i in 0..<inner {
-            let base = o * n * inner + i
-            if inner == 1 {
-              lane(kind, p + base, y + base, n)
-            } else {
-              // Gather the strided lane, run it contiguously, scatter back.
-              var row = [T](repeating: 0, count: n), out = row
-              for r in 0..<n { row[r] = p[base + r * inner] }
-              row.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in lane(kind, src.baseAddress!, dst.baseAddress!, n) }
+        if inner == 1 {
+          for o in 0..<outer { lane(kind, p + o * n, y + o * n, n) }
+        } else {
+          var m = [T](repeating: 0, count: inner), s = [Double](repeating: 0, count: inner)
+          m.withUnsafeMutableBufferPointer { m in
+            s.withUnsafeMutableBufferPointer { s in
+              for o in 0..<outer {
+                block(kind, p + o * n * inner, y + o * n * inner, n, inner, m.baseAddress!, s.baseAddress!)
               }
-              for r in 0..<n { y[base + r * inner] = out[r] }
             }
           }
         }
+      }
+    }
+  }
+
+  /// One [n, inner] block, normalizing along n with contiguous loops over inner.
+  @inline(__always)
+  private func block<T: KernelFloat>(_ kind: OpKind, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>,
+                                     _ n: Int, _ inner: Int, _ m: UnsafeMutablePointer<T>,
+                                     _ s: UnsafeMutablePointer<Double>) {
+    // Column maxima (hardmax keeps the row index of each in `s`).
+    for i in 0..<inner { m[i] = x[i]; s[i] = 0 }
+    for r in 1..<n {
+      let row = x + r * inner
+      for i in 0..<inner where row[i] > m[i] || (row[i].isNaN && !m[i].isNaN) {
+        m[i] = row[i]
+        s[i] = Double(r)
+      }
+    }
+    if kind == .hardmax {
+      for j in 0..<n * inner { y[j] = 0 }
+      for i in 0..<inner { y[Int(s[i]) * inner + i] = 1 }
+      return
+    }
+    for i in 0..<inner { s[i] = 0 }
+    for r in 0..<n {
+      let (src, dst) = (x + r * inner, y + r * inner)
+      for i in 0..<inner {
+        let e = T.fastExp(src[i] - m[i])
+        dst[i] = e
+        s[i] += Double(e)
+      }
+    }
+    if kind == .log_softmax {
+      for i in 0..<inner { m[i] += T(Double.log(s[i])) }
+      for r in 0..<n {
+        let (src, dst) = (x + r * inner, y + r * inner)
+        for i in 0..<inner { dst[i] = src[i] - m[i] }
+      }
+    } else {
+      for i in 0..<inner { s[i] = 1 / s[i] }
+      for r in 0..<n {
+        let dst = y + r * inner
+        for i in 0..<inner { dst[i] *= T(s[i]) }
       }
     }
   }

@@ -70,12 +70,12 @@ private struct FloatUnary: FloatKernel {
     case .acosh: map(n, x, y) { T.acosh($0) }
     case .atanh: map(n, x, y) { T.atanh($0) }
     case .erf: map(n, x, y) { T.erf($0) }
-    case .tanh: map(n, x, y) { T.tanh($0) }
+    case .tanh: map(n, x, y) { T.fastTanh($0) }
     case .sigmoid: map(n, x, y) { sigmoid($0) }
     case .relu: map(n, x, y) { $0 < 0 ? 0 : $0 }
     case .softplus: map(n, x, y) { softplus($0) }
     case .softsign: map(n, x, y) { $0 / (1 + Swift.abs($0)) }
-    case .mish: map(n, x, y) { $0 * T.tanh(softplus($0)) }
+    case .mish: map(n, x, y) { $0 * T.fastTanh(softplus($0)) }
     case .hard_swish: map(n, x, y) { $0 * Swift.max(0, Swift.min(1, $0 / 6 + T(0.5))) }
     case .leaky_relu:
       let alpha = attr("alpha")
@@ -101,7 +101,7 @@ private struct FloatUnary: FloatKernel {
         map(n, x, y) { T(0.5) * $0 * (1 + T.erf($0 * T(0.70710678118654752440))) }
       case "tanh":
         let c = T(0.79788456080286535588)  // sqrt(2 / pi)
-        map(n, x, y) { T(0.5) * $0 * (1 + T.tanh(c * ($0 + T(0.044715) * $0 * $0 * $0))) }
+        map(n, x, y) { T(0.5) * $0 * (1 + T.fastTanh(c * ($0 + T(0.044715) * $0 * $0 * $0))) }
       case let mode: throw k.unsupported("approximate = \"\(mode)\"")
       }
     case .clip:
