@@ -61,24 +61,3 @@ final class QuantizeTests: XCTestCase {
     assertClose(y[0], .f16, [3], [-0.25, 0.5, 63.5])
   }
 }
-
-final class QuantizeErrorTests: XCTestCase {
-  func testPerAxisScaleOfWrongLengthThrows() {
-    assertThrowsDiagnostic(try evaluate(.quantize_linear,
-                                        [tensor([2, 3], [Float](repeating: 1, count: 6)),
-                                         tensor([2], [1, 1] as [Float]), tensor([2], [0, 0] as [UInt8])],
-                                        ["axis": .int(1)]))
-  }
-
-  func testIntegerInputToQuantizeOtherThanI32Throws() {
-    assertThrowsDiagnostic(try evaluate(.quantize_linear,
-                                        [tensor([2], [1, 2] as [Int64]), tensor([], [1] as [Float]),
-                                         tensor([], [0] as [UInt8])]))
-  }
-
-  func testFloatZeroPointThrows() {
-    assertThrowsDiagnostic(try evaluate(.quantize_linear,
-                                        [tensor([2], [1, 2] as [Float]), tensor([], [1] as [Float]),
-                                         tensor([], [0] as [Float])]))
-  }
-}

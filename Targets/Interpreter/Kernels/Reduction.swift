@@ -181,7 +181,7 @@ private struct IntegerReduction: IntegerKernel {
 }
 
 /// A copy of `x` with its axes permuted (`perm[i]` is the source axis of result axis i).
-func permuted(_ x: Tensor, _ perm: [Int]) -> Tensor {
+private func permuted(_ x: Tensor, _ perm: [Int]) -> Tensor {
   let shape = perm.map { x.shape[$0] }
   let type = TensorType(x.element, shape)
   switch x.element.byteSize {
