@@ -1,0 +1,54 @@
+// Hand-written: ops that must throw a Diagnostic (never trap) and integer edge cases.
+
+import SparrowIR
+import XCTest
+
+@testable import SparrowInterpreter
+
+final class BinaryErrorTests: XCTestCase {
+  func testSignedBitShiftThrows() {
+    assertThrowsDiagnostic(try evaluate(.bit_shift, [tensor([1], [1] as [Int32]), tensor([1], [1] as [Int32])],
+                                        ["direction": .string("LEFT")]))
+  }
+
+  func testFloatBitwiseThrows() {
+    assertThrowsDiagnostic(try evaluate(.bitwise_and, [tensor([1], [1] as [Float]), tensor([1], [1] as [Float])]))
+  }
+
+  func testIntegerDivisionByZeroDoesNotTrap() throws {
+    let y = try evaluate(.div, [tensor([2], [7, Int32.min] as [Int32]), tensor([2], [0, -1] as [Int32])])
+    XCTAssertEqual(y[0].count, 2)
+    for fmod in [false, true] {
+      let r = try evaluate(.mod, [tensor([2], [7, Int32.min] as [Int32]), tensor([2], [0, -1] as [Int32])],
+                           ["fmod": .bool(fmod)])
+      XCTAssertEqual(r[0].count, 2)
+    }
+  }
+
+  func testBroadcastPlanCollapsesPerChannel() {
+    let plan = BroadcastPlan(output: [1, 64, 56, 56], operands: [[1, 64, 56, 56], [1, 64, 1, 1]])
+    XCTAssertEqual(plan.dims, [64, 3136])
+    XCTAssertEqual(plan.strides, [[3136, 1], [1, 0]])
+  }
+}
+
+final class QuantizeErrorTests: XCTestCase {
+  func testPerAxisScaleOfWrongLengthThrows() {
+    assertThrowsDiagnostic(try evaluate(.quantize_linear,
+                                        [tensor([2, 3], [Float](repeating: 1, count: 6)),
+                                         tensor([2], [1, 1] as [Float]), tensor([2], [0, 0] as [UInt8])],
+                                        ["axis": .int(1)]))
+  }
+
+  func testIntegerInputToQuantizeOtherThanI32Throws() {
+    assertThrowsDiagnostic(try evaluate(.quantize_linear,
+                                        [tensor([2], [1, 2] as [Int64]), tensor([], [1] as [Float]),
+                                         tensor([], [0] as [UInt8])]))
+  }
+
+  func testFloatZeroPointThrows() {
+    assertThrowsDiagnostic(try evaluate(.quantize_linear,
+                                        [tensor([2], [1, 2] as [Float]), tensor([], [1] as [Float]),
+                                         tensor([], [0] as [Float])]))
+  }
+}
