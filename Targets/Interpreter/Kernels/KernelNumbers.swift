@@ -7,7 +7,7 @@
 import SparrowIR
 
 /// A scalar the generic (non-BLAS) kernels multiply and accumulate.
-protocol KernelNumber: TensorElement, Equatable {
+protocol KernelNumber: TensorElement, Comparable {
   static var zero: Self { get }
   /// `acc + a * b` (wrapping for integers).
   static func multiplyAdd(_ acc: Self, _ a: Self, _ b: Self) -> Self
