@@ -74,3 +74,56 @@ func forEachMultiIndex(_ shape: [Int], _ body: ([Int]) -> Void) {
 func flatOffset(_ index: [Int], _ shape: [Int]) -> Int {
   zip(index, shape).reduce(0) { $0 * $1.1 + $1.0 }
 }
+
+// MARK: - Cases computed by onnxruntime (ReferenceCasesB.swift)
+
+/// A tensor literal of a generated case.
+struct ReferenceTensorB {
+  var element: ElementType
+  var shape: [Int]
+  var values: [Double]
+
+  init(_ element: ElementType, _ shape: [Int], _ values: [Double]) {
+    self.element = element
+    self.shape = shape
+    self.values = values
+  }
+
+  var tensor: Tensor {
+    switch element {
+    case .f32: return Tensor(shape: shape, scalars: values.map { Float($0) })
+    case .f64: return Tensor(shape: shape, scalars: values)
+    case .i64: return Tensor(shape: shape, scalars: values.map { Int64($0) })
+    case .i32: return Tensor(shape: shape, scalars: values.map { Int32($0) })
+    case .bool: return Tensor(shape: shape, scalars: values.map { $0 != 0 })
+    default: preconditionFailure("no literal form for \(element)")
+    }
+  }
+}
+
+/// One op with its Sparrow attributes, inputs and the results onnxruntime computed.
+struct ReferenceCaseB {
+  var family: String
+  var name: String
+  var kind: OpKind
+  var attributes: [String: AttributeValue]
+  var inputs: [ReferenceTensorB]
+  var outputs: [ReferenceTensorB]
+}
+
+/// Runs every generated case of `family` and compares all results.
+func checkReferenceCases(family: String, file: StaticString = #filePath, line: UInt = #line) {
+  let cases = referenceCasesB.filter { $0.family == family }
+  XCTAssertFalse(cases.isEmpty, "no cases for \(family)", file: file, line: line)
+  for c in cases {
+    do {
+      let results = try runOp(c.kind, c.inputs.map(\.tensor), c.attributes, results: c.outputs.count)
+      for (i, (got, want)) in zip(results, c.outputs).enumerated() {
+        XCTAssertEqual(got.element, want.element, "\(c.name) result \(i)", file: file, line: line)
+        assertClose(got, want.values, shape: want.shape, "\(c.name) result \(i)", file: file, line: line)
+      }
+    } catch {
+      XCTFail("\(c.name): \(error)", file: file, line: line)
+    }
+  }
+}
