@@ -165,8 +165,9 @@ private func recurrent<T: KernelFloat>(_ k: KernelArgs, _: T.Type) throws -> [Te
             let s = b * hidden + j
             let p = { (gate: Int) in peep.isEmpty ? 0 : peep[(d * 3 + gate) * hidden + j] }
             let pre = { (gate: Int) in input(gate, b, j) + recurrent(gate, b, j) }
-            let forget = act[0].apply(clamp(pre(2) + p(2) * c[s]))
-            let inGate = inputForget ? 1 - forget : act[0].apply(clamp(pre(0) + p(0) * c[s]))
+            // input_forget couples the gates as onnxruntime does: f = 1 - i.
+            let inGate = act[0].apply(clamp(pre(0) + p(0) * c[s]))
+            let forget = inputForget ? 1 - inGate : act[0].apply(clamp(pre(2) + p(2) * c[s]))
             let cell = act[1].apply(clamp(pre(3)))
             c[s] = forget * c[s] + inGate * cell
             let out = act[0].apply(clamp(pre(1) + p(1) * c[s]))
