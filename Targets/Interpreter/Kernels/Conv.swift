@@ -17,9 +17,11 @@ func evaluateConv(_ k: KernelArgs) throws -> [Tensor] {
   guard (1...3).contains(x.shape.count - 2) else {
     throw k.unsupported("\(x.shape.count - 2) spatial axes (1 to 3 are supported)")
   }
+  // f32 is named statically so the kernels are specialized for it (the opened type `t`
+  // would run them as unspecialized generics).
   switch k.kind {
-  case .conv: return [conv(k, t)]
-  case .conv_transpose: return [convTranspose(k, t)]
+  case .conv: return [x.element == .f32 ? conv(k, Float.self) : conv(k, t)]
+  case .conv_transpose: return [x.element == .f32 ? convTranspose(k, Float.self) : convTranspose(k, t)]
   default: preconditionFailure("\(k.kind) is not a convolution")
   }
 }

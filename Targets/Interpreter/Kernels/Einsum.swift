@@ -17,7 +17,7 @@ func einsum(_ k: KernelArgs) throws -> Tensor {
   guard k.inputs.allSatisfy({ $0.element == k.inputs[0].element }) else {
     throw k.unsupported("operands of different element types")
   }
-  return try einsum(k, t)
+  return k.inputs[0].element == .f32 ? try einsum(k, Float.self) : try einsum(k, t)
 }
 
 /// A dense operand during contraction: contiguous values over distinct labels.

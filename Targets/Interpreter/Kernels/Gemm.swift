@@ -63,7 +63,8 @@ private func numberType(_ k: KernelArgs) throws -> any KernelNumber.Type {
 
 private func gemm(_ k: KernelArgs) throws -> Tensor {
   let t = try numberType(k)
-  return gemm(k, t)
+  // f32 named statically so the kernel is specialized for it.
+  return k.inputs[0].element == .f32 ? gemm(k, Float.self) : gemm(k, t)
 }
 
 private func gemm<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tensor {
@@ -96,6 +97,7 @@ private func gemm<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tensor {
 
 private func matmul(_ k: KernelArgs) throws -> Tensor {
   let t = try numberType(k)
+  if k.inputs[0].element == .f32 { return matmul(k.inputs[0], k.inputs[1], as: k.type(), Float.self) }
   return matmul(k.inputs[0], k.inputs[1], as: k.type(), t)
 }
 

@@ -15,8 +15,11 @@ func evaluatePool(_ k: KernelArgs) throws -> [Tensor] {
     throw k.unsupported("\(spatial) spatial axes (1 to 3 are supported)")
   }
   switch k.kind {
-  case .global_average_pool, .global_max_pool, .global_lp_pool: return [globalPool(k, t)]
-  case .max_pool, .average_pool, .lp_pool: return try windowPool(k, t)
+  case .global_average_pool, .global_max_pool, .global_lp_pool:
+    return [x.element == .f32 ? globalPool(k, Float.self) : globalPool(k, t)]
+  case .max_pool, .average_pool, .lp_pool:
+    // f32 named statically so the loops are specialized for it.
+    return try x.element == .f32 ? windowPool(k, Float.self) : windowPool(k, t)
   default: preconditionFailure("\(k.kind) is not a pooling op")
   }
 }

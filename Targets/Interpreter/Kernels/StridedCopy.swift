@@ -82,8 +82,13 @@ func copyStrided<T>(_ src: UnsafePointer<T>, _ view: StridedView, to dst: Unsafe
 func copyStrided(_ source: Tensor, _ view: StridedView, as type: TensorType) -> Tensor {
   precondition(view.count == type.count && source.element == type.element)
   var out = Tensor(zeros: type.dense)
-  withSameSizeElement(source.element.byteSize) { (e: any FixedWidthInteger.Type) in
-    copyStrided(source, view, into: &out, as: e)
+  // Concrete types (not an opened existential) so each copy loop is specialized.
+  switch source.element.byteSize {
+  case 1: copyStrided(source, view, into: &out, as: UInt8.self)
+  case 2: copyStrided(source, view, into: &out, as: UInt16.self)
+  case 4: copyStrided(source, view, into: &out, as: UInt32.self)
+  case 8: copyStrided(source, view, into: &out, as: UInt64.self)
+  default: preconditionFailure("element size \(source.element.byteSize)")
   }
   return out
 }
@@ -95,17 +100,6 @@ private func copyStrided<E: FixedWidthInteger>(_ source: Tensor, _ view: Strided
       guard let sp = s.baseAddress, let dp = d.baseAddress else { return }
       copyStrided(sp.assumingMemoryBound(to: E.self), view, to: dp.assumingMemoryBound(to: E.self))
     }
-  }
-}
-
-/// Calls `body` with an unsigned integer type of `byteSize` bytes (1, 2, 4 or 8).
-func withSameSizeElement(_ byteSize: Int, _ body: (any FixedWidthInteger.Type) -> Void) {
-  switch byteSize {
-  case 1: body(UInt8.self)
-  case 2: body(UInt16.self)
-  case 4: body(UInt32.self)
-  case 8: body(UInt64.self)
-  default: preconditionFailure("element size \(byteSize)")
   }
 }
 
