@@ -1,4 +1,144 @@
+//===--- Gemm.swift - gemm, matmul and einsum ----------------------------===//
+//
+// f32 products go through OpenBLAS `sgemm`; other numeric types through `naiveGemm`.
+// matmul broadcasts batch dimensions (numpy rules) and promotes rank-1 operands; einsum
+// lives in Einsum.swift and ends in the same batched product.
+
 import SparrowIR
 
-// Stub: replaced by the real kernels.
-func evaluateGemm(_ k: KernelArgs) throws -> [Tensor] { throw k.unsupported("evaluation yet") }
+func evaluateGemm(_ k: KernelArgs) throws -> [Tensor] {
+  switch k.kind {
+  case .gemm: return [try gemm(k)]
+  case .matmul: return [try matmul(k)]
+  case .einsum: return [try einsum(k)]
+  default: preconditionFailure("\(k.kind) is not a gemm op")
+  }
+}
+
+// MARK: - The row-major product every kernel here ends in
+
+/// C[m x n] = alpha * op(A) * op(B) + beta * C for any numeric element type.
+func gemm<T: KernelNumber>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
+                           a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+                           beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
+  if T.self == Float.self {
+    sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha as! Float,
+          a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda: lda,
+          b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb: ldb,
+          beta: beta as! Float, c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self),
+          ldc: ldc)
+    return
+  }
+  naiveGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+            b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+}
+
+/// The plain triple loop (f64 and integers). `beta == 0` ignores C's old contents.
+func naiveGemm<T: KernelNumber>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
+                                a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+                                beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
+  for i in 0..<m {
+    for j in 0..<n {
+      var acc = T.zero
+      for p in 0..<k {
+        let av = transA ? a[p * lda + i] : a[i * lda + p]
+        let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
+        acc = T.multiplyAdd(acc, av, bv)
+      }
+      let old = c[i * ldc + j]
+      let scaled = T.multiplyAdd(T.zero, alpha, acc)
+      c[i * ldc + j] = beta == T.zero ? scaled : T.multiplyAdd(scaled, beta, old)
+    }
+  }
+}
+
+private func numberType(_ k: KernelArgs) throws -> any KernelNumber.Type {
+  guard let t = kernelNumberType(k.inputs[0].element) else {
+    throw k.unsupported("element type \(k.inputs[0].element)")
+  }
+  return t
+}
+
+// MARK: - gemm
+
+private func gemm(_ k: KernelArgs) throws -> Tensor {
+  let t = try numberType(k)
+  // f32 named statically so the kernel is specialized for it.
+  return k.inputs[0].element == .f32 ? gemm(k, Float.self) : gemm(k, t)
+}
+
+private func gemm<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tensor {
+  let a = k.inputs[0], b = k.inputs[1]
+  let transA = k.attributes.bool("transA"), transB = k.attributes.bool("transB")
+  let alpha = T(converting: Double(k.attributes.float("alpha")))
+  let betaValue = Double(k.attributes.float("beta"))
+  let out = k.type()
+  let (m, n) = (out.shape[0], out.shape[1])
+  let kk = transA ? a.shape[0] : a.shape[1]
+  return Tensor.make(out, of: T.self) { c in
+    var beta = T.zero
+    if k.inputs.count == 3 && betaValue != 0 {
+      // C broadcast into the output, scaled by beta, then accumulated onto.
+      let bc = k.inputs[2]
+      let view = StridedView(shape: [m, n], strides: broadcastStrides(bc.shape, to: [m, n]))
+      bc.withPointer(of: T.self) { copyStrided($0, view, to: c) }
+      beta = T(converting: betaValue)
+    }
+    a.withPointer(of: T.self) { pa in
+      b.withPointer(of: T.self) { pb in
+        gemm(transA: transA, transB: transB, m: m, n: n, k: kk, alpha: alpha, a: pa,
+             lda: a.shape[1], b: pb, ldb: b.shape[1], beta: beta, c: c, ldc: n)
+      }
+    }
+  }
+}
+
+// MARK: - matmul
+
+private func matmul(_ k: KernelArgs) throws -> Tensor {
+  let t = try numberType(k)
+  if k.inputs[0].element == .f32 { return matmul(k.inputs[0], k.inputs[1], as: k.type(), Float.self) }
+  return matmul(k.inputs[0], k.inputs[1], as: k.type(), t)
+}
+
+/// numpy matmul: rank-1 operands are promoted (and the added axis dropped from the
+/// result), batch dimensions broadcast.
+func matmul<T: KernelNumber>(_ a: Tensor, _ b: Tensor, as out: TensorType, _: T.Type) -> Tensor {
+  let sa = a.shape.count == 1 ? [1] + a.shape : a.shape
+  let sb = b.shape.count == 1 ? b.shape + [1] : b.shape
+  let m = sa[sa.count - 2], kk = sa[sa.count - 1], n = sb[sb.count - 1]
+  let batchA = Array(sa.dropLast(2)), batchB = Array(sb.dropLast(2))
+  let batch = out.count == 0 ? [] : (try? broadcastShapes([batchA, batchB])) ?? []
+  let batchCount = batch.reduce(1, *)
+  return Tensor.make(out, of: T.self) { c in
+    a.withPointer(of: T.self) { pa in
+      b.withPointer(of: T.self) { pb in
+        if batchB.reduce(1, *) == 1 {
+          // B is shared by every batch: one product with the batches stacked as rows.
+          let rowsA = batchA.reduce(1, *) == batchCount ? batchCount * m : m
+          if rowsA == batchCount * m {
+            gemm(transA: false, transB: false, m: rowsA, n: n, k: kk, alpha: T(converting: 1),
+                 a: pa, lda: kk, b: pb, ldb: n, beta: T.zero, c: c, ldc: n)
+            return
+          }
+        }
+        let strideA = broadcastStrides(batchA, to: batch), strideB = broadcastStrides(batchB, to: batch)
+        var index = [Int](repeating: 0, count: batch.count)
+        for i in 0..<batchCount {
+          var offA = 0, offB = 0
+          for (axis, x) in index.enumerated() { offA += x * strideA[axis]; offB += x * strideB[axis] }
+          gemm(transA: false, transB: false, m: m, n: n, k: kk, alpha: T(converting: 1),
+               a: pa + offA * m * kk, lda: kk, b: pb + offB * kk * n, ldb: n, beta: T.zero,
+               c: c + i * m * n, ldc: n)
+          var axis = batch.count - 1
+          while axis >= 0 {
+            index[axis] += 1
+            if index[axis] < batch[axis] { break }
+            index[axis] = 0
+            axis -= 1
+          }
+        }
+      }
+    }
+  }
+}
