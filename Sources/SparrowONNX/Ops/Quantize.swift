@@ -1,0 +1,30 @@
+//===--- Quantize.swift - QuantizeLinear, DequantizeLinear ----------------===//
+//
+// The IR's ops always take a zero point: an absent one is a zero constant (u8 for
+// QuantizeLinear, the input's type for DequantizeLinear, per the ONNX defaults).
+
+import SparrowIR
+
+let quantizeConverters: [String: Converter] = {
+  var t: [String: Converter] = [:]
+  t["QuantizeLinear"] = { n in
+    let x = try n.input(0), scale = try n.input(1)
+    let element = try n.optionalInt("output_dtype").flatMap { $0 == 0 ? nil : $0 }
+      .map { try elementType(onnxCode: Int32(clamping: $0), what: "QuantizeLinear output_dtype") } ?? .u8
+    let zp = n.optionalInput(2) ?? n.constant(Tensor(zeros: TensorType(element, n.shape(scale))), "zero_point")
+    let rank = n.shape(x).count
+    return [try n.emit1(.quantize_linear, [x, scale, zp],
+                        ["axis": .int(try n.axis(try n.int("axis", 1), rank: max(rank, 1))),
+                         "saturate": .bool(try n.int("saturate", 1) != 0),
+                         "block_size": .int(try n.int("block_size", 0))])]
+  }
+  t["DequantizeLinear"] = { n in
+    let x = try n.input(0), scale = try n.input(1)
+    let zp = n.optionalInput(2) ?? n.constant(Tensor(zeros: TensorType(n.type(x).element, n.shape(scale))), "zero_point")
+    let rank = n.shape(x).count
+    return [try n.emit1(.dequantize_linear, [x, scale, zp],
+                        ["axis": .int(try n.axis(try n.int("axis", 1), rank: max(rank, 1))),
+                         "block_size": .int(try n.int("block_size", 0))])]
+  }
+  return t
+}()
