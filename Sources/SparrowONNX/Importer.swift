@@ -25,7 +25,7 @@ let converterTable: [String: Converter] = {
 }()
 
 /// The highest default-domain opset the converters know.
-let maxOpset = 25
+let maxOpset = 28
 
 final class GraphImporter {
   let model: Onnx_ModelProto

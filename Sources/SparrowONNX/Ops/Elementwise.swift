@@ -41,6 +41,11 @@ let elementwiseConverters: [String: Converter] = {
   t["Gelu"] = { n in
     [try n.emit1(.gelu, [try n.input(0)], ["approximate": .string(try n.string("approximate", "none"))])]
   }
+  t["Swish"] = { n in
+    let x = try n.input(0)
+    let alpha = n.constant(fromScalars(TensorType(n.type(x).element, []), .floats([Double(try n.float("alpha", 1))])), "alpha")
+    return [try n.emit1(.mul, [x, try n.emit1(.sigmoid, [try n.emit1(.mul, [x, alpha])])])]
+  }
   t["IsInf"] = { n in
     [try n.emit1(.is_inf, [try n.input(0)],
                  ["detect_negative": .bool(try n.int("detect_negative", 1) != 0),

@@ -27,10 +27,26 @@ let normalizationConverters: [String: Converter] = {
     let axis = try n.axis(try n.int("axis", -1), rank: n.shape(x).count)
     var operands = [x, try n.input(1)]
     if let b = n.optionalInput(2) { operands.append(b) }
-    if n.hasOutput(1) || n.hasOutput(2) {
-      // Mean and InvStdDev are training outputs; only the normalized value is produced.
-    }
-    return [try n.emit1(.layer_norm, operands, ["axis": .int(axis), "epsilon": .float(try n.float("epsilon", 1e-5))])]
+    let epsilon = try n.float("epsilon", 1e-5)
+    let y = try n.emit1(.layer_norm, operands, ["axis": .int(axis), "epsilon": .float(epsilon)])
+    guard n.hasOutput(1) || n.hasOutput(2) else { return [y] }
+    // Mean and InvStdDev (kept dims), computed separately.
+    let axes: AttributeValue = .ints(Array(axis..<n.shape(x).count))
+    let mean = try n.emit1(.reduce_mean, [x], ["axes": axes])
+    let d = try n.emit1(.sub, [x, mean])
+    let variance = try n.emit1(.reduce_mean, [try n.emit1(.mul, [d, d])], ["axes": axes])
+    let eps = n.constant(fromScalars(TensorType(n.type(x).element, []), .floats([Double(epsilon)])), "epsilon")
+    let inv = try n.emit1(.reciprocal, [try n.emit1(.sqrt, [try n.emit1(.add, [variance, eps])])])
+    return [y, mean, inv]
+  }
+  t["RMSNormalization"] = { n in
+    let x = try n.input(0), scale = try n.input(1)
+    let axis = try n.axis(try n.int("axis", -1), rank: n.shape(x).count)
+    let eps = n.constant(fromScalars(TensorType(n.type(x).element, []),
+                                     .floats([Double(try n.float("epsilon", 1e-5))])), "epsilon")
+    let ms = try n.emit1(.reduce_mean, [try n.emit1(.mul, [x, x])], ["axes": .ints(Array(axis..<n.shape(x).count))])
+    let inv = try n.emit1(.reciprocal, [try n.emit1(.sqrt, [try n.emit1(.add, [ms, eps])])])
+    return [try n.emit1(.mul, [try n.emit1(.mul, [x, inv]), scale])]
   }
   t["InstanceNormalization"] = { n in
     [try n.emit1(.instance_norm, [try n.input(0), try n.input(1), try n.input(2)],
