@@ -14,7 +14,7 @@ let quantizeConverters: [String: Converter] = {
     let zp = n.optionalInput(2) ?? n.constant(Tensor(zeros: TensorType(element, n.shape(scale))), "zero_point")
     let rank = n.shape(x).count
     return [try n.emit1(.quantize_linear, [x, scale, zp],
-                        ["axis": .int(try n.axis(try n.int("axis", 1), rank: max(rank, 1))),
+                        ["axis": .int(try quantizationAxis(n, rank: rank, scale: scale)),
                          "saturate": .bool(try n.int("saturate", 1) != 0),
                          "block_size": .int(try n.int("block_size", 0))])]
   }
@@ -23,8 +23,18 @@ let quantizeConverters: [String: Converter] = {
     let zp = n.optionalInput(2) ?? n.constant(Tensor(zeros: TensorType(n.type(x).element, n.shape(scale))), "zero_point")
     let rank = n.shape(x).count
     return [try n.emit1(.dequantize_linear, [x, scale, zp],
-                        ["axis": .int(try n.axis(try n.int("axis", 1), rank: max(rank, 1))),
+                        ["axis": .int(try quantizationAxis(n, rank: rank, scale: scale)),
                          "block_size": .int(try n.int("block_size", 0))])]
   }
   return t
 }()
+
+/// The normalized `axis`; it only matters (and is only checked) for a non-scalar scale.
+func quantizationAxis(_ n: ONNXNode, rank: Int, scale: ValueID) throws -> Int {
+  let axis = try n.int("axis", 1)
+  if n.type(scale).count <= 1 && n.shape(scale).count <= 1 {
+    let r = axis < 0 ? axis + rank : axis
+    return r >= 0 && r < rank ? r : 0
+  }
+  return try n.axis(axis, rank: rank)
+}

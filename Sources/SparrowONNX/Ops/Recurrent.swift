@@ -29,8 +29,11 @@ private func convertRecurrent(_ n: ONNXNode, _ kind: OpKind, gates: Int) throws 
   let element = n.type(x).element
 
   if let lens = n.optionalInput(4) {
-    guard let k = n.known(lens), k.ints.allSatisfy({ $0 == seq }) else {
-      throw n.error("\(n.opType) sequence_lens must be a constant with every length \(seq) (variable lengths are not supported)")
+    guard let k = n.known(lens) else {
+      throw n.error("\(n.opType) sequence_lens must be a constant; make it one with --freeze \(n.proto.input[4])=FILE.npy")
+    }
+    guard k.ints.allSatisfy({ $0 == seq }) else {
+      throw n.error("\(n.opType) sequence_lens \(k.ints) must all be \(seq) (variable lengths are not supported)")
     }
   }
   let b = n.optionalInput(3) ?? n.constant(Tensor(zeros: TensorType(element, [dirs, 2 * gates * hidden])), "B")
