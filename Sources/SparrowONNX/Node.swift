@@ -52,7 +52,12 @@ struct ONNXNode {
   func constantInput(_ i: Int, _ what: String) throws -> Tensor {
     let v = try input(i)
     guard let t = known(v) else {
-      throw error("input \(i) ('\(proto.input[i])', the \(what)) must be a constant; it becomes an attribute. If it comes from a graph input, make it constant with --freeze \(proto.input[i])=FILE.npy")
+      let sources = importer.argumentsFeeding(v)
+      let hint = sources.isEmpty ? "" : " It depends on graph input\(sources.count > 1 ? "s" : "") "
+        + sources.map { "'\($0)'" }.joined(separator: ", ") + "; make "
+        + (sources.count > 1 ? "them constants with " : "it a constant with ")
+        + sources.map { "--freeze \($0)=FILE.npy" }.joined(separator: " ")
+      throw error("input \(i) ('\(proto.input[i])', the \(what)) must be known at import because it becomes an attribute.\(hint)")
     }
     return t
   }
@@ -165,6 +170,19 @@ struct ONNXNode {
 }
 
 extension GraphImporter {
+  /// Names of the function arguments `v` is computed from.
+  func argumentsFeeding(_ v: ValueID) -> [String] {
+    let f = builder.function
+    let defining = f.definingOps()
+    var seen: Set<ValueID> = [v], stack = [v], found: [String] = []
+    while let x = stack.popLast() {
+      if f.arguments.contains(x) { found.append(f.name(of: x)); continue }
+      guard let i = defining[x] else { continue }
+      for o in f.ops[i].operands where seen.insert(o).inserted { stack.append(o) }
+    }
+    return found.sorted()
+  }
+
   /// Replaces op `index` by constants when all its operands are known, its results are
   /// within the fold limit and it can be evaluated (locally or by the interpreter).
   func fold(opIndex index: Int) {

@@ -283,11 +283,11 @@ def run_case(case_dir, sparrowc, flags, timeout):
                 p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
             except subprocess.TimeoutExpired:
                 return False, f"timeout after {timeout} s"
-            m = re.search(r"--freeze (\S+)=FILE\.npy", p.stderr) if p.returncode != 0 else None
-            wanted = m.group(1) if m else None
-            if wanted is None or wanted in frozen or wanted not in {n for n, _ in meta["inputs"]}:
+            wanted = set(re.findall(r"--freeze (\S+)=FILE\.npy", p.stderr)) if p.returncode != 0 else set()
+            wanted &= {n for n, _ in meta["inputs"]}
+            if not wanted or wanted <= frozen:
                 break
-            frozen.add(wanted)
+            frozen |= wanted
         if p.returncode != 0:
             lines = [l for l in p.stderr.splitlines() if l.strip()]
             first = next((l for l in lines if "error" in l.lower()), lines[0] if lines else "")

@@ -29,9 +29,7 @@ private func convertRecurrent(_ n: ONNXNode, _ kind: OpKind, gates: Int) throws 
   let element = n.type(x).element
 
   if let lens = n.optionalInput(4) {
-    guard let k = n.known(lens) else {
-      throw n.error("\(n.opType) sequence_lens must be a constant; make it one with --freeze \(n.proto.input[4])=FILE.npy")
-    }
+    let k = try n.constantInput(4, "sequence lengths")
     guard k.ints.allSatisfy({ $0 == seq }) else {
       throw n.error("\(n.opType) sequence_lens \(k.ints) must all be \(seq) (variable lengths are not supported)")
     }
