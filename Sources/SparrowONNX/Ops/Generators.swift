@@ -4,6 +4,7 @@
 // ConstantOfShape, Range and EyeLike make constants (Range/EyeLike need known inputs);
 // Identity and inference-mode Dropout alias their input.
 
+import Foundation
 import SparrowIR
 
 let generatorConverters: [String: Converter] = {
@@ -53,11 +54,7 @@ let generatorConverters: [String: Converter] = {
     }
     let value = try n.tensor("value") ?? Tensor(shape: [1], scalars: [Float(0)])
     guard value.count == 1 else { throw n.error("ConstantOfShape value must have one element") }
-    let type = TensorType(value.element, shape)
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(type.byteCount)
-    for _ in 0..<type.count { bytes.append(contentsOf: value.bytes) }
-    return [n.constant(Tensor(type: type, bytes: bytes), "value")]
+    return [n.constant(filled(TensorType(value.element, shape), with: value), "value")]
   }
   t["Range"] = { n in
     let start = try n.constantInput(0, "start"), limit = try n.constantInput(1, "limit")
@@ -89,5 +86,39 @@ let generatorConverters: [String: Converter] = {
     for i in 0..<s[0] where i + k >= 0 && i + k < s[1] { v[i * s[1] + i + k] = 1 }
     return [n.constant(fromScalars(TensorType(element, s), .ints(v)), "eye")]
   }
+  let windows: [(String, [Double])] = [("HannWindow", [0.5, 0.5]), ("HammingWindow", [25.0 / 46, 21.0 / 46]),
+                                        ("BlackmanWindow", [0.42, 0.5, 0.08])]
+  for (name, a) in windows {
+    t[name] = { n in
+      let size = try n.constantInput(0, "size")
+      guard size.count == 1, size.ints[0] >= 0, size.ints[0] <= (1 << 24) else { throw n.error("\(n.opType) size must be a small scalar") }
+      let count = size.ints[0]
+      let element = try elementType(onnxCode: Int32(clamping: try n.int("output_datatype", 1)), what: "\(n.opType) output_datatype")
+      let periodic = try n.int("periodic", 1) != 0
+      let denominator = Double(periodic ? count : count - 1)
+      let w = (0..<count).map { i -> Double in
+        let x = 2 * Double.pi * Double(i) / denominator
+        return a[0] - a[1] * cos(x) + (a.count > 2 ? a[2] * cos(2 * x) : 0)
+      }
+      return [n.constant(fromScalars(TensorType(element, [count]), .floats(w)), "window")]
+    }
+  }
   return t
 }()
+
+/// A tensor of `type` with every element equal to the one element of `value`.
+func filled(_ type: TensorType, with value: Tensor) -> Tensor {
+  if value.bytes.allSatisfy({ $0 == 0 }) { return Tensor(zeros: type) }
+  switch value.bytes.count {
+  case 1: return Tensor(type: type, bytes: [UInt8](repeating: value.bytes[0], count: type.count))
+  case 4:
+    let v = value.bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+    let words = [UInt32](repeating: v, count: type.count)
+    return Tensor(type: type, bytes: words.withUnsafeBytes { [UInt8]($0) })
+  default:
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(type.byteCount)
+    for _ in 0..<type.count { bytes.append(contentsOf: value.bytes) }
+    return Tensor(type: type, bytes: bytes)
+  }
+}

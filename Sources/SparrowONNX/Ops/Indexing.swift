@@ -18,6 +18,20 @@ let indexingConverters: [String: Converter] = {
     }
     return [try n.emit1(.gather, [x, idx], ["axis": .int(axis)])]
   }
+  t["Compress"] = { n in
+    var x = try n.input(0)
+    let condition = try n.constantInput(1, "condition").ints
+    var axis = 0
+    if let a = try n.optionalInt("axis") {
+      axis = try n.axis(a, rank: n.shape(x).count)
+    } else {
+      x = try n.reshape(x, [n.type(x).count])
+    }
+    let dim = n.shape(x)[axis]
+    let picked = condition.prefix(dim).enumerated().filter { $0.element != 0 }.map { Int64($0.offset) }
+    let indices = n.constant(Tensor(shape: [picked.count], scalars: picked), "indices")
+    return [try n.emit1(.gather, [x, indices], ["axis": .int(axis)])]
+  }
   t["GatherElements"] = { n in
     let x = try n.input(0)
     return [try n.emit1(.gather_elements, [x, try n.input(1)],

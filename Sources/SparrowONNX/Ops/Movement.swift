@@ -68,6 +68,31 @@ let movementConverters: [String: Converter] = {
     if parts.count == 1 { return [parts[0]] }
     return [try n.emit1(.concat, parts.isEmpty ? xs : parts, ["axis": .int(axis)])]
   }
+  t["CenterCropPad"] = { n in
+    let x = try n.input(0)
+    let s = n.shape(x)
+    let target = try n.constantInput(1, "shape").ints
+    let axes = try n.axes(try n.ints("axes") ?? Array(0..<s.count), rank: s.count)
+    guard target.count == axes.count else { throw n.error("CenterCropPad shape \(target) does not match axes \(axes)") }
+    var starts: [Int] = [], ends: [Int] = [], cropAxes: [Int] = []
+    var pads = [Int](repeating: 0, count: 2 * s.count)
+    for (a, want) in zip(axes, target) {
+      if want < s[a] {
+        let begin = (s[a] - want) / 2
+        starts.append(begin); ends.append(begin + want); cropAxes.append(a)
+      } else if want > s[a] {
+        pads[a] = (want - s[a]) / 2
+        pads[s.count + a] = want - s[a] - pads[a]
+      }
+    }
+    var y = x
+    if !cropAxes.isEmpty {
+      y = try n.emit1(.slice, [y], ["starts": .ints(starts), "ends": .ints(ends), "axes": .ints(cropAxes),
+                                    "steps": .ints([Int](repeating: 1, count: cropAxes.count))])
+    }
+    if pads.contains(where: { $0 != 0 }) { y = try n.emit1(.pad, [y], ["pads": .ints(pads)]) }
+    return [y == x ? try n.emit1(.identity, [x]) : y]
+  }
   t["Split"] = convertSplit
   t["Slice"] = convertSlice
   t["Pad"] = convertPad

@@ -26,6 +26,21 @@ let quantizeConverters: [String: Converter] = {
                         ["axis": .int(try quantizationAxis(n, rank: rank, scale: scale)),
                          "block_size": .int(try n.int("block_size", 0))])]
   }
+  t["DynamicQuantizeLinear"] = { n in
+    // scale = (max(0, max x) - min(0, min x)) / 255; zero point = clamp(round(-min / scale)).
+    let x = try n.input(0)
+    let all: AttributeValue = .ints(Array(0..<n.shape(x).count))
+    func scalar(_ v: Float, _ name: String) -> ValueID { n.constant(Tensor(scalar: v), name) }
+    let zero = scalar(0, "zero")
+    let hi = try n.emit1(.max, [try n.emit1(.reduce_max, [x], ["axes": all, "keepdims": .bool(false)]), zero])
+    let lo = try n.emit1(.min, [try n.emit1(.reduce_min, [x], ["axes": all, "keepdims": .bool(false)]), zero])
+    let scale = try n.emit1(.div, [try n.emit1(.sub, [hi, lo]), scalar(255, "qmax")])
+    let zpFloat = try n.emit1(.round, [try n.emit1(.sub, [zero, try n.emit1(.div, [lo, scale])])])
+    let zpClipped = try n.emit1(.clip, [zpFloat], ["min": .float(0), "max": .float(255)])
+    let zp = try n.emit1(.cast, [zpClipped], ["to": .type(.u8)])
+    let y = try n.emit1(.quantize_linear, [x, scale, zp], ["axis": .int(0)])
+    return [y, scale, zp]
+  }
   return t
 }()
 
