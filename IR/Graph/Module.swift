@@ -68,6 +68,17 @@ public struct Function: Sendable {
   private var usedNames: Set<String> = []
   public func isNameTaken(_ name: String) -> Bool { usedNames.contains(name) }
 
+  /// Renames a value; `name` is made unique by a numeric suffix if taken. Returns the name used.
+  @discardableResult
+  public mutating func rename(_ v: ValueID, to name: String) -> String {
+    if values[v.index].name == name { return name }
+    usedNames.remove(values[v.index].name)
+    let unique = uniqueName(name)
+    values[v.index].name = unique
+    usedNames.insert(unique)
+    return unique
+  }
+
   private func uniqueName(_ base: String) -> String {
     if !usedNames.contains(base) { return base }
     var i = 1

@@ -1,0 +1,146 @@
+//===--- Gemm.swift - Gemm, MatMul, Conv, ConvTranspose, Einsum -----------===//
+//
+// Conv windows are resolved by `resolveWindow`. ConvTranspose's `output_shape` becomes
+// pads (and extra output_padding when the requested size needs more than the full
+// output). Integer and QLinear products are computed through f32 (exact for the usual
+// 8-bit ranges): dequantize, multiply, quantize or cast back.
+
+import SparrowIR
+
+let gemmConverters: [String: Converter] = {
+  var t: [String: Converter] = [:]
+  t["Gemm"] = { n in
+    var operands = [try n.input(0), try n.input(1)]
+    let beta = try n.float("beta", 1)
+    if let c = n.optionalInput(2), beta != 0 { operands.append(c) }
+    return [try n.emit1(.gemm, operands, ["alpha": .float(try n.float("alpha", 1)), "beta": .float(beta),
+                                          "transA": .bool(try n.int("transA", 0) != 0),
+                                          "transB": .bool(try n.int("transB", 0) != 0)])]
+  }
+  t["MatMul"] = { n in [try n.emit1(.matmul, [try n.input(0), try n.input(1)])] }
+  t["Conv"] = { n in
+    let x = try n.input(0), w = try n.input(1)
+    let xs = n.shape(x), ws = n.shape(w)
+    guard xs.count >= 3, ws.count == xs.count else { throw n.error("Conv input \(xs) and weight \(ws) do not fit") }
+    let win = try resolveWindow(n, input: Array(xs[2...]), kernel: Array(ws[2...]))
+    var operands = [x, w]
+    if let b = n.optionalInput(2) { operands.append(b) }
+    var a = win.attributes
+    a["group"] = .int(try n.int("group", 1))
+    return [try n.emit1(.conv, operands, a)]
+  }
+  t["ConvTranspose"] = convertConvTranspose
+  t["Einsum"] = { n in
+    [try n.emit1(.einsum, try n.inputs(), ["equation": .string(try n.string("equation", ""))])]
+  }
+  t["MatMulInteger"] = { n in
+    let a = try integerOperand(n, 0, zeroPoint: 2), b = try integerOperand(n, 1, zeroPoint: 3)
+    let y = try n.emit1(.matmul, [a, b])
+    return [try n.emit1(.cast, [y], ["to": .type(.i32)])]
+  }
+  t["ConvInteger"] = { n in
+    let x = try integerOperand(n, 0, zeroPoint: 2), w = try integerOperand(n, 1, zeroPoint: 3)
+    let xs = n.shape(x), ws = n.shape(w)
+    guard xs.count >= 3, ws.count == xs.count else { throw n.error("ConvInteger input \(xs) and weight \(ws) do not fit") }
+    let win = try resolveWindow(n, input: Array(xs[2...]), kernel: Array(ws[2...]))
+    var a = win.attributes
+    a["group"] = .int(try n.int("group", 1))
+    let y = try n.emit1(.conv, [x, w], a)
+    return [try n.emit1(.cast, [y], ["to": .type(.i32)])]
+  }
+  t["QLinearMatMul"] = { n in
+    let a = try dequantized(n, 0, 1, 2), b = try dequantized(n, 3, 4, 5)
+    let y = try n.emit1(.matmul, [a, b])
+    return [try n.emit1(.quantize_linear, [y, try n.input(6), try n.input(7)], ["axis": .int(1)])]
+  }
+  t["QLinearConv"] = { n in
+    let x = try dequantized(n, 0, 1, 2), w = try dequantized(n, 3, 4, 5, axis: 0)
+    let xs = n.shape(x), ws = n.shape(w)
+    guard xs.count >= 3, ws.count == xs.count else { throw n.error("QLinearConv input \(xs) and weight \(ws) do not fit") }
+    let win = try resolveWindow(n, input: Array(xs[2...]), kernel: Array(ws[2...]))
+    var a = win.attributes
+    a["group"] = .int(try n.int("group", 1))
+    var operands = [x, w]
+    if let b = n.optionalInput(8) {
+      // Bias is int32 with scale x_scale * w_scale (per output channel).
+      let bf = try n.emit1(.cast, [b], ["to": .type(.f32)])
+      let scale = try n.emit1(.mul, [try n.input(1), try n.input(4)])
+      operands.append(try n.emit1(.mul, [bf, scale]))
+    }
+    let y = try n.emit1(.conv, operands, a)
+    return [try n.emit1(.quantize_linear, [y, try n.input(6), try n.input(7)], ["axis": .int(1)])]
+  }
+  return t
+}()
+
+/// Input `i` as f32 minus its zero point (input `zeroPoint`, absent means 0).
+private func integerOperand(_ n: ONNXNode, _ i: Int, zeroPoint: Int) throws -> ValueID {
+  let x = try n.emit1(.cast, [try n.input(i)], ["to": .type(.f32)])
+  guard let zp = n.optionalInput(zeroPoint) else { return x }
+  var z = try n.emit1(.cast, [zp], ["to": .type(.f32)])
+  // A per-row (A) or per-column (B) zero point of rank 1 aligns with the matrix rows for A.
+  if i == 0, n.shape(z).count == 1, n.shape(z)[0] > 1, n.shape(x).count >= 2 {
+    z = try n.reshape(z, [n.shape(z)[0], 1])
+  }
+  if i == 1, n.opType == "ConvInteger", n.shape(z).count == 1, n.shape(z)[0] > 1 {
+    z = try n.reshape(z, [n.shape(z)[0]] + [Int](repeating: 1, count: n.shape(x).count - 1))
+  }
+  return try n.emit1(.sub, [x, z])
+}
+
+/// dequantize_linear of inputs (x, scale, zero point), per-axis when the scale is a vector.
+func dequantized(_ n: ONNXNode, _ x: Int, _ scale: Int, _ zp: Int, axis: Int = 1) throws -> ValueID {
+  let v = try n.input(x)
+  let s = try n.input(scale)
+  let z = try n.optionalInput(zp) ?? n.constant(Tensor(zeros: TensorType(n.type(v).element, n.shape(s))), "zero_point")
+  let ax = n.shape(s).count == 1 && n.shape(s)[0] > 1 ? axis : 1
+  return try n.emit1(.dequantize_linear, [v, s, z], ["axis": .int(min(ax, max(n.shape(v).count - 1, 0)))])
+}
+
+private func convertConvTranspose(_ n: ONNXNode) throws -> [ValueID] {
+  let x = try n.input(0), w = try n.input(1)
+  let xs = n.shape(x), ws = n.shape(w)
+  guard xs.count >= 3, ws.count == xs.count else { throw n.error("ConvTranspose input \(xs) and weight \(ws) do not fit") }
+  let spatial = xs.count - 2
+  let input = Array(xs[2...])
+  let kernel = try n.ints("kernel_shape") ?? Array(ws[2...])
+  let strides = try n.ints("strides") ?? [Int](repeating: 1, count: spatial)
+  let dilations = try n.ints("dilations") ?? [Int](repeating: 1, count: spatial)
+  var outputPadding = try n.ints("output_padding") ?? [Int](repeating: 0, count: spatial)
+  guard kernel.count == spatial, strides.count == spatial, dilations.count == spatial,
+        outputPadding.count == spatial else {
+    throw n.error("ConvTranspose attributes do not match \(spatial) spatial dims")
+  }
+  let autoPad = try n.string("auto_pad", "NOTSET")
+  var outputShape = try n.ints("output_shape")
+  if let o = outputShape, o.count == xs.count { outputShape = Array(o[2...]) }
+  if outputShape == nil, autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
+    outputShape = zip(input, strides).map { $0 * $1 }
+  }
+  var pads: [Int]
+  if let out = outputShape {
+    guard out.count == spatial else { throw n.error("output_shape does not match \(spatial) spatial dims") }
+    pads = [Int](repeating: 0, count: 2 * spatial)
+    for i in 0..<spatial {
+      let full = strides[i] * (input[i] - 1) + outputPadding[i] + (kernel[i] - 1) * dilations[i] + 1
+      let total = full - out[i]
+      if total < 0 {
+        outputPadding[i] -= total
+        continue
+      }
+      let half = total / 2
+      pads[i] = autoPad == "SAME_UPPER" ? half : total - half
+      pads[spatial + i] = autoPad == "SAME_UPPER" ? total - half : half
+    }
+  } else if autoPad == "VALID" {
+    pads = [Int](repeating: 0, count: 2 * spatial)
+  } else {
+    pads = try n.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
+    guard pads.count == 2 * spatial else { throw n.error("bad pads \(pads)") }
+  }
+  var operands = [x, w]
+  if let b = n.optionalInput(2) { operands.append(b) }
+  return [try n.emit1(.conv_transpose, operands,
+                      ["strides": .ints(strides), "pads": .ints(pads), "dilations": .ints(dilations),
+                       "group": .int(try n.int("group", 1)), "output_padding": .ints(outputPadding)])]
+}
