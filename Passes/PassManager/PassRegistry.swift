@@ -72,9 +72,10 @@ public enum PassRegistry {
     }
   }
 
-  /// The closest registered name within edit distance 3, for "did you mean".
+  /// The closest registered name within a small edit distance, for "did you mean".
   static func nearest(_ name: String, in candidates: [String]) -> String? {
-    let scored = candidates.map { ($0, editDistance(name, $0)) }.filter { $0.1 <= 3 }
+    let limit = min(3, max(1, name.count / 3))
+    let scored = candidates.map { ($0, editDistance(name, $0)) }.filter { $0.1 <= limit }
     return scored.min { $0.1 < $1.1 }?.0
   }
 }
