@@ -11,7 +11,7 @@ public final class Rewriter {
   public private(set) var function: Function
   public let context: PassContext
   /// The op a pattern is looking at; inserts default to just before it.
-  public internal(set) var root = 0
+  public var root = 0
 
   private var ops: [Operation]
   private var live: [Bool]
