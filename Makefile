@@ -3,7 +3,7 @@
 #   make setup   system packages and .venv (onnx, onnxruntime, numpy), only when missing
 #   make build   release build of the sparrowc driver
 #   make demo    build the bundled example model, run it, compare with onnxruntime, bench it
-#   make test    unit + golden tests (debug), release build, ONNX conformance
+#   make test    unit + golden tests (debug), release build, driver checks, ONNX conformance
 
 SHELL := /bin/bash
 PY := .venv/bin/python
@@ -35,5 +35,6 @@ test: setup
 	swift build --build-tests
 	swift test --skip-build $(SWIFT_TEST_FLAGS)
 	swift build -c release --product sparrowc
+	scripts/check_cli.sh $(SPARROWC) $(PY)
 	@test -f $(CONFORMANCE) || { echo "make test: $(CONFORMANCE) is missing (it comes with the ONNX importer)" >&2; exit 1; }
 	$(PY) $(CONFORMANCE) --sparrowc $(SPARROWC)
