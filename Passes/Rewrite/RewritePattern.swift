@@ -40,7 +40,11 @@ public func applyPatternsGreedily(_ patterns: [RewritePattern], to function: ino
       let op = rewriter.op(at: slot)
       for pattern in patterns where pattern.roots?.contains(op.kind) ?? true {
         rewriter.root = slot
-        guard let values = try pattern.rewrite(op, rewriter) else { continue }
+        let firstNew = rewriter.slotCount
+        guard let values = try pattern.rewrite(op, rewriter) else {
+          rewriter.eraseUnusedOps(from: firstNew)
+          continue
+        }
         precondition(values.count == op.results.count,
                      "pattern \(pattern.name) returned \(values.count) values for \(op.results.count) results")
         if values == op.results {
@@ -49,6 +53,7 @@ public func applyPatternsGreedily(_ patterns: [RewritePattern], to function: ino
           rewriter.replaceOp(slot, with: values)
           changed = true
         } else {
+          rewriter.eraseUnusedOps(from: firstNew)
           continue  // would rename a model output onto an argument or another output
         }
         break

@@ -74,7 +74,7 @@ public final class Rewriter {
 
   /// Whether `v` has exactly one use (one operand of one op, not a function result).
   public func hasOneUse(_ v: ValueID) -> Bool {
-    !isFunctionResult(v) && (uses[v] ?? []).filter { live[$0] }.count == 1
+    !isFunctionResult(v) && users(of: v).map { ops[$0].operands.filter { $0 == v }.count }.reduce(0, +) == 1
   }
 
   /// The tensor of `v` when a `constant` op defines it.
@@ -122,6 +122,15 @@ public final class Rewriter {
     context.changes.removed += 1
     for v in Set(op.operands) {
       if let d = definingSlot(of: v), ops[d].results.allSatisfy(isUnused) { erase(d) }
+    }
+  }
+
+  /// Erases the unused ops in slots `first...` (newest first): what a pattern created
+  /// before it declined.
+  public func eraseUnusedOps(from first: Int) {
+    for slot in stride(from: ops.count - 1, through: first, by: -1)
+    where live[slot] && ops[slot].results.allSatisfy(isUnused) {
+      erase(slot)
     }
   }
 

@@ -85,6 +85,34 @@ final class RewriterTests: XCTestCase {
     XCTAssertEqual(after.main.ops[0].operands, after.main.arguments)
   }
 
+  func testOpsOfADecliningPatternAreRemoved() throws {
+    let m = try chain()
+    var f = m.main
+    let context = PassContext(constants: m.constants)
+    let declines = RewritePattern("insert-then-decline", roots: [.neg]) { op, r in
+      _ = try r.insert(.exp, op.operands, name: "scratch")
+      return nil
+    }
+    let changed = try applyPatternsGreedily([declines], to: &f, context: context)
+    XCTAssertFalse(changed)
+    XCTAssertEqual(f.ops.map(\.kind), [.relu, .neg])
+  }
+
+  func testHasOneUseCountsOperandSlots() throws {
+    let m = try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([4]))
+      let r = try b.add1(.relu, [x], name: "r")
+      let s = try b.add1(.sigmoid, [x], name: "s")
+      let twice = try b.add1(.add, [r, r], name: "twice")
+      return [try b.add1(.mul, [twice, s], name: "y")]
+    }
+    let rewriter = Rewriter(m.main, context: PassContext(constants: m.constants))
+    XCTAssertFalse(rewriter.hasOneUse(m.main.ops[0].result), "used twice by one op")
+    XCTAssertTrue(rewriter.hasOneUse(m.main.ops[1].result))
+    XCTAssertFalse(rewriter.hasOneUse(m.main.ops[3].result), "a function result")
+    XCTAssertEqual(rewriter.users(of: m.main.ops[0].result), [2])
+  }
+
   func testUseListHelpers() throws {
     var f = try chain().main
     let r = f.ops[0].result
