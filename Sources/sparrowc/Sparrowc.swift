@@ -17,6 +17,7 @@ struct Sparrowc: ParsableCommand {
     subcommands: [Run.self, Bench.self, DumpIR.self, Opt.self, Inspect.self, ListPasses.self])
 
   static func main() {
+    exitWithCode3OnCrash()
     var command: ParsableCommand
     do {
       command = try parseAsRoot()
@@ -63,6 +64,18 @@ func exitStatus(for error: Error) -> (Int32, String) {
     }
     return (3, "internal error: \(error)")
   }
+}
+
+/// A trapped invariant (`precondition`), or any other crash, is an internal error: exit 3
+/// with one line instead of a signal's exit status and a stack trace.
+func exitWithCode3OnCrash() {
+  let handler: @convention(c) (Int32) -> Void = { _ in
+    // Only async-signal-safe calls here: a static message, write, _exit.
+    let message: StaticString = "internal error: sparrowc crashed (a compiler bug; please report it with the model)\n"
+    _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
+    _exit(3)
+  }
+  for s in [SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGBUS, SIGFPE] { signal(s, handler) }
 }
 
 /// Writes a line to stderr.
