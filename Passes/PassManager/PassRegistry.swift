@@ -2,6 +2,15 @@
 //
 // One line per pass. This list drives `--passes=` parsing, `--print-ir-after=` name
 // checks and the pass listing in `sparrowc passes` / `--help`.
+//
+// Adding a pass:
+//  1. Create `Passes/<Family>/<WhatItDoes>.swift` opening with a before/after IR comment:
+//     a struct conforming to `Pass` with `name`, `summary`, `options` and `init(options:)`.
+//  2. Write `run(on:context:)`: usually a list of `RewritePattern`s and one call to
+//     `applyPatternsGreedily`; mutate only through the `Rewriter` so `--stats` counts.
+//  3. Add one line to `PassRegistry.all` below (and to a pipeline in Pipelines.swift).
+//  4. Test it: XCTests in Tests/SparrowPassesTests (structure and `assertEquivalent` on the
+//     interpreter) and a golden `Tests/IRFiles/<name>.sir` with fire and must-not-fire cases.
 
 import SparrowIR
 
