@@ -5,7 +5,12 @@ import SparrowIO
 import SparrowIR
 
 enum IRFormat: String, ExpressibleByArgument, CaseIterable {
+  /// The .sir text form, large constants elided.
   case text
+  /// Graphviz: one node per op with its result shapes.
+  case dot
+  /// Ops, operands, types and attributes as one JSON object.
+  case json
 }
 
 struct DumpIR: ParsableCommand {
@@ -16,7 +21,7 @@ struct DumpIR: ParsableCommand {
   @OptionGroup var model: ModelOptions
   @OptionGroup var pipeline: PipelineOptions
 
-  @Option(help: "Output format.")
+  @Option(help: "Output format: text (.sir), dot (Graphviz) or json.")
   var format: IRFormat = .text
 
   func run() throws {
@@ -24,6 +29,8 @@ struct DumpIR: ParsableCommand {
     try optimize(&module, pipeline, file: model.model)
     switch format {
     case .text: print(printModule(module), terminator: "")
+    case .dot: print(dotGraph(module), terminator: "")
+    case .json: print(jsonIR(module), terminator: "")
     }
   }
 }

@@ -1,0 +1,39 @@
+//===--- Pipelines.swift - the named pipelines -O0, -O1, -O2 ---------------===//
+
+import SparrowIR
+
+public enum OptimizationLevel: String, CaseIterable, Sendable {
+  case O0, O1, O2
+}
+
+public enum Pipelines {
+  /// Only what the targets require. Nothing yet: both targets run every op as imported.
+  public static let O0: [String] = []
+
+  /// Cleanup: cheap, always-safe simplifications.
+  public static let O1: [String] = [
+    "remove-identity",     // identity, no-op reshape/transpose/cast/..., transpose pairs
+    "simplify-algebra",    // x*1, x+0, x-0, x/1, neg(neg(x))
+    "constant-fold",       // ops over constants only (shape math left by the frontend)
+    "remove-identity",     // folding can expose new no-ops
+    "cse",                 // identical ops computed once
+    "dce",                 // dead ops and unused weights
+  ]
+
+  /// Everything available (fusion passes join here).
+  public static let O2: [String] = O1
+
+  /// The pipeline text for `level`.
+  public static func entries(for level: OptimizationLevel) -> [String] {
+    switch level {
+    case .O0: return O0
+    case .O1: return O1
+    case .O2: return O2
+    }
+  }
+
+  /// The passes of `level`.
+  public static func passes(for level: OptimizationLevel) throws -> [any Pass] {
+    try parsePipeline(entries(for: level).joined(separator: ","), location: "-\(level.rawValue)")
+  }
+}

@@ -1,0 +1,57 @@
+#!/bin/bash
+# Checks the driver's contract on the example model: exit codes (0 ok, 1 bad input,
+# 2 bad usage), one-line diagnostics without stack traces, dump-ir formats, pass flags.
+#   scripts/check_cli.sh SPARROWC PYTHON
+set -uo pipefail
+cd "$(dirname "$0")/.."
+sparrowc=${1:-.build/release/sparrowc}
+py=${2:-.venv/bin/python}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$py" examples/make_tiny.py "$work" >/dev/null || { echo "check_cli: cannot build the example model" >&2; exit 1; }
+model=$work/tiny.onnx
+failures=0
+
+# expect CODE DESCRIPTION COMMAND... : runs the command, checks its exit code and that
+# stderr has no stack trace.
+expect() {
+  local want=$1 what=$2
+  shift 2
+  "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "FAIL $what: exit $got, expected $want"; sed 's/^/  | /' "$work/err" | head -5
+    failures=$((failures + 1))
+  elif grep -qE "Stack dump|Fatal error|#[0-9]+ 0x" "$work/err"; then
+    echo "FAIL $what: stack trace on stderr"; failures=$((failures + 1))
+  fi
+}
+
+expect 0 "passes listing" "$sparrowc" passes
+grep -q "constant-fold" "$work/out" || { echo "FAIL passes listing lacks constant-fold"; failures=$((failures + 1)); }
+expect 0 "help" "$sparrowc" --help
+expect 2 "unknown subcommand" "$sparrowc" frobnicate
+expect 2 "unknown pass" "$sparrowc" dump-ir "$model" --passes dce,nosuchpass
+expect 2 "bad pass option" "$sparrowc" dump-ir "$model" --passes "constant-fold{max-elements=x}"
+expect 2 "unknown --print-ir-after pass" "$sparrowc" dump-ir "$model" --print-ir-after nosuchpass
+expect 1 "missing model file" "$sparrowc" dump-ir "$work/missing.onnx"
+[ "$(wc -l <"$work/err")" -eq 1 ] || { echo "FAIL missing model: expected one diagnostic line"; failures=$((failures + 1)); }
+printf 'not a model' >"$work/bad.onnx"
+expect 1 "corrupt model" "$sparrowc" dump-ir "$work/bad.onnx"
+expect 1 "missing input" "$sparrowc" run "$model" --output-dir "$work/o"
+expect 0 "dump-ir text -O0" "$sparrowc" dump-ir "$model" -O0
+expect 0 "dump-ir dot" "$sparrowc" dump-ir "$model" --format dot
+grep -q "^digraph" "$work/out" || { echo "FAIL dump-ir dot: no digraph"; failures=$((failures + 1)); }
+expect 0 "dump-ir json" "$sparrowc" dump-ir "$model" --format json
+"$py" -c "import json,sys; json.load(open(sys.argv[1]))" "$work/out" 2>/dev/null \
+  || { echo "FAIL dump-ir json: not valid JSON"; failures=$((failures + 1)); }
+expect 0 "stats, print-ir-after-all, check-passes" "$sparrowc" dump-ir "$model" -O2 --stats \
+  --print-ir-after-all --check-passes
+grep -q "IR Dump After dce" "$work/err" && grep -q "^total" "$work/err" \
+  || { echo "FAIL --print-ir-after-all/--stats output missing"; failures=$((failures + 1)); }
+expect 0 "run" "$sparrowc" run "$model" --input "image=$work/image.npy" --output-dir "$work/o"
+"$py" examples/compare.py "$work/expected_probs.npy" "$work/o/probs.npy" >/dev/null 2>&1 \
+  || { echo "FAIL run: output differs from onnxruntime"; failures=$((failures + 1)); }
+
+if [ "$failures" -ne 0 ]; then echo "check_cli: $failures failure(s)"; exit 1; fi
+echo "check_cli: all driver checks passed"
