@@ -14,6 +14,17 @@ extension Rewriter {
     return slot
   }
 
+  /// The slot of the gemm or conv whose result `x` is, directly or through one reshape
+  /// (a free view) that is the producer's only user. The caller checks `x`'s own uses.
+  func producer(viewing x: ValueID) -> Int? {
+    guard let slot = definingSlot(of: x) else { return nil }
+    let def = op(at: slot)
+    if def.kind.has(.hasEpilogue) && def.results.count == 1 { return slot }
+    guard def.kind == .reshape, hasOneUse(def.operands[0]),
+          let p = definingSlot(of: def.operands[0]), op(at: p).kind.has(.hasEpilogue) else { return nil }
+    return p
+  }
+
   /// The f32 data of `v` when a `constant` op defines it.
   func constantFloats(of v: ValueID) -> [Float]? {
     guard let t = constantTensor(of: v), t.element == .f32 else { return nil }
