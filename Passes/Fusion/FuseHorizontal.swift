@@ -74,10 +74,10 @@ public struct FuseHorizontal: Pass {
       let total = sizes.reduce(0, +)
       var shape = wShape
       shape[alongRows ? 0 : 1] = total
-      let names = group.map { r.name(of: r.op(at: $0).operands[1]) }.joined(separator: "+")
-      let w = r.insertFloats(weights, shape: shape, name: names, layout: r.type(of: op.operands[1]).layout,
+      let wName = r.name(of: op.operands[1]) + ".concat"
+      let w = r.insertFloats(weights, shape: shape, name: wName, layout: r.type(of: op.operands[1]).layout,
                              before: r.root)
-      let b = r.insertFloats(bias, shape: [total], name: names + ".bias", before: r.root)
+      let b = r.insertFloats(bias, shape: [total], name: wName + ".bias", before: r.root)
       var attributes = op.attributes.values
       attributes["beta"] = nil
       let name = r.name(of: op.result)
