@@ -36,10 +36,10 @@ extension Builder {
 }
 
 /// The ops of `@main` of one kind.
-func ops(_ m: Module, _ kind: OpKind) -> [Operation] { m.main.ops.filter { $0.kind == kind } }
+func ops(_ m: Module, _ kind: OpKind) -> [SparrowIR.Operation] { m.main.ops.filter { $0.kind == kind } }
 
 /// The epilogue text of `op`.
-func epilogue(_ op: Operation) -> [String] {
+func epilogue(_ op: SparrowIR.Operation) -> [String] {
   if case let .strings(s)? = op.attributes.values["epilogue"] { return s }
   return []
 }
