@@ -12,6 +12,16 @@
 // - Conv/pool `pads` are [begin..., end...] per spatial axis, auto_pad already resolved.
 // - No optional operands in the middle: the frontend materializes defaults (zero biases,
 //   zero initial states). Trailing optional operands may be omitted (gemm's C, conv's bias).
+// - Epilogues (`.hasEpilogue`: gemm, conv): `epilogue` lists elementwise steps applied, in
+//   order, to the result (after alpha/beta/bias) before it is stored, e.g.
+//   `%y = conv %x, %w, %b, %r {epilogue = ["add", "relu"], ...}` is relu(conv(x) + r).
+//   Steps (grammar in Epilogue.swift): "relu", "clip:MIN:MAX", "leaky_relu:ALPHA",
+//   "sigmoid", "tanh", "hard_swish", "silu" (x * sigmoid(x)), "gelu" (erf form),
+//   "gelu:tanh", and "add", which adds the next residual operand. Residuals are extra
+//   trailing operands after the bias (a zero bias is materialized so positions stay
+//   fixed), one per "add" step, each with exactly the result's type.
+// - conv `algorithm` ("direct", "gemm1x1", "depthwise", "im2col"): chosen by the
+//   lower-conv pass and only there; targets obey it. The layout stays NCHW.
 
 public enum OpKind: String, CaseIterable, Hashable, Sendable {
   // Constants from the module's pool.
@@ -73,6 +83,8 @@ public enum OpTrait: Hashable, Sendable {
   case reduction
   /// Sliding-window pooling.
   case pooling
+  /// Takes an `epilogue` attribute and residual operands (see the header).
+  case hasEpilogue
 }
 
 public struct OpSpec: Sendable {
@@ -177,12 +189,15 @@ extension OpKind {
     case .mean_variance_norm: return spec(1...1, [K.ints("axes")])
 
     case .gemm:
-      return spec(2...3, [K.float("alpha", 1), K.float("beta", 1), K.bool("transA", false),
-                          K.bool("transB", false)], [.gemmLike])
+      return spec(2...manyOperands, [K.float("alpha", 1), K.float("beta", 1), K.bool("transA", false),
+                                     K.bool("transB", false), K.strings_("epilogue")],
+                  [.gemmLike, .hasEpilogue])
     case .matmul: return spec(2...2, [], [.gemmLike])
     case .conv:
-      return spec(2...3, [K.ints("strides"), K.ints("pads"), K.ints("dilations"), K.int("group", 1)],
-                  [.gemmLike])
+      return spec(2...manyOperands, [K.ints("strides"), K.ints("pads"), K.ints("dilations"),
+                                     K.int("group", 1), K.strings_("epilogue"),
+                                     K.string("algorithm", "direct")],
+                  [.gemmLike, .hasEpilogue])
     case .conv_transpose:
       return spec(2...3, [K.ints("strides"), K.ints("pads"), K.ints("dilations"), K.int("group", 1),
                           K.ints("output_padding")], [.gemmLike])

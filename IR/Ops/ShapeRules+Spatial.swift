@@ -39,7 +39,28 @@ func convType(_ x: [TensorType], _ a: Attributes) throws -> TensorType {
     windowOutputSize(input: input.shape[2 + $0], kernel: kernel[$0], stride: s[$0],
                      padBegin: p[$0], padEnd: p[spatial + $0], dilation: d[$0], ceilMode: false)
   }
+  try checkConvAlgorithm(a, input: input, weight: w)
   return TensorType(input.element, [input.shape[0], w.shape[0]] + out)
+}
+
+/// The conv `algorithm` chosen by lower-conv must fit the conv: `gemm1x1` needs a 1x1
+/// kernel with stride 1, no padding, dilation 1 and group 1; `depthwise` one input
+/// channel per group (group == input channels).
+func checkConvAlgorithm(_ a: Attributes, input: TensorType, weight w: TensorType) throws {
+  let algorithm = a.string("algorithm")
+  switch algorithm {
+  case "direct", "im2col": return
+  case "gemm1x1":
+    try expect(w.shape[2...].allSatisfy { $0 == 1 } && a.ints("strides").allSatisfy { $0 == 1 }
+               && a.ints("pads").allSatisfy { $0 == 0 } && a.ints("dilations").allSatisfy { $0 == 1 }
+               && a.int("group") == 1,
+               "conv algorithm \"gemm1x1\" needs a 1x1 kernel, stride 1, no padding, group 1")
+  case "depthwise":
+    try expect(a.int("group") == input.shape[1] && w.shape[1] == 1,
+               "conv algorithm \"depthwise\" needs group == input channels (\(input.shape[1]))")
+  default:
+    throw Diagnostic("unknown conv algorithm \"\(algorithm)\" (direct, gemm1x1, depthwise, im2col)")
+  }
 }
 
 func convTransposeType(_ x: [TensorType], _ a: Attributes) throws -> TensorType {

@@ -78,9 +78,9 @@ public func inferResultTypes(_ kind: OpKind, _ x: [TensorType], _ a: Attributes,
     _ = try checkAxis(a.int("axis"), rank: x[0].rank)
     return same()
 
-  case .gemm: return [try gemmType(x, a)]
+  case .gemm: return [try typeWithEpilogue(kind, x, a) { try gemmType($0, a) }]
   case .matmul: return [try matmulType(x[0], x[1])]
-  case .conv: return [try convType(x, a)]
+  case .conv: return [try typeWithEpilogue(kind, x, a) { try convType($0, a) }]
   case .conv_transpose: return [try convTransposeType(x, a)]
   case .einsum: return [try einsumType(a.string("equation"), x)]
 

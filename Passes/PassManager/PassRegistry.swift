@@ -22,6 +22,12 @@ public enum PassRegistry {
     CommonSubexpressionElimination.self,
     RemoveIdentity.self,
     SimplifyAlgebra.self,
+    FoldBatchNorm.self,
+    MatmulToGemm.self,
+    FoldTranspose.self,
+    FuseEpilogue.self,
+    FuseHorizontal.self,
+    LowerConv.self,
   ]
 
   /// The pass named `name`, if registered.

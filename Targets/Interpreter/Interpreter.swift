@@ -41,7 +41,7 @@ public enum Interpreter {
     let args = KernelArgs(kind: op.kind, attributes: op.attributes, inputs: inputs,
                           resultTypes: op.results.map { f.type(of: $0).dense })
     do {
-      let outs = try dispatch(args)
+      let outs = try dispatchWithEpilogue(args)
       precondition(outs.count == args.resultTypes.count, "\(op.kind) returned \(outs.count) results")
       for (o, t) in zip(outs, args.resultTypes) {
         precondition(o.type == t, "\(op.kind) produced \(o.type), expected \(t)")

@@ -1,0 +1,54 @@
+//===--- LowerConv.swift - decide each conv's algorithm -----------------------===//
+//
+//   %y = conv %x, %w {group = 1, pads = [0, 0, 0, 0], ...}
+//     =>  %y = conv %x, %w {algorithm = "gemm1x1", group = 1, pads = [0, 0, 0, 0], ...}
+//
+// This pass is the only place that decides how a conv is computed; targets obey the
+// `algorithm` attribute (the interpreter may ignore it: the math is the same), and the
+// verifier rejects an algorithm that does not fit the conv. The layout stays NCHW.
+//
+//   gemm1x1    1x1 kernel, stride 1, no padding, dilation 1, group 1: per image one gemm
+//              W[Cout, Cin] x X[Cin, H*W], no data movement at all.
+//   depthwise  one input channel per group (MobileNet's 3x3s): a per-channel sliding
+//              window; as a gemm it would have K = kh*kw and waste the machine.
+//   im2col     other 2-D convs with group 1: unfold the input into [Cin*kh*kw, Ho*Wo]
+//              columns and run one gemm per image.
+//   direct     everything else (grouped non-depthwise, 1-D/3-D, transposed weights):
+//              the plain loop nest.
+
+import SparrowIR
+
+public struct LowerConv: Pass {
+  public static let name = "lower-conv"
+  public static let summary = "Choose each conv's algorithm (gemm1x1, depthwise, im2col, direct); targets obey it."
+
+  public init(options: PassOptions) {}
+  public init() {}
+
+  public func run(on function: inout Function, context: PassContext) throws -> Bool {
+    try applyPatternsGreedily(Self.patterns, to: &function, context: context)
+  }
+
+  /// The algorithm for a conv with these attributes, input and weight types.
+  public static func algorithm(_ a: Attributes, input: TensorType, weight: TensorType) -> String {
+    let group = a.int("group")
+    let kernel = weight.shape.dropFirst(2)
+    if kernel.allSatisfy({ $0 == 1 }) && group == 1 && a.ints("strides").allSatisfy({ $0 == 1 })
+      && a.ints("pads").allSatisfy({ $0 == 0 }) && a.ints("dilations").allSatisfy({ $0 == 1 }) {
+      return "gemm1x1"
+    }
+    if group > 1 && group == input.shape[1] && weight.shape[1] == 1 { return "depthwise" }
+    if group == 1 && kernel.count == 2 { return "im2col" }
+    return "direct"
+  }
+
+  static let patterns: [RewritePattern] = [
+    RewritePattern("choose-algorithm", roots: [.conv]) { op, r in
+      let chosen = algorithm(op.attributes, input: r.type(of: op.operands[0]),
+                             weight: r.type(of: op.operands[1]))
+      guard op.attributes.values["algorithm"] != .string(chosen) else { return nil }
+      r.modifyOp(r.root) { $0.attributes.values["algorithm"] = .string(chosen) }
+      return op.results
+    },
+  ]
+}
