@@ -100,7 +100,7 @@ extension GemmTiling {
   /// The register tile with the least wasted work for this shape (tails compute only
   /// the vectors they need; few accumulators are latency-bound), with K blocks of at
   /// most ~384 and B blocks of ~384 KiB (L2).
-  static func choose(m: Int, n: Int, k: Int, lanes: Int) -> GemmTiling {
+  public static func choose(m: Int, n: Int, k: Int, lanes: Int) -> GemmTiling {
     let candidates = lanes == 16 ? [(6, 4), (8, 3), (12, 2), (4, 6)] : [(6, 2), (4, 3), (8, 1)]
     let minimumAccumulators = 10
     func cost(_ r: Int, _ v: Int) -> Int {
