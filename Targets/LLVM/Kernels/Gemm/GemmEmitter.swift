@@ -23,6 +23,9 @@ struct GemmEmitter {
   let t: GemmTiling
   let name: String
 
+  /// Bytes of scratch the generated function needs.
+  var scratchBytes: Int { d.scratchFloats(t, lanes: cg.lanes) * 4 }
+
   private var lanes: Int { cg.lanes }
   private var width: Int { t.vectors * lanes }
 
@@ -37,6 +40,8 @@ struct GemmEmitter {
   /// Emits the GEMM function; returns it.
   @discardableResult
   func emit() -> Value {
+    let saved = LLVMGetInsertBlock(cg.builder)
+    defer { if let saved { LLVMPositionBuilderAtEnd(cg.builder, saved) } }
     let p = cg.f32Ptr
     let f = cg.addFunction(name, params: [p, p, p, p, p])
     // The constant operands, packed.
