@@ -12,7 +12,7 @@ struct Sparrowc: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sparrowc",
     abstract: "Sparrow: a sparse-aware neural-network compiler.",
-    subcommands: [Run.self, Bench.self, DumpIR.self, Opt.self, Inspect.self, BenchGemm.self])
+    subcommands: [Run.self, Bench.self, DumpIR.self, Opt.self, Inspect.self, Compile.self, BenchGemm.self])
 
   static func main() {
     do {

@@ -29,14 +29,21 @@ public struct TargetSpec: Sendable, Equatable {
     return TargetSpec(triple: triple, cpu: cpu, features: takeMessage(LLVMGetHostCPUFeatures()))
   }
 
-  /// The host with an optional CPU and feature override (`--target-cpu`,
-  /// `--target-features`); "native" means the host. A named CPU other than the host's
-  /// gets only the features that CPU implies unless `features` is given.
-  public static func resolve(cpu: String?, features: String?) -> TargetSpec {
-    var spec = host
-    if let cpu, cpu != "native" {
-      spec.cpu = cpu
-      spec.features = ""
+  /// A host-independent AVX-512 target (`x86-64-v4`): the default for written
+  /// artifacts, so the same model gives the same bytes on every build machine.
+  public static var portable: TargetSpec {
+    TargetSpec(triple: "x86_64-pc-linux-gnu", cpu: "x86-64-v4", features: "")
+  }
+
+  /// `--target-cpu`/`--target-features`: "native" (or no CPU with `defaultToHost`) is
+  /// the host; another name is that CPU with the features it implies unless `features`
+  /// is given.
+  public static func resolve(cpu: String?, features: String?, defaultToHost: Bool) -> TargetSpec {
+    var spec: TargetSpec
+    switch cpu {
+    case nil: spec = defaultToHost ? host : portable
+    case "native"?: spec = host
+    case let name?: spec = TargetSpec(triple: portable.triple, cpu: name, features: "")
     }
     if let features { spec.features = features }
     return spec
@@ -46,7 +53,7 @@ public struct TargetSpec: Sendable, Equatable {
   public var hasAVX512: Bool {
     if features.contains("+avx512f") { return true }
     if features.contains("-avx512f") { return false }
-    return ["skylake-avx512", "cascadelake", "icelake-server", "icelake-client", "cooperlake",
+    return ["x86-64-v4", "skylake-avx512", "cascadelake", "icelake-server", "icelake-client", "cooperlake",
             "tigerlake", "sapphirerapids", "znver4", "znver5"].contains(cpu)
   }
 }
