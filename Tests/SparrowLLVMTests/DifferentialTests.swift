@@ -13,6 +13,9 @@ final class DifferentialTests: XCTestCase {
     let f = module.main
     let inputs = f.arguments.map { v -> Tensor in
       let t = f.type(of: v)
+      if t.element == .i64 {  // indices in [-2, 8)
+        return Tensor(shape: t.shape, scalars: seededFloats(t.count, seed: &seed).map { Int64(($0 + 1) * 4.99) - 2 })
+      }
       return Tensor(shape: t.shape, scalars: seededFloats(t.count, seed: &seed))
     }
     let want: [Tensor]
@@ -91,5 +94,24 @@ final class DifferentialTests: XCTestCase {
     let tanh = try b.add1(.tanh, [out])
     let cat = try b.add1(.concat, [tanh, flat], ["axis": .int(0)])
     try compare(b.finish(results: [cat, p]))
+  }
+
+  func testMovementAndReductions() throws {
+    var b = builder("movement")
+    let x = b.addArgument(name: "x", type: TensorType(.f32, [2, 3, 6, 5]))
+    let ids = b.addArgument(name: "ids", type: TensorType(.i64, [2, 4]))
+    let table = constant(&b, [8, 7], "table", seed: 1)
+    let emb = try b.add1(.gather, [table, ids], ["axis": .int(0)])
+    let sl = try b.add1(.slice, [x], ["starts": .ints([1, -1, 0]), "ends": .ints([5, -100, 3]),
+                                      "axes": .ints([2, 3, 1]), "steps": .ints([2, -2, 1])])
+    let parts = try b.add(.split, [x], ["axis": .int(2), "sizes": .ints([2, 4])])
+    let pd = try b.add1(.pad, [parts[1]], ["pads": .ints([0, 1, 0, 2, 0, 0, 1, 1]), "value": .float(0.5)])
+    let up = try b.add1(.resize, [parts[0]], ["sizes": .ints([2, 3, 5, 9]), "mode": .string("nearest"),
+                                             "coordinate_transformation_mode": .string("asymmetric"),
+                                             "nearest_mode": .string("floor")])
+    let mean = try b.add1(.reduce_mean, [x], ["axes": .ints([1, 3]), "keepdims": .bool(true)])
+    let mx = try b.add1(.reduce_max, [x], ["axes": .ints([2]), "keepdims": .bool(false)])
+    let ex = try b.add1(.expand, [mean], ["shape": .ints([2, 4, 6, 3])])
+    try compare(b.finish(results: [emb, sl, pd, up, ex, mx]))
   }
 }

@@ -46,8 +46,8 @@ struct ModelCodegen {
   /// Emits every function of the ABI.
   mutating func emit() throws {
     let f = module.main
-    for v in f.arguments + f.results where f.type(of: v).element != .f32 {
-      throw Diagnostic("the llvm target supports only f32 model inputs and outputs; '\(f.name(of: v))' is \(f.type(of: v))")
+    for v in f.results where f.type(of: v).element != .f32 {
+      throw Diagnostic("the llvm target supports only f32 model outputs; '\(f.name(of: v))' is \(f.type(of: v))")
     }
     // Lower every op; collect every failure.
     var constantNames: [ValueID: String] = [:]
@@ -58,7 +58,9 @@ struct ModelCodegen {
       let ctx = OpContext(cg: cg, op: op, function: f, constants: module.constants,
                           constantNames: constantNames, symbol: "\(name).op\(i).\(op.kind.rawValue)")
       do {
-        for v in op.operands + op.results where f.type(of: v).element != .f32 {
+        // f32 everywhere, except integer indices of gather.
+        for (k, v) in op.operands.enumerated() + op.results.map({ (-1, $0) })
+        where f.type(of: v).element != .f32 && !(op.kind == .gather && k == 1) {
           throw ctx.unsupported("\(f.type(of: v)) values (f32 only)")
         }
         kernels[i] = try lowerOp(ctx)
@@ -121,7 +123,7 @@ struct ModelCodegen {
         return LLVMBuildBitCast(cg.builder, cg.gep(cg.i8, workspace, cg.int(offset)), cg.f32Ptr, "")
       case let .constant(poolName):
         if let g = constantGlobals[poolName] { return g }
-        let g = cg.constantFloats("\(name).const.\(poolName)", module.constants[poolName]!.array(of: Float.self))
+        let g = cg.constantBytes("\(name).const.\(poolName)", module.constants[poolName]!.bytes, as: cg.f32Ptr)
         constantGlobals[poolName] = g
         return g
       }

@@ -19,6 +19,15 @@ extension ModelCodegen {
     case .batch_norm: return try ctx.lowerBatchNorm()
     case .transpose: return try ctx.lowerTranspose()
     case .concat: return try ctx.lowerConcat()
+    case .slice: return try ctx.lowerSlice()
+    case .split: return try ctx.lowerSplit()
+    case .expand: return try ctx.lowerExpand()
+    case .pad: return try ctx.lowerPad()
+    case .gather: return try ctx.lowerGather()
+    case .resize: return try ctx.lowerResize()
+    case .reduce_sum, .reduce_mean, .reduce_max, .reduce_min, .reduce_sum_square, .reduce_l1,
+         .reduce_l2:
+      return try ctx.lowerReduction()
 
     case .relu, .neg, .abs, .exp, .log, .sqrt, .floor, .ceil, .reciprocal, .sigmoid, .tanh,
          .erf, .sin, .cos, .softplus, .clip, .leaky_relu, .elu, .hard_sigmoid, .hard_swish,
@@ -35,12 +44,11 @@ extension ModelCodegen {
          .mish, .softsign, .selu, .celu, .thresholded_relu, .shrink, .not, .bitwise_not,
          .is_nan, .is_inf, .cast, .mod, .and, .or, .xor, .equal, .greater, .greater_or_equal,
          .less, .less_or_equal, .bit_shift, .bitwise_and, .bitwise_or, .bitwise_xor, .where,
-         .reduce_sum, .reduce_mean, .reduce_max, .reduce_min, .reduce_prod, .reduce_l1,
-         .reduce_l2, .reduce_log_sum, .reduce_log_sum_exp, .reduce_sum_square, .argmax,
+         .reduce_prod, .reduce_log_sum, .reduce_log_sum_exp, .argmax,
          .argmin, .cumsum, .top_k, .hardmax, .instance_norm, .group_norm, .lrn, .lp_norm,
-         .mean_variance_norm, .conv_transpose, .einsum, .lp_pool, .global_lp_pool, .expand,
-         .tile, .split, .slice, .pad, .gather, .gather_elements, .gather_nd,
-         .scatter_elements, .scatter_nd, .depth_to_space, .space_to_depth, .resize,
+         .mean_variance_norm, .conv_transpose, .einsum, .lp_pool, .global_lp_pool,
+         .tile, .gather_elements, .gather_nd,
+         .scatter_elements, .scatter_nd, .depth_to_space, .space_to_depth,
          .reverse_sequence, .one_hot, .trilu, .lstm, .gru, .rnn, .quantize_linear,
          .dequantize_linear:
       throw ctx.unsupported("this op")
