@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import SparrowLLVM
 
@@ -22,12 +23,17 @@ final class GemmTests: XCTestCase {
         case let .perRow(v): s += Double(v[i])
         case let .perColumn(v): s += Double(v[j])
         }
-        if d.epilogue.residual { s += Double(residual[i * d.n + j]) }
         var x = Float(s)
-        switch d.epilogue.activation {
-        case .none: break
-        case .relu: x = max(x, 0)
-        case let .clip(lo, hi): x = min(max(x, lo), hi)
+        for step in d.epilogue.steps {
+          switch step {
+          case .addResidual: x += residual[i * d.n + j]
+          case .activation(.relu): x = max(x, 0)
+          case let .activation(.clip(lo, hi)): x = min(max(x, lo), hi)
+          case .activation(.sigmoid): x = 1 / (1 + Foundation.exp(-x))
+          case .activation(.gelu(tanhApproximation: false)): x = 0.5 * x * (1 + Foundation.erf(x / Float(2).squareRoot()))
+          case .activation(.tanh): x = Foundation.tanh(x)
+          case let .activation(other): preconditionFailure("no reference for \(other)")
+          }
         }
         c[i * d.n + j] = x
       }
@@ -87,6 +93,11 @@ final class GemmTests: XCTestCase {
     try check(m: 9, n: 70, k: 500, constantA: false, constantB: true,
               tiling: GemmTiling(rows: 6, vectors: 2, kBlock: 128, nBlock: 32)) { _, _ in
       GemmEpilogue(residual: true, activation: .relu)
+    }
+    try check(m: 30, n: 40, k: 50, constantA: true, constantB: false) { m, _ in
+      GemmEpilogue(bias: .perRow((0..<m).map { Float($0) / 15 - 1 }),
+                   steps: [.activation(.gelu(tanhApproximation: false)), .addResidual, .activation(.tanh),
+                           .activation(.sigmoid)])
     }
   }
 }

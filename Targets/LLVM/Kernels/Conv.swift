@@ -20,17 +20,18 @@ extension OpContext {
     let (batch, channels, height, width) = (x[0], x[1], x[2], x[3])
     let (outChannels, kh, kw) = (w[0], w[2], w[3])
     let (oh, ow) = (y[2], y[3])
-    let bias = op.operands.count == 3 ? constant(operand: 2) : nil
-    if op.operands.count == 3 && bias == nil { throw unsupported("a run-time conv bias") }
+    let fused = try fusedEpilogue(coreOperands: min(op.operands.count, 3))
+    let bias = op.operands.count >= 3 ? constant(operand: 2) : nil
+    if op.operands.count >= 3 && bias == nil { throw unsupported("a run-time conv bias") }
     if group == channels && outChannels == channels && w[1] == 1 {
       return lowerDepthwise(x: x, kh: kh, kw: kw, oh: oh, ow: ow, strides: strides, pads: pads,
-                            dilations: dilations)
+                            dilations: dilations, steps: fused.steps, residual: fused.residual)
     }
     guard group == 1 else { throw unsupported("grouped convolution (group = \(group))") }
     guard let weights = constant(operand: 1) else { throw unsupported("a run-time conv weight") }
     let k = channels * kh * kw, positions = oh * ow
     let direct = kh == 1 && kw == 1 && strides == [1, 1] && pads.allSatisfy { $0 == 0 }
-    let epilogue = GemmEpilogue(bias: bias.map { .perRow($0) } ?? .none)
+    let epilogue = GemmEpilogue(bias: bias.map { .perRow($0) } ?? .none, steps: fused.steps)
     let descriptor = GemmDescriptor(m: outChannels, n: positions, k: k, a: .constant(weights),
                                     b: .argument, epilogue: epilogue)
     let emitter = GemmEmitter(cg, descriptor, name: symbol + ".gemm")
@@ -46,11 +47,13 @@ extension OpContext {
                      kh: kh, kw: kw, oh: oh, ow: ow, strides: strides, pads: pads, dilations: dilations)
         }
         let gemmScratch = cg.at(scratch, columnsBytes / 4)
-        cg.call(function: gemm, [cg.at(results[0], cg.mul(n, outChannels * positions)),
-                                 cg.nullFloatPointer(), b, cg.nullFloatPointer(), gemmScratch])
+        let outputOffset = cg.mul(n, outChannels * positions)
+        let residual = fused.residual.map { cg.at(operands[$0], outputOffset) } ?? cg.nullFloatPointer()
+        cg.call(function: gemm, [cg.at(results[0], outputOffset), cg.nullFloatPointer(), b, residual,
+                                 gemmScratch])
       }
     }
-    return OpKernel(function: f, embeddedOperands: [1, 2], scratchBytes: columnsBytes + emitter.scratchBytes)
+    return OpKernel(function: f, embeddedOperands: bias == nil ? [1] : [1, 2], scratchBytes: columnsBytes + emitter.scratchBytes)
   }
 
   /// columns[(c*kh + i)*kw + j][oy*ow + ox] = x[c][oy*sy - py + i*dy][ox*sx - px + j*dx] (0 outside).
@@ -74,9 +77,10 @@ extension OpContext {
   }
 
   private func lowerDepthwise(x: [Int], kh: Int, kw: Int, oh: Int, ow: Int, strides: [Int],
-                              pads: [Int], dilations: [Int]) -> OpKernel {
+                              pads: [Int], dilations: [Int], steps: [GemmEpilogueStep],
+                              residual: Int?) -> OpKernel {
     let (channels, height, width) = (x[1], x[2], x[3])
-    let hasBias = op.operands.count == 3
+    let hasBias = op.operands.count >= 3
     let f = defineKernel { results, operands, _ in
       cg.forEachIndex([x[0] * channels, oh]) { idx in
         let (plane, oy) = (idx[0], idx[1])
@@ -94,6 +98,14 @@ extension OpContext {
               let v = cg.load(cg.at(src, cg.add(cg.mul(cg.clamp(iy, height), width), cg.clamp(ix, width))))
               let wv = cg.load(cg.at(operands[1], cg.add(cg.mul(c, kh * kw), i * kw + j)))
               acc = cg.fadd(acc, cg.select(valid, cg.fmul(v, wv), cg.float(0)))
+            }
+          }
+          for step in steps {
+            switch step {
+            case .addResidual:
+              let at = cg.add(cg.add(cg.mul(plane, oh * ow), cg.mul(oy, ow)), ox)
+              acc = cg.fadd(acc, cg.load(cg.at(operands[residual!], at)))
+            case let .activation(a): acc = cg.apply(a, acc)
             }
           }
           cg.store(acc, cg.at(dst, ox))

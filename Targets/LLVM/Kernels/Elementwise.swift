@@ -55,14 +55,7 @@ extension OpContext {
   func unaryFunction() -> ((Value) -> Value)? {
     let a = attributes
     let one = cg.float(1), zero = cg.float(0)
-    func libm(_ name: String) -> (Value) -> Value {
-      { x in
-        let (f, t) = cg.externalFunction(name, params: [cg.f32], returns: cg.f32)
-        var args: [Value?] = [x]
-        return LLVMBuildCall2(cg.builder, t, f, &args, 1, "")
-      }
-    }
-    func sigmoid(_ x: Value) -> Value { cg.fdiv(one, cg.fadd(one, cg.call("llvm.exp", [cg.fneg(x)]))) }
+    func activation(_ a: Activation) -> (Value) -> Value { { cg.apply(a, $0) } }
     switch op.kind {
     case .relu: return { cg.fmax($0, zero) }
     case .neg: return { cg.fneg($0) }
@@ -73,23 +66,14 @@ extension OpContext {
     case .floor: return { cg.call("llvm.floor", [$0]) }
     case .ceil: return { cg.call("llvm.ceil", [$0]) }
     case .reciprocal: return { cg.fdiv(one, $0) }
-    case .sigmoid: return sigmoid
-    case .tanh: return libm("tanhf")
-    case .erf: return libm("erff")
+    case .sigmoid: return activation(.sigmoid)
+    case .tanh: return activation(.tanh)
+    case .erf: return { cg.erf($0) }
     case .sin: return { cg.call("llvm.sin", [$0]) }
     case .cos: return { cg.call("llvm.cos", [$0]) }
     case .softplus: return { cg.call("llvm.log", [cg.fadd(one, cg.call("llvm.exp", [$0]))]) }
-    case .clip:
-      let lo = a.float("min"), hi = a.float("max")
-      return { x in
-        var y = x
-        if lo > -.infinity { y = cg.fmax(y, cg.float(lo)) }
-        if hi < .infinity { y = cg.fmin(y, cg.float(hi)) }
-        return y
-      }
-    case .leaky_relu:
-      let alpha = cg.float(a.float("alpha"))
-      return { x in cg.select(LLVMBuildFCmp(cg.builder, LLVMRealOLT, x, zero, ""), cg.fmul(x, alpha), x) }
+    case .clip: return activation(.clip(min: a.float("min"), max: a.float("max")))
+    case .leaky_relu: return activation(.leakyRelu(alpha: a.float("alpha")))
     case .elu:
       let alpha = cg.float(a.float("alpha"))
       return { x in
@@ -99,24 +83,11 @@ extension OpContext {
     case .hard_sigmoid:
       let alpha = cg.float(a.float("alpha")), beta = cg.float(a.float("beta"))
       return { x in cg.fmin(cg.fmax(cg.fadd(cg.fmul(x, alpha), beta), zero), one) }
-    case .hard_swish:
-      return { x in
-        let h = cg.fmin(cg.fmax(cg.fadd(cg.fmul(x, cg.float(1.0 / 6)), cg.float(0.5)), zero), one)
-        return cg.fmul(x, h)
-      }
+    case .hard_swish: return activation(.hardSwish)
     case .gelu:
-      if a.string("approximate") == "tanh" {
-        let tanh = libm("tanhf")
-        return { x in
-          let x3 = cg.fmul(cg.fmul(x, x), x)
-          let inner = cg.fmul(cg.float(0.7978845608), cg.fadd(x, cg.fmul(cg.float(0.044715), x3)))
-          return cg.fmul(cg.fmul(cg.float(0.5), x), cg.fadd(one, tanh(inner)))
-        }
-      }
-      let erf = libm("erff")
-      return { x in
-        cg.fmul(cg.fmul(cg.float(0.5), x), cg.fadd(one, erf(cg.fmul(x, cg.float(0.70710678118)))))
-      }
+      let approximate = a.string("approximate")
+      guard approximate == "none" || approximate == "tanh" else { return nil }
+      return activation(.gelu(tanhApproximation: approximate == "tanh"))
     default: return nil
     }
   }

@@ -35,8 +35,11 @@ extension OpContext {
       throw unsupported("a run-time transposed A operand")
     }
     guard alphaApplied else { throw unsupported("alpha != 1 with two run-time operands") }
-    var epilogue = GemmEpilogue()
-    if op.operands.count == 3 {
+    let hasFusedResidual = op.attributes.values["epilogue"] != nil
+    let fused = try fusedEpilogue(coreOperands: hasFusedResidual ? 3 : min(op.operands.count, 3))
+    var epilogue = GemmEpilogue(steps: fused.steps)
+    var residualOperand = fused.residual
+    if op.operands.count >= 3 {
       let cShape = shape(operand: 2), count = cShape.reduce(1, *)
       if let c = constant(operand: 2), count == 1 || count == n || cShape == [m, 1] {
         let scaled = c.map { $0 * beta }
@@ -48,8 +51,9 @@ extension OpContext {
           epilogue.bias = .perRow(scaled)
         }
         embedded.insert(2)
-      } else if count == m * n && beta == 1 {
-        epilogue.residual = true
+      } else if count == m * n && beta == 1 && residualOperand == nil {
+        epilogue.steps.insert(.addResidual, at: 0)
+        residualOperand = 2
       } else {
         throw unsupported("a C operand of shape \(cShape) with beta \(beta)")
       }
@@ -58,7 +62,7 @@ extension OpContext {
     let emitter = GemmEmitter(cg, descriptor, name: symbol + ".gemm")
     let gemm = emitter.emit()
     let f = defineKernel { results, operands, scratch in
-      let residual = epilogue.residual ? operands[2] : cg.nullFloatPointer()
+      let residual = residualOperand.map { operands[$0] } ?? cg.nullFloatPointer()
       cg.call(function: gemm, [results[0], operands[0], operands[1], residual, scratch])
     }
     return OpKernel(function: f, embeddedOperands: embedded, scratchBytes: emitter.scratchBytes)

@@ -21,6 +21,19 @@ public enum GemmOperand: Sendable {
 public enum Activation: Sendable, Equatable {
   case none, relu
   case clip(min: Float, max: Float)
+  case leakyRelu(alpha: Float)
+  case sigmoid, tanh, hardSwish
+  /// x * sigmoid(x).
+  case silu
+  /// 0.5 x (1 + erf(x / sqrt 2)), or the tanh approximation.
+  case gelu(tanhApproximation: Bool)
+}
+
+/// One step of a GEMM epilogue, after the bias.
+public enum GemmEpilogueStep: Sendable, Equatable {
+  /// Adds the run-time residual tensor (shaped like C).
+  case addResidual
+  case activation(Activation)
 }
 
 /// Bias added to every row or every column of C.
@@ -32,18 +45,26 @@ public enum GemmBias: Sendable {
   case perColumn([Float])
 }
 
-/// The fused epilogue, applied in this order: + bias, + residual, activation.
+/// The fused epilogue: + bias, then `steps` in order.
 public struct GemmEpilogue: Sendable {
   public var bias: GemmBias
-  /// Adds a run-time tensor shaped like C.
-  public var residual: Bool
-  public var activation: Activation
+  /// At most one `.addResidual`.
+  public var steps: [GemmEpilogueStep]
 
-  public init(bias: GemmBias = .none, residual: Bool = false, activation: Activation = .none) {
+  public init(bias: GemmBias = .none, steps: [GemmEpilogueStep]) {
+    precondition(steps.filter { $0 == .addResidual }.count <= 1, "one residual at most")
     self.bias = bias
-    self.residual = residual
-    self.activation = activation
+    self.steps = steps
   }
+
+  /// + bias, + residual, activation.
+  public init(bias: GemmBias = .none, residual: Bool = false, activation: Activation = .none) {
+    self.init(bias: bias, steps: (residual ? [.addResidual] : [])
+      + (activation == .none ? [] : [.activation(activation)]))
+  }
+
+  /// Whether a run-time residual is added.
+  public var residual: Bool { steps.contains(.addResidual) }
 }
 
 /// Register and cache blocking.

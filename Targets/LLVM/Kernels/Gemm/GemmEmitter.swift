@@ -222,28 +222,17 @@ struct GemmEmitter {
         case .perRow: x = cg.fadd(x, cg.broadcast(cg.load(cg.at(bias, r))))
         case .perColumn: x = cg.fadd(x, cg.load(vectorAt: cg.at(bias, v * lanes), lanes: lanesValid(v)))
         }
-        if d.epilogue.residual {
-          x = cg.fadd(x, cg.load(vectorAt: cg.at(residual, r * d.n + v * lanes), lanes: lanesValid(v)))
+        for step in d.epilogue.steps {
+          switch step {
+          case .addResidual:
+            x = cg.fadd(x, cg.load(vectorAt: cg.at(residual, r * d.n + v * lanes), lanes: lanesValid(v)))
+          case let .activation(activation):
+            x = cg.apply(activation, x)
+          }
         }
-        x = cg.apply(d.epilogue.activation, x)
         out[r * vectors + v] = x
       }
     }
     return out
-  }
-}
-
-extension CodegenModule {
-  /// Applies an activation to a vector.
-  func apply(_ activation: Activation, _ x: Value) -> Value {
-    switch activation {
-    case .none: return x
-    case .relu: return fmax(x, splat(0))
-    case let .clip(lo, hi):
-      var y = x
-      if lo > -.infinity { y = fmax(y, splat(lo)) }
-      if hi < .infinity { y = fmin(y, splat(hi)) }
-      return y
-    }
   }
 }
