@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import SparrowIR
 import SparrowInterpreter
+import SparrowLLVM
 import SparrowTargetSupport
 
 struct Bench: ParsableCommand {
@@ -39,14 +40,16 @@ struct Bench: ParsableCommand {
     let start = DispatchTime.now()
     var module = try loadModule(model)
     try optimize(&module, pipeline, file: model.model)
+    let jit = backend == .llvm ? try JITModel(module) : nil
     let compileMs = elapsedMilliseconds(since: start)
     let inputs = randomInputs(for: module.main, seed: 0)
     Interpreter.setThreads(threads)
-    for _ in 0..<warmup { _ = try Interpreter.run(module, inputs: inputs) }
+    let runOnce = { try jit?.run(inputs, threads: threads) ?? Interpreter.run(module, inputs: inputs) }
+    for _ in 0..<warmup { _ = try runOnce() }
     var times: [Double] = []
     for _ in 0..<iterations {
       let t0 = DispatchTime.now()
-      _ = try Interpreter.run(module, inputs: inputs)
+      _ = try runOnce()
       times.append(elapsedMilliseconds(since: t0))
     }
     times.sort()

@@ -5,15 +5,20 @@ import Foundation
 import SparrowIO
 import SparrowIR
 import SparrowInterpreter
+import SparrowLLVM
 
 enum Backend: String, ExpressibleByArgument, CaseIterable {
   case interp, llvm
 }
 
-/// Rejects backends this build cannot run yet.
-func checkBackend(_ b: Backend) throws {
-  if b == .llvm {
-    throw Diagnostic("the llvm backend is not available in this build yet; use --backend interp")
+/// Rejects backends this build cannot run (all can).
+func checkBackend(_ b: Backend) throws {}
+
+/// Runs `module` once on the chosen backend (llvm: JIT-compiled for the host).
+func execute(_ module: Module, inputs: [Tensor], backend: Backend, threads: Int) throws -> [Tensor] {
+  switch backend {
+  case .interp: return try Interpreter.run(module, inputs: inputs)
+  case .llvm: return try JITModel(module).run(inputs, threads: threads)
   }
 }
 
@@ -64,7 +69,7 @@ struct Run: ParsableCommand {
       values.append(t)
     }
     Interpreter.setThreads(threads)
-    let outputs = try Interpreter.run(module, inputs: values)
+    let outputs = try execute(module, inputs: values, backend: backend, threads: threads)
     try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
     for (v, t) in zip(f.results, outputs) {
       let path = (outputDir as NSString).appendingPathComponent(sanitizedFileName(f.name(of: v)) + ".npy")

@@ -1,0 +1,93 @@
+//===--- ObjectEmission.swift - .o, .s, .ll and .so files from a module ---===//
+//
+// Every file is written atomically (temp file + rename) so a failed command leaves no
+// partial output. Bytes depend only on the module and the target spec.
+
+internal import CLLVM
+import Foundation
+import SparrowIR
+
+/// What `sparrowc compile --emit` writes.
+public enum ArtifactKind: String, CaseIterable, Sendable {
+  case so, obj, asm
+  case llvmIR = "llvm-ir"
+}
+
+extension CodegenModule {
+  /// Machine code or assembly for `machine` (the module must already be optimized).
+  func emit(_ fileType: LLVMCodeGenFileType, with machine: TargetMachine) throws -> [UInt8] {
+    var error: UnsafeMutablePointer<CChar>?
+    var buffer: LLVMMemoryBufferRef?
+    guard LLVMTargetMachineEmitToMemoryBuffer(machine.ref, ref, fileType, &error, &buffer) == 0,
+          let buffer else {
+      throw Diagnostic("LLVM code generation failed: \(takeMessage(error))")
+    }
+    defer { LLVMDisposeMemoryBuffer(buffer) }
+    let start = LLVMGetBufferStart(buffer)!
+    let size = LLVMGetBufferSize(buffer)
+    return start.withMemoryRebound(to: UInt8.self, capacity: size) {
+      Array(UnsafeBufferPointer(start: $0, count: size))
+    }
+  }
+
+  /// Writes the artifact to `path`: optimizes for `machine` first.
+  func write(_ kind: ArtifactKind, to path: String, with machine: TargetMachine) throws {
+    try machine.optimize(ref)
+    switch kind {
+    case .llvmIR: try writeAtomically(Array(printed().utf8), to: path)
+    case .asm: try writeAtomically(emit(LLVMAssemblyFile, with: machine), to: path)
+    case .obj: try writeAtomically(emit(LLVMObjectFile, with: machine), to: path)
+    case .so:
+      let object = try emit(LLVMObjectFile, with: machine)
+      try linkSharedLibrary(object: object, to: path)
+    }
+  }
+}
+
+/// Writes `bytes` to a temporary file next to `path`, then renames it over `path`.
+func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+  let temp = temporaryPath(near: path)
+  guard FileManager.default.createFile(atPath: temp, contents: Data(bytes)) else {
+    throw Diagnostic("cannot write", at: path)
+  }
+  try moveIntoPlace(temp, path)
+}
+
+private func temporaryPath(near path: String, suffix: String = "") -> String {
+  let dir = (path as NSString).deletingLastPathComponent
+  let base = (path as NSString).lastPathComponent
+  let name = ".\(base).tmp\(ProcessInfo.processInfo.processIdentifier)\(suffix)"
+  return dir.isEmpty ? name : (dir as NSString).appendingPathComponent(name)
+}
+
+private func moveIntoPlace(_ temp: String, _ path: String) throws {
+  guard rename(temp, path) == 0 else {
+    unlink(temp)
+    throw Diagnostic("cannot write: \(String(cString: strerror(errno)))", at: path)
+  }
+}
+
+/// Links an object into a shared library with the system C compiler; the library needs
+/// only libc, libm and libpthread.
+func linkSharedLibrary(object: [UInt8], to path: String) throws {
+  let objectPath = temporaryPath(near: path, suffix: ".o")
+  let temp = temporaryPath(near: path, suffix: ".so")
+  defer { unlink(objectPath) }
+  guard FileManager.default.createFile(atPath: objectPath, contents: Data(object)) else {
+    throw Diagnostic("cannot write", at: objectPath)
+  }
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = ["cc", "-shared", "-o", temp, objectPath, "-Wl,--as-needed", "-lm",
+                       "-lpthread", "-Wl,-z,noexecstack"]
+  let errors = Pipe()
+  process.standardError = errors
+  try process.run()
+  process.waitUntilExit()
+  guard process.terminationStatus == 0 else {
+    unlink(temp)
+    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    throw Diagnostic("linking with cc failed: \(message)", at: path)
+  }
+  try moveIntoPlace(temp, path)
+}

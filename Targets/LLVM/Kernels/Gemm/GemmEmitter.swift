@@ -1,0 +1,238 @@
+//===--- GemmEmitter.swift - blocked, register-tiled dense GEMM in LLVM IR ---===//
+//
+// The generated function is `void name(float *c, const float *a, const float *b,
+// const float *residual, float *scratch)`; constant operands ignore their argument.
+//
+//   for each N block of nBlock columns            (B block: L2)
+//     for each K block of kBlock                   (A panel slice: L1)
+//       pack B[kBlock x nBlock] into scratch panels   (run-time B only)
+//       for each row panel of `rows`
+//         for each column panel of `vectors` vectors
+//           microkernel: rows x vectors accumulators, broadcast A, FMA with B rows;
+//             first K block starts from 0, later ones add to C; the last K block
+//             applies the epilogue (bias, residual, activation) before the store.
+//
+// Shapes are static, so tails (row panels shorter than `rows`, column panels narrower
+// than the panel) get their own specialized microkernels with masked edges.
+
+internal import CLLVM
+
+struct GemmEmitter {
+  let cg: CodegenModule
+  let d: GemmDescriptor
+  let t: GemmTiling
+  let name: String
+
+  /// Bytes of scratch the generated function needs.
+  var scratchBytes: Int { d.scratchFloats(t, lanes: cg.lanes) * 4 }
+
+  private var lanes: Int { cg.lanes }
+  private var width: Int { t.vectors * lanes }
+
+  init(_ cg: CodegenModule, _ d: GemmDescriptor, name: String) {
+    self.cg = cg
+    self.d = d
+    self.name = name
+    self.t = d.tiling ?? GemmTiling.choose(m: d.m, n: d.n, k: d.k, lanes: cg.lanes)
+    precondition(t.nBlock % (t.vectors * cg.lanes) == 0, "N block must hold whole panels")
+  }
+
+  /// Emits the GEMM function; returns it.
+  @discardableResult
+  func emit() -> Value {
+    let saved = LLVMGetInsertBlock(cg.builder)
+    defer { if let saved { LLVMPositionBuilderAtEnd(cg.builder, saved) } }
+    let p = cg.f32Ptr
+    let f = cg.addFunction(name, params: [p, p, p, p, p])
+    // The constant operands, packed.
+    var aConst: Value?, bConst: Value?, biasConst: Value?
+    if case let .constant(a) = d.a {
+      aConst = cg.constantFloats("\(name).a", packRowPanels(a, m: d.m, k: d.k, rows: t.rows))
+    }
+    if case let .constant(b) = d.b {
+      bConst = cg.constantFloats("\(name).b", packColumnPanels(b, k: d.k, n: d.n, width: width))
+    }
+    switch d.epilogue.bias {
+    case .none: break
+    case let .perRow(v): precondition(v.count == d.m); biasConst = cg.constantFloats("\(name).bias", v)
+    case let .perColumn(v): precondition(v.count == d.n); biasConst = cg.constantFloats("\(name).bias", v)
+    }
+    cg.startBlock("entry", in: f)
+    let c = cg.param(f, 0), residual = cg.param(f, 3), scratch = cg.param(f, 4)
+    let a = aConst ?? cg.param(f, 1), b = bConst ?? cg.param(f, 2)
+    let ctx = Pointers(a: a, b: b, c: c, bias: biasConst, residual: residual, scratch: scratch)
+
+    let fullBlocks = d.n / t.nBlock
+    let lastColumns = d.n % t.nBlock
+    if fullBlocks > 0 {
+      cg.forLoop(0, fullBlocks * t.nBlock, step: t.nBlock) { n0 in
+        emitNBlock(n0, columns: t.nBlock, ctx)
+      }
+    }
+    if lastColumns > 0 { emitNBlock(cg.int(fullBlocks * t.nBlock), columns: lastColumns, ctx) }
+    cg.retVoid()
+    return f
+  }
+
+  private struct Pointers {
+    let a: Value, b: Value, c: Value
+    let bias: Value?
+    let residual: Value, scratch: Value
+  }
+
+  /// One N block of `columns` (static) starting at column `n0`.
+  private func emitNBlock(_ n0: Value, columns: Int, _ p: Pointers) {
+    let panels = (columns + width - 1) / width
+    cg.forLoop(0, d.k, step: t.kBlock) { k0 in
+      let kc = cg.smin(cg.int(t.kBlock), cg.sub(cg.int(d.k), k0))
+      let accumulate = cg.icmp(LLVMIntSGT, k0, cg.int(0))
+      let last = cg.icmp(LLVMIntSGE, cg.add(k0, t.kBlock), cg.int(d.k))
+      let mode = cg.add(LLVMBuildZExt(cg.builder, accumulate, cg.i64, ""),
+                        cg.mul(LLVMBuildZExt(cg.builder, last, cg.i64, ""), 2))
+      // B panels for this block: packed constant, or packed now into scratch.
+      let bBlock: (Value) -> Value   // panel index within block -> pointer at k0
+      if d.b.isConstant {
+        let firstPanel = cg.udiv(n0, width)
+        bBlock = { panel in
+          cg.at(p.b, cg.add(cg.mul(cg.mul(cg.add(firstPanel, panel), d.k), width), cg.mul(k0, width)))
+        }
+      } else {
+        emitPackB(p.b, into: p.scratch, n0: n0, k0: k0, kc: kc, columns: columns)
+        bBlock = { panel in cg.at(p.scratch, cg.mul(panel, t.kBlock * width)) }
+      }
+      let fullRowPanels = d.m / t.rows
+      let tailRows = d.m % t.rows
+      func rowPanel(_ m0: Value, rows: Int) {
+        let fullPanels = columns / width
+        let tailColumns = columns % width
+        if fullPanels > 0 {
+          let kernel = microkernel(rows: rows, columns: width)
+          cg.forLoop(0, fullPanels) { panel in
+            callMicrokernel(kernel, m0: m0, n0: cg.add(n0, cg.mul(panel, width)), k0: k0, kc: kc,
+                            mode: mode, b: bBlock(panel), p)
+          }
+        }
+        if tailColumns > 0 {
+          let kernel = microkernel(rows: rows, columns: tailColumns)
+          callMicrokernel(kernel, m0: m0, n0: cg.add(n0, fullPanels * width), k0: k0, kc: kc,
+                          mode: mode, b: bBlock(cg.int(fullPanels)), p)
+        }
+        _ = panels
+      }
+      if fullRowPanels > 0 {
+        cg.forLoop(0, fullRowPanels * t.rows, step: t.rows) { m0 in rowPanel(m0, rows: t.rows) }
+      }
+      if tailRows > 0 { rowPanel(cg.int(fullRowPanels * t.rows), rows: tailRows) }
+    }
+  }
+
+  private func callMicrokernel(_ kernel: Value, m0: Value, n0: Value, k0: Value, kc: Value,
+                               mode: Value, b: Value, _ p: Pointers) {
+    let a: Value
+    if d.a.isConstant {
+      // Packed [panel][K][rows]: panel m0/rows, row k0.
+      a = cg.at(p.a, cg.add(cg.mul(cg.udiv(m0, t.rows), d.k * t.rows), cg.mul(k0, t.rows)))
+    } else {
+      a = cg.at(p.a, cg.add(cg.mul(m0, d.k), k0))
+    }
+    let cOffset = cg.add(cg.mul(m0, d.n), n0)
+    var bias = cg.nullFloatPointer()
+    if let biasBase = p.bias {
+      if case .perRow = d.epilogue.bias { bias = cg.at(biasBase, m0) } else { bias = cg.at(biasBase, n0) }
+    }
+    let residual = d.epilogue.residual ? cg.at(p.residual, cOffset) : cg.nullFloatPointer()
+    cg.call(function: kernel, [a, b, cg.at(p.c, cOffset), kc, mode, bias, residual])
+  }
+
+  /// Copies B[k0 ..< k0+kc, n0 ..< n0+columns] into panels [panel][kBlock][width],
+  /// zero-padding the last panel.
+  private func emitPackB(_ b: Value, into scratch: Value, n0: Value, k0: Value, kc: Value,
+                         columns: Int) {
+    let panels = (columns + width - 1) / width
+    for panel in 0..<panels {
+      let cols = min(width, columns - panel * width)
+      cg.forLoop(cg.int(0), kc) { kk in
+        let src = cg.at(b, cg.add(cg.mul(cg.add(k0, kk), d.n), cg.add(n0, panel * width)))
+        let dst = cg.at(scratch, cg.add(cg.mul(kk, width), panel * t.kBlock * width))
+        for v in 0..<t.vectors {
+          let valid = cols - v * lanes
+          let x = valid <= 0 ? cg.splat(0) : cg.load(vectorAt: cg.at(src, v * lanes), lanes: valid)
+          cg.store(vector: x, at: cg.at(dst, v * lanes))
+        }
+      }
+    }
+  }
+
+  /// `void mk(a, b, c, kc, mode, bias, residual)`: a rows x columns tile of C.
+  /// mode bit 0: add to C; bit 1: apply the epilogue.
+  private func microkernel(rows: Int, columns: Int) -> Value {
+    let kernelName = "\(name).mk\(rows)x\(columns)"
+    if let f = LLVMGetNamedFunction(cg.ref, kernelName) { return f }
+    let saved = LLVMGetInsertBlock(cg.builder)!
+    defer { LLVMPositionBuilderAtEnd(cg.builder, saved) }
+    let p = cg.f32Ptr
+    let f = cg.addFunction(kernelName, params: [p, p, p, cg.i64, cg.i64, p, p], local: true)
+    cg.addEnumAttribute("noinline", to: f)
+    cg.addEnumAttribute("nounwind", to: f)
+    cg.startBlock("entry", in: f)
+    let a = cg.param(f, 0), b = cg.param(f, 1), c = cg.param(f, 2), kc = cg.param(f, 3)
+    let mode = cg.param(f, 4), bias = cg.param(f, 5), residual = cg.param(f, 6)
+    let vectors = (columns + lanes - 1) / lanes
+    let aStep = d.a.isConstant ? t.rows : 1
+    let aRow = d.a.isConstant ? 1 : d.k
+    func lanesValid(_ v: Int) -> Int { min(lanes, columns - v * lanes) }
+
+    let zeros = [Value](repeating: cg.splat(0), count: rows * vectors)
+    var acc = cg.forLoop(cg.int(0), kc, carrying: zeros) { kk, acc in
+      let bRow = cg.at(b, cg.mul(kk, width))
+      let bv = (0..<vectors).map { cg.load(vectorAt: cg.at(bRow, $0 * lanes)) }
+      let aCol = cg.at(a, cg.mul(kk, aStep))
+      var next = acc
+      for r in 0..<rows {
+        let ar = cg.broadcast(cg.load(cg.at(aCol, r * aRow)))
+        for v in 0..<vectors { next[r * vectors + v] = cg.fma(ar, bv[v], acc[r * vectors + v]) }
+      }
+      return next
+    }
+    func cPointer(_ r: Int, _ v: Int, base: Value) -> Value { cg.at(base, r * d.n + v * lanes) }
+    let bit = { (i: Int) in cg.icmp(LLVMIntNE, LLVMBuildAnd(cg.builder, mode, cg.int(i), ""), cg.int(0)) }
+    acc = cg.ifElse(bit(1), {
+      (0..<rows * vectors).map { i in
+        let old = cg.load(vectorAt: cPointer(i / vectors, i % vectors, base: c), lanes: lanesValid(i % vectors))
+        return cg.fadd(acc[i], old)
+      }
+    }, { acc })
+    acc = cg.ifElse(bit(2), { epilogue(acc, rows: rows, vectors: vectors, bias: bias,
+                                       residual: residual, lanesValid: lanesValid) }, { acc })
+    for i in 0..<rows * vectors {
+      cg.store(vector: acc[i], at: cPointer(i / vectors, i % vectors, base: c), lanes: lanesValid(i % vectors))
+    }
+    cg.retVoid()
+    return f
+  }
+
+  private func epilogue(_ acc: [Value], rows: Int, vectors: Int, bias: Value, residual: Value,
+                        lanesValid: (Int) -> Int) -> [Value] {
+    var out = acc
+    for r in 0..<rows {
+      for v in 0..<vectors {
+        var x = out[r * vectors + v]
+        switch d.epilogue.bias {
+        case .none: break
+        case .perRow: x = cg.fadd(x, cg.broadcast(cg.load(cg.at(bias, r))))
+        case .perColumn: x = cg.fadd(x, cg.load(vectorAt: cg.at(bias, v * lanes), lanes: lanesValid(v)))
+        }
+        for step in d.epilogue.steps {
+          switch step {
+          case .addResidual:
+            x = cg.fadd(x, cg.load(vectorAt: cg.at(residual, r * d.n + v * lanes), lanes: lanesValid(v)))
+          case let .activation(activation):
+            x = cg.apply(activation, x)
+          }
+        }
+        out[r * vectors + v] = x
+      }
+    }
+    return out
+  }
+}

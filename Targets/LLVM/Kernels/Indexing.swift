@@ -1,0 +1,163 @@
+//===--- Indexing.swift - slice, split, pad, gather, expand, resize (nearest) ---===//
+//
+// Each is a loop nest over the result whose source offset is affine per dimension
+// (slice, split, expand), clamped with a validity select (pad), read from an index
+// operand (gather), or read from per-axis index tables computed at compile time (resize).
+
+internal import CLLVM
+import SparrowIR
+
+extension OpContext {
+  /// Copies `source[base + Σ i_d * strides[d]]` into a contiguous result of `shape`.
+  private func emitStridedCopy(from source: Value, to destination: Value, shape: [Int], base: Int,
+                               strides: [Int]) {
+    let (dims, s) = collapseDimensions(shape, [contiguousStrides(shape), strides])
+    let start = cg.at(source, base)
+    cg.forEachIndex(dims) { idx in
+      cg.store(cg.load(cg.at(start, cg.linearOffset(idx, s[1]))), cg.at(destination, cg.linearOffset(idx, s[0])))
+    }
+  }
+
+  func lowerSlice() throws -> OpKernel {
+    let x = shape(operand: 0), out = shape()
+    let a = attributes
+    let strides = contiguousStrides(x)
+    var base = 0, steps = strides
+    let starts = a.ints("starts"), ends = a.ints("ends"), axes = a.ints("axes"), stepList = a.ints("steps")
+    for i in axes.indices {
+      let r = sliceRange(start: starts[i], end: ends[i], step: stepList[i], dim: x[axes[i]])
+      if r.count > 0 { base += r.first * strides[axes[i]] }
+      steps[axes[i]] = strides[axes[i]] * stepList[i]
+    }
+    let f = defineKernel { results, operands, _ in
+      if out.reduce(1, *) > 0 {
+        emitStridedCopy(from: operands[0], to: results[0], shape: out, base: base, strides: steps)
+      }
+    }
+    return OpKernel(function: f)
+  }
+
+  func lowerSplit() throws -> OpKernel {
+    let x = shape(operand: 0)
+    let axis = attributes.int("axis")
+    let strides = contiguousStrides(x)
+    let f = defineKernel { results, operands, _ in
+      var offset = 0
+      for (i, r) in results.enumerated() {
+        let s = shape(result: i)
+        if s.reduce(1, *) > 0 {
+          emitStridedCopy(from: operands[0], to: r, shape: s, base: offset * strides[axis], strides: strides)
+        }
+        offset += s[axis]
+      }
+    }
+    return OpKernel(function: f)
+  }
+
+  func lowerExpand() throws -> OpKernel {
+    let out = shape()
+    let strides = broadcastStrides(shape(operand: 0), to: out)
+    let f = defineKernel { results, operands, _ in
+      emitStridedCopy(from: operands[0], to: results[0], shape: out, base: 0, strides: strides)
+    }
+    return OpKernel(function: f)
+  }
+
+  func lowerPad() throws -> OpKernel {
+    let x = shape(operand: 0), out = shape()
+    guard attributes.string("mode") == "constant" else {
+      throw unsupported("pad mode '\(attributes.string("mode"))'")
+    }
+    let pads = attributes.ints("pads"), fill = cg.float(attributes.float("value"))
+    let strides = contiguousStrides(x)
+    let f = defineKernel { results, operands, _ in
+      cg.forEachIndex(out) { idx in
+        var valid = LLVMConstInt(cg.i1, 1, 0)!
+        var offset = cg.int(0)
+        for d in x.indices {
+          let i = cg.sub(idx[d], cg.int(pads[d]))
+          valid = LLVMBuildAnd(cg.builder, valid, cg.inRange(i, x[d]), "")
+          offset = cg.add(offset, cg.mul(cg.clamp(i, x[d]), strides[d]))
+        }
+        let v = x.reduce(1, *) > 0 ? cg.load(cg.at(operands[0], offset)) : fill
+        cg.store(cg.select(valid, v, fill), cg.at(results[0], cg.linearOffset(idx, contiguousStrides(out))))
+      }
+    }
+    return OpKernel(function: f)
+  }
+
+  func lowerGather() throws -> OpKernel {
+    let x = shape(operand: 0), indices = shape(operand: 1)
+    let axis = attributes.int("axis")
+    let indexType = type(op.operands[1]).element
+    let outer = x[..<axis].reduce(1, *), dim = x[axis], inner = x[(axis + 1)...].reduce(1, *)
+    let count = indices.reduce(1, *)
+    let f = defineKernel { results, operands, _ in
+      let intType = indexType == .i64 ? cg.i64 : cg.i32
+      let table = LLVMBuildBitCast(cg.builder, operands[1], LLVMPointerType(intType, 0), "")!
+      cg.forEachIndex([outer, count]) { idx in
+        let loaded = LLVMBuildLoad2(cg.builder, intType, cg.gep(intType, table, idx[1]), "")!
+        var i = indexType == .i64 ? loaded : LLVMBuildSExt(cg.builder, loaded, cg.i64, "")!
+        i = cg.select(cg.icmp(LLVMIntSLT, i, cg.int(0)), cg.add(i, dim), i)
+        let src = cg.at(operands[0], cg.add(cg.mul(idx[0], dim * inner), cg.mul(cg.clamp(i, dim), inner)))
+        let dst = cg.at(results[0], cg.add(cg.mul(idx[0], count * inner), cg.mul(idx[1], inner)))
+        cg.copyFloats(from: src, to: dst, count: inner)
+      }
+    }
+    return OpKernel(function: f)
+  }
+
+  func lowerResize() throws -> OpKernel {
+    let x = shape(operand: 0), out = shape()
+    let a = attributes
+    guard a.string("mode") == "nearest" else { throw unsupported("resize mode '\(a.string("mode"))'") }
+    let scales = a.values["scales"].flatMap { v -> [Float]? in if case let .floats(s) = v { return s } else { return nil } }
+    var tables: [[Int]] = []
+    for d in x.indices {
+      let scale = scales.map { Double($0[d]) } ?? Double(out[d]) / Double(max(x[d], 1))
+      tables.append(try (0..<out[d]).map { o in
+        try nearestSource(o, input: x[d], output: out[d], scale: scale,
+                          transform: a.string("coordinate_transformation_mode"), rounding: a.string("nearest_mode"))
+      })
+    }
+    let strides = contiguousStrides(x)
+    let f = defineKernel { results, operands, _ in
+      let globals = tables.enumerated().map { d, t in
+        cg.constantBytes("\(symbol).axis\(d)", t.map { Int64($0 * strides[d]) }.withUnsafeBytes { Array($0) },
+                         as: LLVMPointerType(cg.i64, 0))
+      }
+      cg.forEachIndex(out) { idx in
+        var offset = cg.int(0)
+        for d in out.indices {
+          offset = cg.add(offset, LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, globals[d], idx[d]), "")!)
+        }
+        cg.store(cg.load(cg.at(operands[0], offset)), cg.at(results[0], cg.linearOffset(idx, contiguousStrides(out))))
+      }
+    }
+    return OpKernel(function: f)
+  }
+
+  /// The input index ONNX Resize (nearest) reads for output index `o` along one axis.
+  private func nearestSource(_ o: Int, input: Int, output: Int, scale: Double, transform: String,
+                             rounding: String) throws -> Int {
+    let x = Double(o)
+    let c: Double
+    switch transform {
+    case "half_pixel": c = (x + 0.5) / scale - 0.5
+    case "pytorch_half_pixel": c = output > 1 ? (x + 0.5) / scale - 0.5 : 0
+    case "asymmetric": c = x / scale
+    case "tf_half_pixel_for_nn": c = (x + 0.5) / scale
+    case "align_corners": c = output > 1 ? x * Double(input - 1) / Double(output - 1) : 0
+    default: throw unsupported("resize coordinate_transformation_mode '\(transform)'")
+    }
+    let r: Double
+    switch rounding {
+    case "round_prefer_floor": r = c == c.rounded(.down) + 0.5 ? c.rounded(.down) : c.rounded()
+    case "round_prefer_ceil": r = c == c.rounded(.down) + 0.5 ? c.rounded(.up) : c.rounded()
+    case "floor": r = c.rounded(.down)
+    case "ceil": r = c.rounded(.up)
+    default: throw unsupported("resize nearest_mode '\(rounding)'")
+    }
+    return min(max(Int(r), 0), input - 1)
+  }
+}

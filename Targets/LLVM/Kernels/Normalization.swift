@@ -1,0 +1,96 @@
+//===--- Normalization.swift - softmax, layer_norm, batch_norm (inference) ---===//
+//
+// softmax and layer_norm view the input as [outer, axis..., inner] and make two or
+// three passes over each row; batch_norm folds its four vectors into a per-channel
+// scale and shift before the loop over the channel's plane.
+
+internal import CLLVM
+import SparrowIR
+
+extension OpContext {
+  func lowerSoftmax() throws -> OpKernel {
+    let x = shape(operand: 0)
+    let axis = attributes.int("axis")
+    let outer = x[..<axis].reduce(1, *), length = x[axis], inner = x[(axis + 1)...].reduce(1, *)
+    let isLog = op.kind == .log_softmax
+    let f = defineKernel { results, operands, _ in
+      cg.forEachIndex([outer, inner]) { idx in
+        let base = cg.add(cg.mul(idx[0], length * inner), idx[1])
+        let src = cg.at(operands[0], base), dst = cg.at(results[0], base)
+        let peak = cg.forLoop(cg.int(0), cg.int(length), carrying: [cg.float(-.infinity)]) { i, acc in
+          [cg.fmax(acc[0], cg.load(cg.at(src, cg.mul(i, inner))))]
+        }[0]
+        let sum = cg.forLoop(cg.int(0), cg.int(length), carrying: [cg.float(0)]) { i, acc in
+          let e = cg.call("llvm.exp", [cg.fsub(cg.load(cg.at(src, cg.mul(i, inner))), peak)])
+          if !isLog { cg.store(e, cg.at(dst, cg.mul(i, inner))) }
+          return [cg.fadd(acc[0], e)]
+        }[0]
+        let logSum = cg.call("llvm.log", [sum])
+        let inverse = cg.fdiv(cg.float(1), sum)
+        cg.forLoop(0, length) { i in
+          let p = cg.at(dst, cg.mul(i, inner))
+          if isLog {
+            cg.store(cg.fsub(cg.fsub(cg.load(cg.at(src, cg.mul(i, inner))), peak), logSum), p)
+          } else {
+            cg.store(cg.fmul(cg.load(p), inverse), p)
+          }
+        }
+      }
+    }
+    return OpKernel(function: f)
+  }
+
+  func lowerLayerNorm() throws -> OpKernel {
+    let x = shape(operand: 0)
+    let axis = attributes.int("axis"), epsilon = attributes.float("epsilon")
+    let outer = x[..<axis].reduce(1, *), size = x[axis...].reduce(1, *)
+    let scaleCount = shape(operand: 1).reduce(1, *)
+    let biasCount = op.operands.count == 3 ? shape(operand: 2).reduce(1, *) : 0
+    guard scaleCount == size || scaleCount == 1, biasCount == 0 || biasCount == size || biasCount == 1 else {
+      throw unsupported("layer_norm scale/bias that are not per-element of the normalized axes")
+    }
+    let f = defineKernel { results, operands, _ in
+      cg.forLoop(0, outer) { row in
+        let src = cg.at(operands[0], cg.mul(row, size)), dst = cg.at(results[0], cg.mul(row, size))
+        let n = cg.float(Float(size))
+        let sum = cg.forLoop(cg.int(0), cg.int(size), carrying: [cg.float(0)]) { i, acc in
+          [cg.fadd(acc[0], cg.load(cg.at(src, i)))]
+        }[0]
+        let mean = cg.fdiv(sum, n)
+        let squares = cg.forLoop(cg.int(0), cg.int(size), carrying: [cg.float(0)]) { i, acc in
+          let dv = cg.fsub(cg.load(cg.at(src, i)), mean)
+          return [cg.fma(dv, dv, acc[0])]
+        }[0]
+        let inverse = cg.fdiv(cg.float(1), cg.call("llvm.sqrt", [cg.fadd(cg.fdiv(squares, n), cg.float(epsilon))]))
+        cg.forLoop(0, size) { i in
+          var y = cg.fmul(cg.fsub(cg.load(cg.at(src, i)), mean), inverse)
+          y = cg.fmul(y, cg.load(cg.at(operands[1], scaleCount == 1 ? cg.int(0) : i)))
+          if biasCount > 0 { y = cg.fadd(y, cg.load(cg.at(operands[2], biasCount == 1 ? cg.int(0) : i))) }
+          cg.store(y, cg.at(dst, i))
+        }
+      }
+    }
+    return OpKernel(function: f)
+  }
+
+  func lowerBatchNorm() throws -> OpKernel {
+    let x = shape(operand: 0)
+    guard x.count >= 2 else { throw unsupported("batch_norm of rank \(x.count)") }
+    let channels = x[1], plane = x.dropFirst(2).reduce(1, *)
+    let epsilon = attributes.float("epsilon")
+    let f = defineKernel { results, operands, _ in
+      cg.forEachIndex([x[0], channels]) { idx in
+        let c = idx[1]
+        let load = { (k: Int) in cg.load(cg.at(operands[k], c)) }
+        let scale = cg.fdiv(load(1), cg.call("llvm.sqrt", [cg.fadd(load(4), cg.float(epsilon))]))
+        let shift = cg.fsub(load(2), cg.fmul(load(3), scale))
+        let base = cg.mul(cg.add(cg.mul(idx[0], channels), c), plane)
+        cg.forLoop(0, plane) { i in
+          let at = cg.add(base, i)
+          cg.store(cg.fma(cg.load(cg.at(operands[0], at)), scale, shift), cg.at(results[0], at))
+        }
+      }
+    }
+    return OpKernel(function: f)
+  }
+}

@@ -1,2 +1,0 @@
-//===--- LLVM.swift - STUB: the LLVM target ---===//
-import SparrowIR

@@ -1,0 +1,86 @@
+//===--- LLVMTarget.swift - the LLVM target's public API ---===//
+//
+//   let model = try JITModel(module)                  // run/bench --backend llvm
+//   let outputs = try model.run(inputs)
+//   try compileModel(module, to: "libnet.so", kind: .so, name: "net", header: "net.h")
+
+import Foundation
+import SparrowIR
+
+/// A C identifier for symbol prefixes (`--name`).
+public func isValidLibraryName(_ name: String) -> Bool {
+  guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic)
+  else { return false }
+  return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+}
+
+/// Writes `module` as a native artifact (and, when `header` is given, its C header).
+public func compileModel(_ module: Module, to path: String, kind: ArtifactKind, name: String = "net",
+                         header: String? = nil, target: TargetSpec = .host) throws {
+  guard isValidLibraryName(name) else {
+    throw Diagnostic("--name '\(name)' is not a C identifier")
+  }
+  let cg = CodegenModule(name: name, lanes: target.hasAVX512 ? 16 : 8)
+  var codegen = ModelCodegen(cg, module: module, name: name)
+  try codegen.emit()
+  let machine = try TargetMachine(target, relocation: .pic)
+  try cg.write(kind, to: path, with: machine)
+  if let header { try writeAtomically(Array(cHeader(name: name, function: module.main).utf8), to: header) }
+}
+
+/// A model JIT-compiled into this process.
+public final class JITModel {
+  private let session: JITSession
+  private let function: Function
+  private typealias RunEntry = @convention(c) (
+    UnsafePointer<UnsafeRawPointer?>?, UnsafePointer<UnsafeMutableRawPointer?>?,
+    UnsafeMutableRawPointer?, Int32) -> Int32
+  private let entry: RunEntry
+  private let workspace: UnsafeMutableRawPointer
+  /// Milliseconds spent generating and compiling.
+  public let compileMilliseconds: Double
+
+  public init(_ module: Module, target: TargetSpec = .host) throws {
+    let start = Date()
+    session = try JITSession(target: target)
+    function = module.main
+    let cg = session.makeModule(name: "model")
+    var codegen = ModelCodegen(cg, module: module, name: "model")
+    try codegen.emit()
+    try session.add(cg)
+    entry = unsafeBitCast(UInt(try session.address(of: "model_run")), to: RunEntry.self)
+    workspace = UnsafeMutableRawPointer.allocate(byteCount: max(64, codegen.workspaceSize), alignment: 64)
+    compileMilliseconds = Date().timeIntervalSince(start) * 1000
+  }
+
+  deinit { workspace.deallocate() }
+
+  /// Runs once; inputs must match the entry function's argument types.
+  public func run(_ inputs: [Tensor], threads: Int = 1) throws -> [Tensor] {
+    guard inputs.count == function.arguments.count else {
+      throw Diagnostic("expected \(function.arguments.count) inputs, got \(inputs.count)")
+    }
+    for (arg, t) in zip(function.arguments, inputs) where t.type.dense != function.type(of: arg).dense {
+      throw Diagnostic("input '\(function.name(of: arg))' must be \(function.type(of: arg).dense), got \(t.type)")
+    }
+    let types = function.results.map { function.type(of: $0).dense }
+    let buffers = types.map { UnsafeMutableRawPointer.allocate(byteCount: max($0.byteCount, 4), alignment: 64) }
+    defer { for b in buffers { b.deallocate() } }
+    let status = withPointers(inputs) { inputPointers in
+      entry(inputPointers, buffers.map { Optional($0) }, workspace, Int32(threads))
+    }
+    guard status == 0 else { throw Diagnostic("generated code failed with status \(status)") }
+    let outputs = zip(types, buffers).map { type, b in
+      Tensor(type: type, bytes: Array(UnsafeRawBufferPointer(start: b, count: type.byteCount)))
+    }
+    return outputs
+  }
+}
+
+private func withPointers<R>(_ tensors: [Tensor], _ body: ([UnsafeRawPointer?]) throws -> R) rethrows -> R {
+  func go(_ i: Int, _ acc: [UnsafeRawPointer?]) throws -> R {
+    if i == tensors.count { return try body(acc) }
+    return try tensors[i].bytes.withUnsafeBytes { try go(i + 1, acc + [$0.baseAddress ?? UnsafeRawPointer(bitPattern: 64)]) }
+  }
+  return try go(0, [])
+}

@@ -1,0 +1,57 @@
+//===--- OpLowering.swift - the LLVM target's dispatch over every op kind ---===//
+//
+// Exhaustive over OpKind: a new op fails to compile here until it is either lowered or
+// listed as unsupported. Unsupported ops are a diagnostic naming the op and where it
+// came from; there is no silent fallback to another target.
+
+import SparrowIR
+
+extension ModelCodegen {
+  func lowerOp(_ ctx: OpContext) throws -> OpKernel {
+    switch ctx.op.kind {
+    case .gemm: return try ctx.lowerGemm()
+    case .matmul: return try ctx.lowerMatMul()
+    case .conv: return try ctx.lowerConv()
+    case .max_pool, .average_pool: return try ctx.lowerPool()
+    case .global_average_pool, .global_max_pool: return try ctx.lowerGlobalPool()
+    case .softmax, .log_softmax: return try ctx.lowerSoftmax()
+    case .layer_norm: return try ctx.lowerLayerNorm()
+    case .batch_norm: return try ctx.lowerBatchNorm()
+    case .transpose: return try ctx.lowerTranspose()
+    case .concat: return try ctx.lowerConcat()
+    case .slice: return try ctx.lowerSlice()
+    case .split: return try ctx.lowerSplit()
+    case .expand: return try ctx.lowerExpand()
+    case .pad: return try ctx.lowerPad()
+    case .gather: return try ctx.lowerGather()
+    case .resize: return try ctx.lowerResize()
+    case .reduce_sum, .reduce_mean, .reduce_max, .reduce_min, .reduce_sum_square, .reduce_l1,
+         .reduce_l2:
+      return try ctx.lowerReduction()
+
+    case .relu, .neg, .abs, .exp, .log, .sqrt, .floor, .ceil, .reciprocal, .sigmoid, .tanh,
+         .erf, .sin, .cos, .softplus, .clip, .leaky_relu, .elu, .hard_sigmoid, .hard_swish,
+         .gelu:
+      let scalar = ctx.unaryFunction()!
+      return ctx.emitElementwise { scalar($0[0]) }
+    case .add, .sub, .mul, .div, .max, .min, .sum, .mean, .pow, .prelu:
+      return ctx.emitElementwise(ctx.naryFunction()!)
+
+    case .constant, .reshape, .identity:
+      preconditionFailure("\(ctx.op.kind) needs no kernel (constants and views)")
+
+    case .round, .sign, .tan, .asin, .acos, .atan, .sinh, .cosh, .asinh, .acosh, .atanh,
+         .mish, .softsign, .selu, .celu, .thresholded_relu, .shrink, .not, .bitwise_not,
+         .is_nan, .is_inf, .cast, .mod, .and, .or, .xor, .equal, .greater, .greater_or_equal,
+         .less, .less_or_equal, .bit_shift, .bitwise_and, .bitwise_or, .bitwise_xor, .where,
+         .reduce_prod, .reduce_log_sum, .reduce_log_sum_exp, .argmax,
+         .argmin, .cumsum, .top_k, .hardmax, .instance_norm, .group_norm, .lrn, .lp_norm,
+         .mean_variance_norm, .conv_transpose, .einsum, .lp_pool, .global_lp_pool,
+         .tile, .gather_elements, .gather_nd,
+         .scatter_elements, .scatter_nd, .depth_to_space, .space_to_depth,
+         .reverse_sequence, .one_hot, .trilu, .lstm, .gru, .rnn, .quantize_linear,
+         .dequantize_linear:
+      throw ctx.unsupported("this op")
+    }
+  }
+}
