@@ -14,7 +14,7 @@ import Darwin
 import SparrowIR
 
 /// Floating-point element types with the math functions the kernels need.
-protocol KernelFloat: BinaryFloatingPoint, TensorElement {
+protocol KernelFloat: BinaryFloatingPoint, KernelNumber {
   static func exp(_ x: Self) -> Self
   /// e^x within a few ulp, for sigmoid and softmax: Float's is a branch-free polynomial
   /// the compiler vectorizes (inputs below -87.3 give ~1e-38 instead of a denormal or 0).

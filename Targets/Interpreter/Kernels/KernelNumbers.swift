@@ -63,18 +63,8 @@ func kernelNumberType(_ e: ElementType) -> (any KernelNumber.Type)? {
   }
 }
 
-/// Floating-point element types (pooling, resize, recurrent cells).
-protocol KernelFloat: KernelNumber, BinaryFloatingPoint, ElementaryMath {}
-extension Float: KernelFloat {}
-extension Double: KernelFloat {}
-
-/// The few transcendental functions the float kernels need, for Float and Double.
-protocol ElementaryMath {
-  static func pow(_ x: Self, _ y: Self) -> Self
-  static func exp(_ x: Self) -> Self
-  static func tanh(_ x: Self) -> Self
-}
-
+/// The Swift type of a float element type computed natively (f16/bf16 are widened
+/// elsewhere); nil for the rest.
 func kernelFloatType(_ e: ElementType) -> (any KernelFloat.Type)? {
   switch e {
   case .f32: return Float.self
