@@ -57,7 +57,7 @@ private struct FloatUnary: FloatKernel {
     case .floor: map(n, x, y) { $0.rounded(.down) }
     case .ceil: map(n, x, y) { $0.rounded(.up) }
     case .round: map(n, x, y) { $0.rounded(.toNearestOrEven) }
-    case .sign: map(n, x, y) { $0 > 0 ? 1 : $0 < 0 ? -1 : $0 }
+    case .sign: map(n, x, y) { $0 > 0 ? 1 : $0 < 0 ? -1 : $0.isNaN ? $0 : 0 }
     case .sin: map(n, x, y) { T.sin($0) }
     case .cos: map(n, x, y) { T.cos($0) }
     case .tan: map(n, x, y) { T.tan($0) }
