@@ -98,7 +98,7 @@ private struct FloatUnary: FloatKernel {
     case .gelu:
       switch a.string("approximate") {
       case "none":
-        map(n, x, y) { T(0.5) * $0 * (1 + T.erf($0 * T(0.70710678118654752440))) }
+        map(n, x, y) { T(0.5) * $0 * (1 + T.fastErf($0 * T(0.70710678118654752440))) }
       case "tanh":
         let c = T(0.79788456080286535588)  // sqrt(2 / pi)
         map(n, x, y) { T(0.5) * $0 * (1 + T.fastTanh(c * ($0 + T(0.044715) * $0 * $0 * $0))) }
