@@ -74,3 +74,18 @@ final class ElementwiseEdgeCaseTests: XCTestCase {
     XCTAssertEqual(y.array(of: Float.self)[0].sign, .plus)
   }
 }
+
+final class ClipEdgeCaseTests: XCTestCase {
+  /// ONNX: when min > max every value becomes max (onnxruntime agrees).
+  func testClipWithMinAboveMaxGivesMax() throws {
+    let y = try evaluate(.clip, [tensor([3], [-5, 0.5, 9] as [Float])], ["min": .float(2), "max": .float(1)])
+    assertExact(y[0], .f32, [3], [1, 1, 1])
+    let i = try evaluate(.clip, [tensor([2], [-5, 9] as [Int32])], ["min": .float(2), "max": .float(1)])
+    assertExact(i[0], .i32, [2], [1, 1])
+  }
+
+  func testClipKeepsNaN() throws {
+    let y = try evaluate(.clip, [tensor([1], [.nan] as [Float])], ["min": .float(0), "max": .float(1)])
+    XCTAssertTrue(y[0].double(at: 0).isNaN)
+  }
+}
