@@ -89,3 +89,13 @@ final class ClipEdgeCaseTests: XCTestCase {
     XCTAssertTrue(y[0].double(at: 0).isNaN)
   }
 }
+
+final class RankZeroTests: XCTestCase {
+  func testAxisOpsOnAScalar() throws {
+    let x = tensor([], [2.5] as [Float])
+    assertExact(try evaluate(.softmax, [x], ["axis": .int(0)])[0], .f32, [], [1])
+    assertExact(try evaluate(.argmax, [x], ["axis": .int(0), "keepdims": .bool(false)])[0], .i64, [], [0])
+    assertExact(try evaluate(.cumsum, [x], ["axis": .int(0)])[0], .f32, [], [2.5])
+    assertExact(try evaluate(.add, [x, x])[0], .f32, [], [5])
+  }
+}
