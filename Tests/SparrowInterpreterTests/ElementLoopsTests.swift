@@ -37,6 +37,17 @@ final class ElementLoopsTests: XCTestCase {
     XCTAssertTrue(Float.fastTanh(.nan).isNaN)
   }
 
+  func testFastErfIsWithinFiveTenMillionthsOfLibm() {
+    var worst: Double = 0
+    var x: Float = -6
+    while x < 6 {
+      worst = max(worst, abs(Double(Float.fastErf(x)) - Foundation.erf(Double(x))))
+      x += 0.00417
+    }
+    XCTAssertLessThan(worst, 5e-7)
+    XCTAssertTrue(Float.fastErf(.nan).isNaN)
+  }
+
   func testBroadcastPlanCollapsesContiguousAxes() {
     let same = BroadcastPlan(output: [2, 3, 4], operands: [[2, 3, 4], [2, 3, 4]])
     XCTAssertEqual(same.dims, [24])

@@ -14,7 +14,7 @@ import SparrowIR
 func evaluateArgExtreme(_ k: KernelArgs) throws -> Tensor {
   let x = k.inputs[0]
   let axis = k.attributes.int("axis")
-  let v = ReductionView(x, axis: axis, scalarOK: true)
+  let v = ReductionView(x, axis: axis)
   guard v.reduced > 0 else { throw k.unsupported("an empty axis") }
   let last = k.attributes.bool("select_last_index"), isMax = k.kind == .argmax
   func run<T: TensorElement & Comparable>(_: T.Type) -> Tensor {
@@ -62,22 +62,11 @@ func evaluateArgExtreme(_ k: KernelArgs) throws -> Tensor {
 @inline(__always)
 private func isNaN<T: Comparable>(_ x: T) -> Bool { x != x }
 
-extension ReductionView {
-  /// The one-axis view, also for rank-0 tensors (one element along an implicit axis).
-  init(_ x: Tensor, axis: Int, scalarOK: Bool) {
-    if x.shape.isEmpty {
-      self.init(x, axes: [])
-    } else {
-      self.init(x, axis: axis)
-    }
-  }
-}
-
 // MARK: - cumsum
 
 func evaluateCumsum(_ k: KernelArgs) throws -> Tensor {
   let x = k.inputs[0]
-  let v = ReductionView(x, axis: k.attributes.int("axis"), scalarOK: true)
+  let v = ReductionView(x, axis: k.attributes.int("axis"))
   let exclusive = k.attributes.bool("exclusive"), reverse = k.attributes.bool("reverse")
   @inline(__always)
   func scan<T: TensorElement, Acc>(_: T.Type, _ zero: Acc, _ add: (Acc, T) -> Acc, _ out: (Acc) -> T) -> Tensor {
@@ -120,7 +109,7 @@ func evaluateTopK(_ k: KernelArgs) throws -> [Tensor] {
   let x = k.inputs[0]
   let axis = k.attributes.int("axis"), count = k.attributes.int("k")
   let largest = k.attributes.bool("largest")
-  let v = ReductionView(x, axis: axis, scalarOK: true)
+  let v = ReductionView(x, axis: axis)
   func run<T: TensorElement & Comparable>(_: T.Type) -> [Tensor] {
     let (outer, n, inner) = (v.outer, v.reduced, v.inner)
     var order = [Int](repeating: 0, count: n)

@@ -93,7 +93,7 @@ private func cast<D: CastDestination & TensorElement>(_ x: Tensor, to type: Tens
   case .f32: return mapTensor(x, Float.self, to: type) { D.cast($0) }
   case .f16, .bf16: return cast(x.widenedToFloat(), to: type, D.self)
   case .f64: return mapTensor(x, Double.self, to: type) { D.cast($0) }
-  case .bool: return mapTensor(x, UInt8.self, as: .u8, to: type) { D.cast(Int64($0 != 0 ? 1 : 0)) }
+  case .bool: return mapTensor(x.asBytes, UInt8.self, to: type) { D.cast(Int64($0 != 0 ? 1 : 0)) }
   case .i64: return mapTensor(x, Int64.self, to: type) { D.cast($0) }
   case .i32: return mapTensor(x, Int32.self, to: type) { D.cast(Int64($0)) }
   case .i16: return mapTensor(x, Int16.self, to: type) { D.cast(Int64($0)) }
@@ -103,11 +103,4 @@ private func cast<D: CastDestination & TensorElement>(_ x: Tensor, to type: Tens
   case .u16: return mapTensor(x, UInt16.self, to: type) { D.cast(UInt64($0)) }
   case .u8: return mapTensor(x, UInt8.self, to: type) { D.cast(UInt64($0)) }
   }
-}
-
-/// `mapTensor` reading the bytes of `x` as `A` although its element type differs (bool as u8).
-private func mapTensor<A: TensorElement, R: TensorElement>(
-  _ x: Tensor, _: A.Type, as: ElementType, to type: TensorType, _ f: (A) -> R
-) -> Tensor {
-  mapTensor(Tensor(type: x.type.with(element: A.elementType), bytes: x.bytes), A.self, to: type, f)
 }

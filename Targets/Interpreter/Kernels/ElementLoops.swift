@@ -38,6 +38,8 @@ protocol KernelFloat: BinaryFloatingPoint, KernelNumber {
   static func acosh(_ x: Self) -> Self
   static func atanh(_ x: Self) -> Self
   static func erf(_ x: Self) -> Self
+  /// erf within 5e-7 absolute (for gelu); Float's is branch-free (Abramowitz-Stegun 7.1.26).
+  static func fastErf(_ x: Self) -> Self
   /// C `fmod`: the remainder with the sign of `x`.
   static func fmod(_ x: Self, _ y: Self) -> Self
 }
@@ -79,6 +81,13 @@ extension Float: KernelFloat {
   static func acosh(_ x: Float) -> Float { acoshf(x) }
   static func atanh(_ x: Float) -> Float { atanhf(x) }
   @inline(__always) static func erf(_ x: Float) -> Float { erff(x) }
+  @inline(__always) static func fastErf(_ x: Float) -> Float {
+    let a = Swift.abs(x)
+    let t = 1 / (1 + 0.3275911 * a)
+    let p = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    let y = 1 - p * fastExp(-a * a)
+    return x < 0 ? -y : y
+  }
   static func fmod(_ x: Float, _ y: Float) -> Float { fmodf(x, y) }
 }
 
@@ -103,6 +112,7 @@ extension Double: KernelFloat {
   static func acosh(_ x: Double) -> Double { libmAcosh(x) }
   static func atanh(_ x: Double) -> Double { libmAtanh(x) }
   static func erf(_ x: Double) -> Double { libmErf(x) }
+  static func fastErf(_ x: Double) -> Double { libmErf(x) }
   static func fmod(_ x: Double, _ y: Double) -> Double { libmFmod(x, y) }
 }
 
@@ -183,7 +193,8 @@ func makeTensor<T: TensorElement>(_ type: TensorType, of: T.Type,
   precondition(T.elementType == type.element || (T.self == UInt16.self && type.element.byteSize == 2),
                "filling \(type) with \(T.self)")
   let bytes = try [UInt8](unsafeUninitializedCapacity: type.byteCount) { buffer, initialized in
-    let p = UnsafeMutableRawPointer(buffer.baseAddress ?? UnsafeMutablePointer<UInt8>.allocate(capacity: 0))
+    // An empty tensor has no storage: any aligned address serves, nothing is accessed.
+    let p = UnsafeMutableRawPointer(buffer.baseAddress) ?? UnsafeMutableRawPointer(bitPattern: 64)!
     try fill(p.bindMemory(to: T.self, capacity: type.count))
     initialized = type.byteCount
   }

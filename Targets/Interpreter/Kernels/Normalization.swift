@@ -187,7 +187,7 @@ private struct NormalizationKernel: FloatKernel {
   private func lpNorm<T: KernelFloat>(_ t: Tensor, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>) throws {
     let p = k.attributes.int("p")
     guard p == 1 || p == 2 else { throw k.unsupported("p = \(p) (only 1 and 2)") }
-    let v = ReductionView(t, axis: k.attributes.int("axis"), scalarOK: true)
+    let v = ReductionView(t, axis: k.attributes.int("axis"))
     let (outer, n, inner) = (v.outer, v.reduced, v.inner)
     for o in 0..<outer {
       for i in 0..<inner {

@@ -59,9 +59,14 @@ struct ReductionView {
     }
   }
 
-  /// The view along one axis (argmax, cumsum, softmax ...).
+  /// The view along one axis (argmax, cumsum, softmax ...); a rank-0 tensor is one
+  /// element along an implicit axis.
   init(_ x: Tensor, axis: Int) {
     input = x
+    if x.shape.isEmpty {
+      (outer, reduced, inner) = (1, 1, 1)
+      return
+    }
     outer = x.shape[..<axis].reduce(1, *)
     reduced = x.shape[axis]
     inner = x.shape[(axis + 1)...].reduce(1, *)

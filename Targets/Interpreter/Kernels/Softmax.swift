@@ -11,7 +11,7 @@ struct SoftmaxKernel: FloatKernel {
 
   func run<T: KernelFloat>(_: T.Type) throws -> Tensor {
     let x = k.inputs[0]
-    let v = ReductionView(x, axis: k.attributes.int("axis"), scalarOK: true)
+    let v = ReductionView(x, axis: k.attributes.int("axis"))
     let (outer, n, inner) = (v.outer, v.reduced, v.inner)
     let kind = k.kind
     return x.withElements(T.self) { p in

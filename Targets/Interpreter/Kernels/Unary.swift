@@ -57,7 +57,7 @@ private struct FloatUnary: FloatKernel {
     case .floor: map(n, x, y) { $0.rounded(.down) }
     case .ceil: map(n, x, y) { $0.rounded(.up) }
     case .round: map(n, x, y) { $0.rounded(.toNearestOrEven) }
-    case .sign: map(n, x, y) { $0 > 0 ? 1 : $0 < 0 ? -1 : $0 }
+    case .sign: map(n, x, y) { $0 > 0 ? 1 : $0 < 0 ? -1 : $0.isNaN ? $0 : 0 }
     case .sin: map(n, x, y) { T.sin($0) }
     case .cos: map(n, x, y) { T.cos($0) }
     case .tan: map(n, x, y) { T.tan($0) }
@@ -98,7 +98,7 @@ private struct FloatUnary: FloatKernel {
     case .gelu:
       switch a.string("approximate") {
       case "none":
-        map(n, x, y) { T(0.5) * $0 * (1 + T.erf($0 * T(0.70710678118654752440))) }
+        map(n, x, y) { T(0.5) * $0 * (1 + T.fastErf($0 * T(0.70710678118654752440))) }
       case "tanh":
         let c = T(0.79788456080286535588)  // sqrt(2 / pi)
         map(n, x, y) { T(0.5) * $0 * (1 + T.fastTanh(c * ($0 + T(0.044715) * $0 * $0 * $0))) }
@@ -106,7 +106,7 @@ private struct FloatUnary: FloatKernel {
       }
     case .clip:
       let lo = attr("min"), hi = attr("max")
-      map(n, x, y) { $0 < lo ? lo : $0 > hi ? hi : $0 }
+      map(n, x, y) { clamp($0, lo, hi) }
     case .shrink:
       let bias = attr("bias"), lambd = attr("lambd")
       map(n, x, y) { $0 < -lambd ? $0 + bias : $0 > lambd ? $0 - bias : 0 }
@@ -157,7 +157,7 @@ private struct IntegerUnary: IntegerKernel {
     case .clip:
       let lo: T = bound(k.attributes.float("min"), roundingUp: true)
       let hi: T = bound(k.attributes.float("max"), roundingUp: false)
-      return mapTensor(x, T.self, to: type) { $0 < lo ? lo : $0 > hi ? hi : $0 }
+      return mapTensor(x, T.self, to: type) { clamp($0, lo, hi) }
     default: throw k.unsupported("\(T.elementType)")
     }
   }
@@ -170,4 +170,11 @@ private struct IntegerUnary: IntegerKernel {
     if r >= Double(T.max) { return T.max }
     return T(r)
   }
+}
+
+/// min(max(x, lo), hi) as onnxruntime: `hi` wins when lo > hi; NaN stays NaN.
+@inline(__always)
+private func clamp<T: Comparable>(_ x: T, _ lo: T, _ hi: T) -> T {
+  let c = x < lo ? lo : x
+  return c > hi ? hi : c
 }
