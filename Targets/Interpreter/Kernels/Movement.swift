@@ -31,7 +31,9 @@ func evaluateMovement(_ k: KernelArgs) throws -> [Tensor] {
   case .slice: return [slice(x, a, as: out)]
   case .pad: return [try pad(k)]
   case .depth_to_space, .space_to_depth: return [try depthToSpace(k)]
-  case .trilu: return [trilu(x, upper: a.bool("upper"), diagonal: a.int("k"))]
+  case .trilu:
+    guard x.shape.count >= 2 else { throw k.unsupported("rank \(x.shape.count) (trilu needs rank >= 2)") }
+    return [trilu(x, upper: a.bool("upper"), diagonal: a.int("k"), as: out)]
   case .gather, .gather_elements, .gather_nd, .scatter_elements, .scatter_nd, .one_hot,
        .reverse_sequence:
     return [try evaluateGather(k)]
@@ -119,7 +121,7 @@ func gatherAxes(_ x: Tensor, maps: [[Int]], fill: [UInt8], as out: TensorType) -
   let rank = maps.count
   var bytes = [UInt8](repeating: 0, count: out.byteCount)
   if out.count == 0 { return Tensor(type: out, bytes: bytes) }
-  if rank == 0 { return x }
+  if rank == 0 { return Tensor(type: out, bytes: x.bytes) }
   let strides = contiguousStrides(x.shape)
   var index = [Int](repeating: 0, count: rank)
   x.bytes.withUnsafeBytes { src in
@@ -192,8 +194,8 @@ private func depthToSpace(_ k: KernelArgs) throws -> Tensor {
 }
 
 /// Zeroes the elements off the kept triangle of each trailing matrix.
-private func trilu(_ x: Tensor, upper: Bool, diagonal k: Int) -> Tensor {
-  var y = x
+private func trilu(_ x: Tensor, upper: Bool, diagonal k: Int, as out: TensorType) -> Tensor {
+  var y = Tensor(type: out, bytes: x.bytes)
   let es = x.element.byteSize
   let (rows, cols) = (x.shape[x.shape.count - 2], x.shape[x.shape.count - 1])
   let matrices = x.count / max(rows * cols, 1)

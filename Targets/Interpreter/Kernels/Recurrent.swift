@@ -112,8 +112,9 @@ private func recurrent<T: KernelFloat>(_ k: KernelArgs, _: T.Type) throws -> [Te
   let h0 = layout0(k.inputs[4])
   let c0 = k.kind == .lstm ? layout0(k.inputs[5]) : []
   let peep = k.kind == .lstm && k.inputs.count == 7 ? k.inputs[6].doubles : []
-  guard bias.count == dirs * 2 * gates * hidden, peep.isEmpty || peep.count == dirs * 3 * hidden else {
-    throw Diagnostic("'\(k.kind.rawValue)' B or P does not match \(dirs) directions of hidden size \(hidden)")
+  guard bias.count == dirs * 2 * gates * hidden, peep.isEmpty || peep.count == dirs * 3 * hidden,
+        h0.count == dirs * batch * hidden, c0.isEmpty || c0.count == dirs * batch * hidden else {
+    throw Diagnostic("'\(k.kind.rawValue)' B, P or an initial state does not match \(dirs) directions of hidden size \(hidden)")
   }
   let g = gates * hidden
   let state = batch * hidden

@@ -17,6 +17,7 @@ func evaluateResize(_ k: KernelArgs) throws -> [Tensor] {
   let scales = a.has("scales") ? a.floats("scales").map(Double.init)
     : (0..<rank).map { x.shape[$0] == 0 ? 1 : Double(out.shape[$0]) / Double(x.shape[$0]) }
   guard scales.count == rank, scales.allSatisfy({ $0 > 0 }) else { throw k.unsupported("scales \(scales)") }
+  guard out.count == 0 || x.count > 0 else { throw k.unsupported("resizing an empty tensor \(x.type)") }
   let transform = a.string("coordinate_transformation_mode")
   let roi = a.has("roi") ? a.floats("roi").map(Double.init) : []
   if transform == "tf_crop_and_resize" && roi.count != 2 * rank {
