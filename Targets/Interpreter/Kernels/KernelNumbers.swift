@@ -68,13 +68,6 @@ protocol KernelFloat: KernelNumber, BinaryFloatingPoint, ElementaryMath {}
 extension Float: KernelFloat {}
 extension Double: KernelFloat {}
 
-/// The few transcendental functions the float kernels need, for Float and Double.
-protocol ElementaryMath {
-  static func pow(_ x: Self, _ y: Self) -> Self
-  static func exp(_ x: Self) -> Self
-  static func tanh(_ x: Self) -> Self
-}
-
 func kernelFloatType(_ e: ElementType) -> (any KernelFloat.Type)? {
   switch e {
   case .f32: return Float.self
@@ -89,12 +82,14 @@ extension Tensor {
     _ type: TensorType, of: T.Type, _ fill: (UnsafeMutablePointer<T>) throws -> Void
   ) rethrows -> Tensor {
     var t = Tensor(zeros: type.dense)
-    try t.withUnsafeMutableBuffer(of: T.self) { try fill($0.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!) }
+    // An empty tensor has no base address; `fill` then writes nothing, so any aligned
+    // non-null pointer will do.
+    try t.withUnsafeMutableBuffer(of: T.self) { try fill($0.baseAddress ?? UnsafeMutablePointer(bitPattern: MemoryLayout<T>.alignment)!) }
     return t
   }
 
   /// Reads the elements through a typed pointer (valid only inside `body`).
   func withPointer<T: TensorElement, R>(of: T.Type, _ body: (UnsafePointer<T>) throws -> R) rethrows -> R {
-    try withUnsafeBuffer(of: T.self) { try body($0.baseAddress ?? UnsafePointer(bitPattern: 8)!) }
+    try withUnsafeBuffer(of: T.self) { try body($0.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<T>.alignment)!) }
   }
 }
