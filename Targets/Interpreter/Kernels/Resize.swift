@@ -40,7 +40,8 @@ func evaluateResize(_ k: KernelArgs) throws -> [Tensor] {
     return [y]
   }
   guard let t = kernelFloatType(x.element) else { throw k.unsupported("\(mode) resize of \(x.element)") }
-  var y = interpolate(x, axes, as: out, t)
+  // f32 named statically so the loops are specialized for it.
+  var y = x.element == .f32 ? interpolate(x, axes, as: out, Float.self) : interpolate(x, axes, as: out, t)
   if transform == "tf_crop_and_resize" { fillOutside(&y, outside, with: extrapolation) }
   return [y]
 }
@@ -137,13 +138,24 @@ private func interpolate<T: KernelFloat>(_ x: Tensor, _ axes: [ResizeAxis], as o
   for (axis, resize) in axes.enumerated() where !resize.identity {
     let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
     let (n, m) = (shape[axis], resize.taps.count)
+    // Taps flattened: output j reads (index, weight) pairs starts[j]..<starts[j + 1].
+    var indices: [Int] = [], weights: [Double] = [], starts = [0]
+    for row in resize.taps {
+      for (index, weight) in row where weight != 0 { indices.append(index); weights.append(weight) }
+      starts.append(indices.count)
+    }
     var next = [Double](repeating: 0, count: outer * m * inner)
-    for o in 0..<outer {
-      for (j, row) in resize.taps.enumerated() {
-        let dst = (o * m + j) * inner
-        for (index, weight) in row where weight != 0 {
-          let src = (o * n + index) * inner
-          for i in 0..<inner { next[dst + i] += weight * values[src + i] }
+    values.withUnsafeBufferPointer { src in
+      next.withUnsafeMutableBufferPointer { dst in
+        for o in 0..<outer {
+          for j in 0..<m {
+            let d = dst.baseAddress! + (o * m + j) * inner
+            for t in starts[j]..<starts[j + 1] {
+              let s = src.baseAddress! + (o * n + indices[t]) * inner
+              let w = weights[t]
+              for i in 0..<inner { d[i] += w * s[i] }
+            }
+          }
         }
       }
     }
@@ -151,7 +163,9 @@ private func interpolate<T: KernelFloat>(_ x: Tensor, _ axes: [ResizeAxis], as o
     shape[axis] = m
   }
   return Tensor.make(out, of: T.self) { y in
-    for (i, v) in values.enumerated() { y[i] = T(v) }
+    values.withUnsafeBufferPointer { v in
+      for i in 0..<v.count { y[i] = T(v[i]) }
+    }
   }
 }
 
