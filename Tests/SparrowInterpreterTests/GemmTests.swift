@@ -143,3 +143,20 @@ final class GemmTests: XCTestCase {
     XCTAssertThrowsError(try runOp1(.matmul, [a, a]))
   }
 }
+
+final class GemmEdgeTests: XCTestCase {
+  func testEmptyReductionGivesZerosPlusC() throws {
+    let a = Tensor(zeros: TensorType(.f32, [2, 0])), b = Tensor(zeros: TensorType(.f32, [0, 3]))
+    XCTAssertEqual(try runOp1(.matmul, [a, b]).array(of: Float.self), [Float](repeating: 0, count: 6))
+    let c = Tensor(shape: [3], scalars: [1, 2, 3] as [Float])
+    XCTAssertEqual(try runOp1(.gemm, [a, b, c], ["beta": .float(2)]).array(of: Float.self), [2, 4, 6, 2, 4, 6])
+  }
+
+  func testEinsumOnIntegersAndDoubles() throws {
+    let a = Tensor(shape: [2, 2], scalars: [1, 2, 3, 4] as [Int64])
+    XCTAssertEqual(try runOp1(.einsum, [a, a], ["equation": .string("ij,jk->ik")]).array(of: Int64.self), [7, 10, 15, 22])
+    XCTAssertEqual(try runOp1(.einsum, [a], ["equation": .string("ij->j")]).array(of: Int64.self), [4, 6])
+    let d = Tensor(shape: [3], scalars: [0.5, 1, 2] as [Double])
+    XCTAssertEqual(try runOp1(.einsum, [d, d], ["equation": .string("i,i")]).array(of: Double.self), [5.25])
+  }
+}

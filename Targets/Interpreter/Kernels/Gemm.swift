@@ -21,7 +21,8 @@ func evaluateGemm(_ k: KernelArgs) throws -> [Tensor] {
 func gemm<T: KernelNumber>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
                            a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
                            beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
-  if T.self == Float.self {
+  if T.self == Float.self && k > 0 {
+    // (k == 0 takes the loop below: BLAS rejects a zero leading dimension.)
     sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha as! Float,
           a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda: lda,
           b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb: ldb,
