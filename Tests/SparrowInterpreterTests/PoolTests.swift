@@ -13,6 +13,6 @@ final class PoolTests: XCTestCase {
 final class PoolErrorTests: XCTestCase {
   func testIntegerPoolingIsUnsupported() {
     let x = Tensor(shape: [1, 1, 2, 2], scalars: [1, 2, 3, 4] as [Int32])
-    XCTAssertThrowsError(try runOp1(.global_max_pool, [x]))
+    XCTAssertThrowsError(try runSingleOp1(.global_max_pool, [x]))
   }
 }

@@ -43,9 +43,9 @@ private func conv<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tensor {
   let (inSize, outSize, kSize) = (g.inputSize, g.outputSize, g.kernelSize)
   let depthwise = cg == 1 && !g.isPointwise
   var col = [T](repeating: T.zero, count: g.isPointwise || depthwise ? 0 : cg * kSize * outSize)
-  return Tensor.make(out, of: T.self) { y in
-    x.withPointer(of: T.self) { px in
-      w.withPointer(of: T.self) { pw in
+  return Tensor.computed(out, of: T.self) { y in
+    x.withElementPointer(of: T.self) { px in
+      w.withElementPointer(of: T.self) { pw in
         for n in 0..<batch {
           for group in 0..<groups {
             let xg = px + (n * channels + group * cg) * inSize
@@ -117,9 +117,9 @@ private func convTranspose<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tenso
                    kernel: Array(w.shape[2...]))
   let (inSize, outSize, kSize) = (g.outputSize, g.inputSize, g.kernelSize)
   var col = [T](repeating: T.zero, count: mg * kSize * inSize)
-  return Tensor.make(out, of: T.self) { y in
-    x.withPointer(of: T.self) { px in
-      w.withPointer(of: T.self) { pw in
+  return Tensor.computed(out, of: T.self) { y in
+    x.withElementPointer(of: T.self) { px in
+      w.withElementPointer(of: T.self) { pw in
         col.withUnsafeMutableBufferPointer { c in
           for n in 0..<batch {
             for group in 0..<groups {
@@ -143,7 +143,7 @@ private func convTranspose<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tenso
 private func addBias<T: KernelNumber>(_ bias: Tensor, to y: UnsafeMutablePointer<T>, batch: Int,
                                       channels: Int, plane: Int) {
   let one = T(converting: 1)
-  bias.withPointer(of: T.self) { b in
+  bias.withElementPointer(of: T.self) { b in
     for n in 0..<batch {
       for c in 0..<channels {
         let p = y + (n * channels + c) * plane

@@ -64,7 +64,7 @@ func kernelNumberType(_ e: ElementType) -> (any KernelNumber.Type)? {
 }
 
 /// Floating-point element types (pooling, resize, recurrent cells).
-protocol KernelFloat: KernelNumber, BinaryFloatingPoint, ElementaryMath {}
+protocol KernelFloat: KernelNumber, BinaryFloatingPoint, LibmFunctions {}
 extension Float: KernelFloat {}
 extension Double: KernelFloat {}
 
@@ -78,7 +78,7 @@ func kernelFloatType(_ e: ElementType) -> (any KernelFloat.Type)? {
 
 extension Tensor {
   /// A tensor of `type` whose elements `fill` writes (the buffer starts zeroed).
-  static func make<T: TensorElement>(
+  static func computed<T: TensorElement>(
     _ type: TensorType, of: T.Type, _ fill: (UnsafeMutablePointer<T>) throws -> Void
   ) rethrows -> Tensor {
     var t = Tensor(zeros: type.dense)
@@ -89,7 +89,7 @@ extension Tensor {
   }
 
   /// Reads the elements through a typed pointer (valid only inside `body`).
-  func withPointer<T: TensorElement, R>(of: T.Type, _ body: (UnsafePointer<T>) throws -> R) rethrows -> R {
+  func withElementPointer<T: TensorElement, R>(of: T.Type, _ body: (UnsafePointer<T>) throws -> R) rethrows -> R {
     try withUnsafeBuffer(of: T.self) { try body($0.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<T>.alignment)!) }
   }
 }

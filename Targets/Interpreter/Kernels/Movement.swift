@@ -19,7 +19,7 @@ func evaluateMovement(_ k: KernelArgs) throws -> [Tensor] {
     let strides = contiguousStrides(x.shape)
     return [copyStrided(x, StridedView(shape: out.shape, strides: perm.map { strides[$0] }), as: out)]
   case .expand:
-    return [copyStrided(x, StridedView(shape: out.shape, strides: broadcastStrides(x.shape, to: out.shape)), as: out)]
+    return [copyStrided(x, StridedView(shape: out.shape, strides: stridesBroadcasting(x.shape, to: out.shape)), as: out)]
   case .tile:
     // Output axis i is (repeat, position) row-major: shape [r0, d0, r1, d1, ...].
     let strides = contiguousStrides(x.shape)
@@ -111,7 +111,7 @@ private func pad(_ k: KernelArgs) throws -> Tensor {
       }
     }
   }
-  let fill = scalarBytes(Double(k.attributes.float("value")), as: x.element)
+  let fill = elementBytes(Double(k.attributes.float("value")), as: x.element)
   return gatherAxes(x, maps: maps, fill: fill, as: out)
 }
 
@@ -170,7 +170,7 @@ private func gatherAxes<E: FixedWidthInteger>(_ x: Tensor, _ maps: [[Int]], _ fi
 }
 
 /// The little-endian bytes of `value` as element type `e` (integers saturate).
-func scalarBytes(_ value: Double, as e: ElementType) -> [UInt8] {
+func elementBytes(_ value: Double, as e: ElementType) -> [UInt8] {
   func raw<T>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v) { Array($0) } }
   switch e {
   case .f32: return raw(Float(value))

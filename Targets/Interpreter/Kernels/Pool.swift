@@ -29,8 +29,8 @@ private func globalPool<T: KernelFloat>(_ k: KernelArgs, _: T.Type) -> Tensor {
   let planes = x.shape[0] * x.shape[1]
   let size = x.shape[2...].reduce(1, *)
   let p = k.kind == .global_lp_pool ? T(k.attributes.int("p")) : 0
-  return Tensor.make(k.type(), of: T.self) { y in
-    x.withPointer(of: T.self) { px in
+  return Tensor.computed(k.type(), of: T.self) { y in
+    x.withElementPointer(of: T.self) { px in
       for i in 0..<planes {
         let v = px + i * size
         switch k.kind {
@@ -88,8 +88,8 @@ private func windowPool<T: KernelFloat>(_ k: KernelArgs, _: T.Type) throws -> [T
   }()
   let (td, th, tw) = (g.windowTaps(axis: 0), g.windowTaps(axis: 1), g.windowTaps(axis: 2))
   let (rowH, rowW) = (g.input[1], g.input[2])
-  let y = Tensor.make(out, of: T.self) { py in
-    x.withPointer(of: T.self) { px in
+  let y = Tensor.computed(out, of: T.self) { py in
+    x.withElementPointer(of: T.self) { px in
     td.taps.withUnsafeBufferPointer { tdTaps in
     th.taps.withUnsafeBufferPointer { thTaps in
     tw.taps.withUnsafeBufferPointer { twTaps in

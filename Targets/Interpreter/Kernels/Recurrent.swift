@@ -183,7 +183,7 @@ private func recurrent<T: KernelFloat>(_ k: KernelArgs, _: T.Type) throws -> [Te
 
   // Back to the requested layout and element type.
   func tensor(_ values: [Double], _ type: TensorType, layout0Shape: [Int]) -> Tensor {
-    let t = Tensor.make(type.with(shape: layout0Shape), of: T.self) { p in
+    let t = Tensor.computed(type.with(shape: layout0Shape), of: T.self) { p in
       for (i, v) in values.enumerated() { p[i] = T(v) }
     }
     if layout == 0 { return t }

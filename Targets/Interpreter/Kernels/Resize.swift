@@ -162,7 +162,7 @@ private func interpolate<T: KernelFloat>(_ x: Tensor, _ axes: [ResizeAxis], as o
     values = next
     shape[axis] = m
   }
-  return Tensor.make(out, of: T.self) { y in
+  return Tensor.computed(out, of: T.self) { y in
     values.withUnsafeBufferPointer { v in
       for i in 0..<v.count { y[i] = T(v[i]) }
     }
@@ -172,7 +172,7 @@ private func interpolate<T: KernelFloat>(_ x: Tensor, _ axes: [ResizeAxis], as o
 /// Sets elements whose index is outside on any axis to `value`.
 private func fillOutside(_ y: inout Tensor, _ outside: [Set<Int>], with value: Double) {
   if outside.allSatisfy(\.isEmpty) { return }
-  let bytes = scalarBytes(value, as: y.element)
+  let bytes = elementBytes(value, as: y.element)
   let es = bytes.count
   let strides = contiguousStrides(y.shape)
   for flat in 0..<y.count {
