@@ -1,6 +1,7 @@
 //===--- LibmFunctions.swift - libm functions for Float and Double -----===//
 //
-// Generic float kernels (pooling, recurrent cells) call these as `T.pow`, `T.exp` ...
+// Generic float kernels (pooling, recurrent cells) call these as `T.power`, `T.exponential`
+// ...; the names are distinct from libm's so neither shadows the other.
 
 #if canImport(Glibc)
 import Glibc
@@ -10,29 +11,23 @@ import Darwin
 
 /// The few transcendental functions the float kernels need.
 protocol LibmFunctions {
-  static func pow(_ x: Self, _ y: Self) -> Self
-  static func exp(_ x: Self) -> Self
-  static func tanh(_ x: Self) -> Self
+  static func power(_ x: Self, _ y: Self) -> Self
+  static func exponential(_ x: Self) -> Self
+  static func hyperbolicTangent(_ x: Self) -> Self
   /// log(1 + x).
-  static func log1p(_ x: Self) -> Self
+  static func logOnePlus(_ x: Self) -> Self
 }
 
-// Free-function names that a static member of the same name cannot shadow.
-private func libmPow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
-private func libmExp(_ x: Double) -> Double { exp(x) }
-private func libmTanh(_ x: Double) -> Double { tanh(x) }
-private func libmLog1p(_ x: Double) -> Double { log1p(x) }
-
 extension Float: LibmFunctions {
-  static func pow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
-  static func exp(_ x: Float) -> Float { expf(x) }
-  static func tanh(_ x: Float) -> Float { tanhf(x) }
-  static func log1p(_ x: Float) -> Float { log1pf(x) }
+  static func power(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+  static func exponential(_ x: Float) -> Float { expf(x) }
+  static func hyperbolicTangent(_ x: Float) -> Float { tanhf(x) }
+  static func logOnePlus(_ x: Float) -> Float { log1pf(x) }
 }
 
 extension Double: LibmFunctions {
-  static func pow(_ x: Double, _ y: Double) -> Double { libmPow(x, y) }
-  static func exp(_ x: Double) -> Double { libmExp(x) }
-  static func tanh(_ x: Double) -> Double { libmTanh(x) }
-  static func log1p(_ x: Double) -> Double { libmLog1p(x) }
+  static func power(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+  static func exponential(_ x: Double) -> Double { exp(x) }
+  static func hyperbolicTangent(_ x: Double) -> Double { tanh(x) }
+  static func logOnePlus(_ x: Double) -> Double { log1p(x) }
 }

@@ -44,8 +44,8 @@ private func globalPool<T: KernelFloat>(_ k: KernelArgs, _: T.Type) -> Tensor {
           y[i] = s / T(size)
         default:
           var s = T.zero
-          for j in 0..<size { s += T.pow(Swift.abs(v[j]), p) }
-          y[i] = T.pow(s, 1 / p)
+          for j in 0..<size { s += T.power(Swift.abs(v[j]), p) }
+          y[i] = T.power(s, 1 / p)
         }
       }
     }
@@ -146,10 +146,10 @@ private func windowPool<T: KernelFloat>(_ k: KernelArgs, _: T.Type) throws -> [T
                 for i in ds {
                   for j in hs {
                     let row = v + (tdTaps[i] * rowH + thTaps[j]) * rowW
-                    for l in ws { acc += T.pow(Swift.abs(row[twTaps[l]]), T(p)) }
+                    for l in ws { acc += T.power(Swift.abs(row[twTaps[l]]), T(p)) }
                   }
                 }
-                py[o] = T.pow(acc, 1 / T(p))
+                py[o] = T.power(acc, 1 / T(p))
               }
               o += 1
             }

@@ -31,19 +31,19 @@ private struct Activation {
     func beta(_ d: Double) -> Double { defer { bi += 1 }; return bi < betas.count ? Double(betas[bi]) : d }
     return try names.map { name in
       switch name.lowercased() {
-      case "sigmoid": return Activation { 1 / (1 + Double.exp(-$0)) }
-      case "tanh": return Activation { Double.tanh($0) }
+      case "sigmoid": return Activation { 1 / (1 + Double.exponential(-$0)) }
+      case "tanh": return Activation { Double.hyperbolicTangent($0) }
       case "relu": return Activation { max($0, 0) }
       case "affine": let (a, b) = (alpha(1), beta(0)); return Activation { a * $0 + b }
       case "leakyrelu": let a = alpha(0.01); return Activation { $0 >= 0 ? $0 : a * $0 }
       case "thresholdedrelu": let a = alpha(1); return Activation { $0 > a ? $0 : 0 }
-      case "scaledtanh": let (a, b) = (alpha(1), beta(1)); return Activation { a * Double.tanh(b * $0) }
+      case "scaledtanh": let (a, b) = (alpha(1), beta(1)); return Activation { a * Double.hyperbolicTangent(b * $0) }
       case "hardsigmoid":
         let (a, b) = (alpha(0.2), beta(0.5))
         return Activation { min(max(a * $0 + b, 0), 1) }
-      case "elu": let a = alpha(1); return Activation { $0 >= 0 ? $0 : a * (Double.exp($0) - 1) }
+      case "elu": let a = alpha(1); return Activation { $0 >= 0 ? $0 : a * (Double.exponential($0) - 1) }
       case "softsign": return Activation { $0 / (1 + Swift.abs($0)) }
-      case "softplus": return Activation { $0 > 30 ? $0 : Double.log1p(Double.exp($0)) }
+      case "softplus": return Activation { $0 > 30 ? $0 : Double.logOnePlus(Double.exponential($0)) }
       default: throw k.unsupported("activation '\(name)'")
       }
     }
