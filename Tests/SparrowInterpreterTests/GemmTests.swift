@@ -160,3 +160,12 @@ final class GemmEdgeTests: XCTestCase {
     XCTAssertEqual(try runSingleOp1(.einsum, [d, d], ["equation": .string("i,i")]).array(of: Double.self), [5.25])
   }
 }
+
+final class GemmEmptyBatchTests: XCTestCase {
+  func testEmptyBatchGivesEmptyResult() throws {
+    let a = Tensor(zeros: TensorType(.f32, [0, 3, 4])), b = Tensor(zeros: TensorType(.f32, [4, 5]))
+    XCTAssertEqual(try runSingleOp1(.matmul, [a, b]).shape, [0, 3, 5])
+    let c = Tensor(zeros: TensorType(.f32, [2, 0, 3, 4])), d = Tensor(zeros: TensorType(.f32, [1, 4, 5]))
+    XCTAssertEqual(try runSingleOp1(.matmul, [c, d]).shape, [2, 0, 3, 5])
+  }
+}

@@ -109,19 +109,20 @@ func matmul<T: KernelNumber>(_ a: Tensor, _ b: Tensor, as out: TensorType, _: T.
   let sb = b.shape.count == 1 ? b.shape + [1] : b.shape
   let m = sa[sa.count - 2], kk = sa[sa.count - 1], n = sb[sb.count - 1]
   let batchA = Array(sa.dropLast(2)), batchB = Array(sb.dropLast(2))
-  let batch = out.count == 0 ? [] : (try? broadcastShapes([batchA, batchB])) ?? []
+  if out.count == 0 { return Tensor(zeros: out) }
+  guard let batch = try? broadcastShapes([batchA, batchB]) else {
+    preconditionFailure("matmul batch dimensions were checked by the shape rule")
+  }
   let batchCount = batch.reduce(1, *)
   return Tensor.computed(out, of: T.self) { c in
     a.withElementPointer(of: T.self) { pa in
       b.withElementPointer(of: T.self) { pb in
-        if batchB.reduce(1, *) == 1 {
-          // B is shared by every batch: one product with the batches stacked as rows.
-          let rowsA = batchA.reduce(1, *) == batchCount ? batchCount * m : m
-          if rowsA == batchCount * m {
-            gemm(transA: false, transB: false, m: rowsA, n: n, k: kk, alpha: T(converting: 1),
-                 a: pa, lda: kk, b: pb, ldb: n, beta: T.zero, c: c, ldc: n)
-            return
-          }
+        if batchB.reduce(1, *) == 1 && batchA.reduce(1, *) == batchCount {
+          // B is shared by every batch and A holds all of them: one product with the
+          // batches stacked as rows.
+          gemm(transA: false, transB: false, m: batchCount * m, n: n, k: kk, alpha: T(converting: 1),
+               a: pa, lda: kk, b: pb, ldb: n, beta: T.zero, c: c, ldc: n)
+          return
         }
         let strideA = stridesBroadcasting(batchA, to: batch), strideB = stridesBroadcasting(batchB, to: batch)
         var index = [Int](repeating: 0, count: batch.count)
