@@ -42,7 +42,7 @@ private func conv<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tensor {
                    kernel: Array(w.shape[2...]))
   let (inSize, outSize, kSize) = (g.inputSize, g.outputSize, g.kernelSize)
   let depthwise = cg == 1 && !g.isPointwise
-  var col = [T](repeating: T.zero, count: g.isPointwise || depthwise ? 0 : cg * kSize * outSize)
+  var col = columnBuffer(T.self, count: g.isPointwise || depthwise ? 0 : cg * kSize * outSize)
   return Tensor.computed(out, of: T.self) { y in
     x.withElementPointer(of: T.self) { px in
       w.withElementPointer(of: T.self) { pw in
@@ -116,7 +116,7 @@ private func convTranspose<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tenso
   let g = geometry(k, input: Array(out.shape[2...]), output: Array(x.shape[2...]),
                    kernel: Array(w.shape[2...]))
   let (inSize, outSize, kSize) = (g.outputSize, g.inputSize, g.kernelSize)
-  var col = [T](repeating: T.zero, count: mg * kSize * inSize)
+  var col = columnBuffer(T.self, count: mg * kSize * inSize)
   return Tensor.computed(out, of: T.self) { y in
     x.withElementPointer(of: T.self) { px in
       w.withElementPointer(of: T.self) { pw in
@@ -137,6 +137,12 @@ private func convTranspose<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tenso
     }
     if k.inputs.count == 3 { addBias(k.inputs[2], to: y, batch: batch, channels: filters, plane: outSize) }
   }
+}
+
+/// Scratch for im2col/GEMM columns, left uninitialized: every element is written (by
+/// im2col or by a GEMM with beta 0) before it is read, and kernel numbers are trivial.
+private func columnBuffer<T: KernelNumber>(_: T.Type, count: Int) -> [T] {
+  [T](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }
 
 /// y[n, c, ...] += bias[c].
