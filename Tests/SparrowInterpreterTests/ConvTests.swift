@@ -34,22 +34,22 @@ final class ConvTests: XCTestCase {
     let (vx, vw, vb) = (x.doubles, w.doubles, b?.doubles)
     let cg = c.channels / c.group, mg = c.filters / c.group
     var y = [Double](repeating: 0, count: out.reduce(1, *))
-    forEachMultiIndex(out) { o in
+    forEachIndexTuple(out) { o in
       let (n, m) = (o[0], o[1])
       let g = m / mg
       var acc = vb?[m] ?? 0
       for ci in 0..<cg {
-        forEachMultiIndex(c.kernel) { k in
+        forEachIndexTuple(c.kernel) { k in
           var idx = [n, g * cg + ci]
           for a in 0..<c.spatial {
             let i = o[2 + a] * c.s[a] - c.p[a] + k[a] * c.d[a]
             if i < 0 || i >= c.input[a] { return }
             idx.append(i)
           }
-          acc += vx[flatOffset(idx, x.shape)] * vw[flatOffset([m, ci] + k, w.shape)]
+          acc += vx[rowMajorOffset(idx, x.shape)] * vw[rowMajorOffset([m, ci] + k, w.shape)]
         }
       }
-      y[flatOffset(o, out)] = acc
+      y[rowMajorOffset(o, out)] = acc
     }
     return y
   }
@@ -75,34 +75,34 @@ final class ConvTests: XCTestCase {
   ]
 
   func testConvMatchesDirectLoopForManyConfigurations() throws {
-    var r = TestRandom(10)
+    var r = KernelTestRandom(10)
     for (i, c) in Self.convConfigs.enumerated() {
       let x = r.tensor([c.batch, c.channels] + c.input)
       let w = r.tensor([c.filters, c.channels / c.group] + c.kernel)
       let b = c.bias ? r.tensor([c.filters]) : nil
-      let y = try runOp1(.conv, [x, w] + (b.map { [$0] } ?? []), c.attributes)
+      let y = try runSingleOp1(.conv, [x, w] + (b.map { [$0] } ?? []), c.attributes)
       XCTAssertEqual(Array(y.shape[0..<2]), [c.batch, c.filters])
-      assertClose(y, naiveConv(x, w, b, c, out: y.shape), shape: y.shape, "config \(i)")
+      assertNumericallyClose(y, naiveConv(x, w, b, c, out: y.shape), shape: y.shape, "config \(i)")
     }
   }
 
   func testConvF64() throws {
-    var r = TestRandom(11)
+    var r = KernelTestRandom(11)
     let c = ConvConfig(channels: 2, filters: 2, input: [5, 5], kernel: [3, 3], pads: [1, 1, 1, 1])
     let x32 = r.tensor([1, 2, 5, 5]), w32 = r.tensor([2, 2, 3, 3])
     let x = Tensor(shape: x32.shape, scalars: x32.doubles), w = Tensor(shape: w32.shape, scalars: w32.doubles)
-    let y = try runOp1(.conv, [x, w], c.attributes)
+    let y = try runSingleOp1(.conv, [x, w], c.attributes)
     XCTAssertEqual(y.element, .f64)
-    assertClose(y, naiveConv(x, w, nil, c, out: y.shape), shape: [1, 2, 5, 5])
+    assertNumericallyClose(y, naiveConv(x, w, nil, c, out: y.shape), shape: [1, 2, 5, 5])
   }
 
   func testConvAgainstOnnxruntime() throws {
     // onnxruntime Conv, x = arange(16).reshape(1,1,4,4), w = ones(1,1,3,3), pads 1, strides 2.
     let x = Tensor(shape: [1, 1, 4, 4], scalars: (0..<16).map(Float.init))
     let w = Tensor(shape: [1, 1, 3, 3], scalars: [Float](repeating: 1, count: 9))
-    let y = try runOp1(.conv, [x, w], ["strides": .ints([2, 2]), "dilations": .ints([1, 1]),
+    let y = try runSingleOp1(.conv, [x, w], ["strides": .ints([2, 2]), "dilations": .ints([1, 1]),
                                        "pads": .ints([1, 1, 1, 1])])
-    assertClose(y, [10, 24, 51, 90], shape: [1, 1, 2, 2])
+    assertNumericallyClose(y, [10, 24, 51, 90], shape: [1, 1, 2, 2])
   }
 
   /// y[n, g*mg + m, i*s - p + k*d] += x[n, g*cg + c, i...] * w[g*cg + c, m, k...]
@@ -110,29 +110,29 @@ final class ConvTests: XCTestCase {
     let (vx, vw) = (x.doubles, w.doubles)
     let cg = c.channels / c.group, mg = w.shape[1]
     var y = [Double](repeating: 0, count: out.reduce(1, *))
-    forEachMultiIndex(x.shape) { xi in
+    forEachIndexTuple(x.shape) { xi in
       let (n, ch) = (xi[0], xi[1])
       let g = ch / cg
       for m in 0..<mg {
-        forEachMultiIndex(c.kernel) { k in
+        forEachIndexTuple(c.kernel) { k in
           var o = [n, g * mg + m]
           for a in 0..<c.spatial {
             let i = xi[2 + a] * c.s[a] - c.p[a] + k[a] * c.d[a]
             if i < 0 || i >= out[2 + a] { return }
             o.append(i)
           }
-          y[flatOffset(o, out)] += vx[flatOffset(xi, x.shape)] * vw[flatOffset([ch, m] + k, w.shape)]
+          y[rowMajorOffset(o, out)] += vx[rowMajorOffset(xi, x.shape)] * vw[rowMajorOffset([ch, m] + k, w.shape)]
         }
       }
     }
     if let b = b?.doubles {
-      forEachMultiIndex(out) { o in y[flatOffset(o, out)] += b[o[1]] }
+      forEachIndexTuple(out) { o in y[rowMajorOffset(o, out)] += b[o[1]] }
     }
     return y
   }
 
   func testConvTransposeMatchesScatterLoop() throws {
-    var r = TestRandom(12)
+    var r = KernelTestRandom(12)
     let configs: [ConvConfig] = [
       ConvConfig(channels: 2, filters: 3, input: [3, 4], kernel: [3, 3]),
       ConvConfig(batch: 2, channels: 3, filters: 2, input: [4, 3], kernel: [3, 2], strides: [2, 2], pads: [1, 0, 1, 1]),
@@ -147,9 +147,9 @@ final class ConvTests: XCTestCase {
       let mg = c.filters / c.group
       let w = r.tensor([c.channels, mg] + c.kernel)
       let b = c.bias ? r.tensor([c.filters]) : nil
-      let y = try runOp1(.conv_transpose, [x, w] + (b.map { [$0] } ?? []),
+      let y = try runSingleOp1(.conv_transpose, [x, w] + (b.map { [$0] } ?? []),
                          c.attributes.merging(["output_padding": .ints(c.op)]) { $1 })
-      assertClose(y, naiveConvTranspose(x, w, b, c, out: y.shape), shape: y.shape, "config \(i)")
+      assertNumericallyClose(y, naiveConvTranspose(x, w, b, c, out: y.shape), shape: y.shape, "config \(i)")
     }
   }
 
@@ -157,15 +157,15 @@ final class ConvTests: XCTestCase {
     // onnxruntime ConvTranspose, x = arange(4).reshape(1,1,2,2), w = arange(4).reshape(1,1,2,2), strides 2.
     let x = Tensor(shape: [1, 1, 2, 2], scalars: (0..<4).map(Float.init))
     let w = Tensor(shape: [1, 1, 2, 2], scalars: (0..<4).map(Float.init))
-    let y = try runOp1(.conv_transpose, [x, w], ["strides": .ints([2, 2]), "dilations": .ints([1, 1]),
+    let y = try runSingleOp1(.conv_transpose, [x, w], ["strides": .ints([2, 2]), "dilations": .ints([1, 1]),
                                                  "pads": .ints([0, 0, 0, 0]), "output_padding": .ints([0, 0])])
-    assertClose(y, [0, 0, 0, 1, 0, 0, 2, 3, 0, 2, 0, 3, 4, 6, 6, 9], shape: [1, 1, 4, 4])
+    assertNumericallyClose(y, [0, 0, 0, 1, 0, 0, 2, 3, 0, 2, 0, 3, 4, 6, 6, 9], shape: [1, 1, 4, 4])
   }
 
   func testTooManySpatialAxesThrows() {
     let x = Tensor(zeros: TensorType(.f32, [1, 1, 2, 2, 2, 2]))
     let w = Tensor(zeros: TensorType(.f32, [1, 1, 1, 1, 1, 1]))
-    XCTAssertThrowsError(try runOp1(.conv, [x, w], ["strides": .ints([1, 1, 1, 1]),
+    XCTAssertThrowsError(try runSingleOp1(.conv, [x, w], ["strides": .ints([1, 1, 1, 1]),
                                                     "dilations": .ints([1, 1, 1, 1]), "pads": .ints([Int](repeating: 0, count: 8))]))
   }
 }

@@ -17,9 +17,9 @@ final class GemmTests: XCTestCase {
     let batch = zip(pa, pb).map { max($0, $1) }
     let (va, vb) = (a.doubles, b.doubles)
     var out: [Double] = []
-    forEachMultiIndex(batch) { idx in
-      let ia = flatOffset(zip(idx, pa).map { $1 == 1 ? 0 : $0 }, pa)
-      let ib = flatOffset(zip(idx, pb).map { $1 == 1 ? 0 : $0 }, pb)
+    forEachIndexTuple(batch) { idx in
+      let ia = rowMajorOffset(zip(idx, pa).map { $1 == 1 ? 0 : $0 }, pa)
+      let ib = rowMajorOffset(zip(idx, pb).map { $1 == 1 ? 0 : $0 }, pb)
       for i in 0..<m {
         for j in 0..<n {
           var s = 0.0
@@ -35,7 +35,7 @@ final class GemmTests: XCTestCase {
   }
 
   func testMatmulBroadcastsBatchesAndRankOneOperands() throws {
-    var r = TestRandom(1)
+    var r = KernelTestRandom(1)
     let cases: [([Int], [Int])] = [
       ([3, 4], [4, 5]), ([2, 3, 4], [4, 5]), ([2, 1, 3, 4], [3, 4, 5]), ([1, 3, 4], [2, 4, 5]),
       ([4], [2, 4, 3]), ([2, 3, 4], [4]), ([4], [4]), ([2, 2, 3, 4], [2, 2, 4, 1]), ([5, 1, 7], [7, 3]),
@@ -43,24 +43,24 @@ final class GemmTests: XCTestCase {
     for (sa, sb) in cases {
       let a = r.tensor(sa), b = r.tensor(sb)
       let ref = naiveMatmul(a, b)
-      let y = try runOp1(.matmul, [a, b])
-      assertClose(y, ref.values, shape: ref.shape, "\(sa) x \(sb)")
+      let y = try runSingleOp1(.matmul, [a, b])
+      assertNumericallyClose(y, ref.values, shape: ref.shape, "\(sa) x \(sb)")
     }
   }
 
   func testMatmulF64AndIntegersUseThePlainLoop() throws {
     let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6] as [Int64])
     let b = Tensor(shape: [3, 2], scalars: [7, 8, 9, 10, 11, 12] as [Int64])
-    XCTAssertEqual(try runOp1(.matmul, [a, b]).array(of: Int64.self), [58, 64, 139, 154])
+    XCTAssertEqual(try runSingleOp1(.matmul, [a, b]).array(of: Int64.self), [58, 64, 139, 154])
     let c = Tensor(shape: [2, 2], scalars: [0.5, 1, 2, 4] as [Double])
-    XCTAssertEqual(try runOp1(.matmul, [c, c]).array(of: Double.self), [2.25, 4.5, 9, 18])
+    XCTAssertEqual(try runSingleOp1(.matmul, [c, c]).array(of: Double.self), [2.25, 4.5, 9, 18])
     let d = Tensor(shape: [1, 2], scalars: [3, -2] as [Int32])
     let e = Tensor(shape: [2, 1], scalars: [5, 4] as [Int32])
-    XCTAssertEqual(try runOp1(.matmul, [d, e]).array(of: Int32.self), [7])
+    XCTAssertEqual(try runSingleOp1(.matmul, [d, e]).array(of: Int32.self), [7])
   }
 
   func testGemmTransposesScalesAndBroadcastsC() throws {
-    var r = TestRandom(2)
+    var r = KernelTestRandom(2)
     let (m, n, k) = (3, 5, 4)
     for transA in [false, true] {
       for transB in [false, true] {
@@ -81,14 +81,14 @@ final class GemmTests: XCTestCase {
               ref.append(alpha * s + beta * vc[ci])
             }
           }
-          let y = try runOp1(.gemm, [a, b, c], ["alpha": .float(Float(alpha)), "beta": .float(Float(beta)),
+          let y = try runSingleOp1(.gemm, [a, b, c], ["alpha": .float(Float(alpha)), "beta": .float(Float(beta)),
                                                 "transA": .bool(transA), "transB": .bool(transB)])
-          assertClose(y, ref, shape: [m, n], "transA \(transA) transB \(transB) C \(cShape)")
+          assertNumericallyClose(y, ref, shape: [m, n], "transA \(transA) transB \(transB) C \(cShape)")
         }
       }
     }
     let a = r.tensor([2, 3]), b = r.tensor([3, 2])
-    assertClose(try runOp1(.gemm, [a, b]), naiveMatmul(a, b).values, shape: [2, 2], "no C")
+    assertNumericallyClose(try runSingleOp1(.gemm, [a, b]), naiveMatmul(a, b).values, shape: [2, 2], "no C")
   }
 
   /// einsum by its definition: sum over every assignment of all labels.
@@ -100,19 +100,19 @@ final class GemmTests: XCTestCase {
     let outShape = r.output.map { r.sizes[$0]! }
     var out = [Double](repeating: 0, count: outShape.reduce(1, *))
     let values = inputs.map(\.doubles)
-    forEachMultiIndex(sizes) { idx in
+    forEachIndexTuple(sizes) { idx in
       let value = { (c: Character) in idx[labels.firstIndex(of: c)!] }
       var p = 1.0
       for (t, (term, shape)) in zip(values, zip(r.inputs, inputs.map(\.shape))) {
-        p *= t[flatOffset(zip(term, shape).map { $1 == 1 ? 0 : value($0) }, shape)]
+        p *= t[rowMajorOffset(zip(term, shape).map { $1 == 1 ? 0 : value($0) }, shape)]
       }
-      out[flatOffset(r.output.map(value), outShape)] += p
+      out[rowMajorOffset(r.output.map(value), outShape)] += p
     }
     return (outShape, out)
   }
 
   func testEinsumMatchesItsDefinition() throws {
-    var r = TestRandom(3)
+    var r = KernelTestRandom(3)
     let cases: [(String, [[Int]])] = [
       ("ij,jk->ik", [[3, 4], [4, 5]]), ("bij,bjk->bik", [[2, 3, 4], [2, 4, 5]]),
       ("bhqd,bhkd->bhqk", [[2, 2, 3, 4], [2, 2, 5, 4]]), ("...ij,...jk->...ik", [[2, 1, 3, 4], [3, 4, 2]]),
@@ -124,8 +124,8 @@ final class GemmTests: XCTestCase {
     for (eq, shapes) in cases {
       let inputs = shapes.map { r.tensor($0) }
       let ref = try naiveEinsum(eq, inputs)
-      let y = try runOp1(.einsum, inputs, ["equation": .string(eq)])
-      assertClose(y, ref.values, shape: ref.shape, eq)
+      let y = try runSingleOp1(.einsum, inputs, ["equation": .string(eq)])
+      assertNumericallyClose(y, ref.values, shape: ref.shape, eq)
     }
   }
 
@@ -133,13 +133,39 @@ final class GemmTests: XCTestCase {
     // numpy.einsum("ij,jk->ik", arange(6).reshape(2,3), arange(6).reshape(3,2)) and "ii->i".
     let a = Tensor(shape: [2, 3], scalars: (0..<6).map(Float.init))
     let b = Tensor(shape: [3, 2], scalars: (0..<6).map(Float.init))
-    assertClose(try runOp1(.einsum, [a, b], ["equation": .string("ij,jk->ik")]), [10, 13, 28, 40], shape: [2, 2])
+    assertNumericallyClose(try runSingleOp1(.einsum, [a, b], ["equation": .string("ij,jk->ik")]), [10, 13, 28, 40], shape: [2, 2])
     let c = Tensor(shape: [3, 3], scalars: (0..<9).map(Float.init))
-    assertClose(try runOp1(.einsum, [c], ["equation": .string("ii->i")]), [0, 4, 8], shape: [3])
+    assertNumericallyClose(try runSingleOp1(.einsum, [c], ["equation": .string("ii->i")]), [0, 4, 8], shape: [3])
   }
 
   func testUnsupportedElementTypeThrows() {
     let a = Tensor(shape: [1, 1], scalars: [true])
-    XCTAssertThrowsError(try runOp1(.matmul, [a, a]))
+    XCTAssertThrowsError(try runSingleOp1(.matmul, [a, a]))
+  }
+}
+
+final class GemmEdgeTests: XCTestCase {
+  func testEmptyReductionGivesZerosPlusC() throws {
+    let a = Tensor(zeros: TensorType(.f32, [2, 0])), b = Tensor(zeros: TensorType(.f32, [0, 3]))
+    XCTAssertEqual(try runSingleOp1(.matmul, [a, b]).array(of: Float.self), [Float](repeating: 0, count: 6))
+    let c = Tensor(shape: [3], scalars: [1, 2, 3] as [Float])
+    XCTAssertEqual(try runSingleOp1(.gemm, [a, b, c], ["beta": .float(2)]).array(of: Float.self), [2, 4, 6, 2, 4, 6])
+  }
+
+  func testEinsumOnIntegersAndDoubles() throws {
+    let a = Tensor(shape: [2, 2], scalars: [1, 2, 3, 4] as [Int64])
+    XCTAssertEqual(try runSingleOp1(.einsum, [a, a], ["equation": .string("ij,jk->ik")]).array(of: Int64.self), [7, 10, 15, 22])
+    XCTAssertEqual(try runSingleOp1(.einsum, [a], ["equation": .string("ij->j")]).array(of: Int64.self), [4, 6])
+    let d = Tensor(shape: [3], scalars: [0.5, 1, 2] as [Double])
+    XCTAssertEqual(try runSingleOp1(.einsum, [d, d], ["equation": .string("i,i")]).array(of: Double.self), [5.25])
+  }
+}
+
+final class GemmEmptyBatchTests: XCTestCase {
+  func testEmptyBatchGivesEmptyResult() throws {
+    let a = Tensor(zeros: TensorType(.f32, [0, 3, 4])), b = Tensor(zeros: TensorType(.f32, [4, 5]))
+    XCTAssertEqual(try runSingleOp1(.matmul, [a, b]).shape, [0, 3, 5])
+    let c = Tensor(zeros: TensorType(.f32, [2, 0, 3, 4])), d = Tensor(zeros: TensorType(.f32, [1, 4, 5]))
+    XCTAssertEqual(try runSingleOp1(.matmul, [c, d]).shape, [2, 0, 3, 5])
   }
 }

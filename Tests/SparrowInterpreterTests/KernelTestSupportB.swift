@@ -9,7 +9,7 @@ import SparrowIR
 import SparrowInterpreter
 
 /// Runs `kind` on `inputs` and returns its results (all, or the first `results`).
-func runOp(_ kind: OpKind, _ inputs: [Tensor], _ attributes: [String: AttributeValue] = [:],
+func runSingleOp(_ kind: OpKind, _ inputs: [Tensor], _ attributes: [String: AttributeValue] = [:],
            results: Int? = nil) throws -> [Tensor] {
   var b = Builder(module: Module(name: "test"), function: Function(name: "main"))
   let args = inputs.enumerated().map { b.addArgument(name: "x\($0.offset)", type: $0.element.type) }
@@ -18,12 +18,12 @@ func runOp(_ kind: OpKind, _ inputs: [Tensor], _ attributes: [String: AttributeV
 }
 
 /// Runs `kind` and returns its first result.
-func runOp1(_ kind: OpKind, _ inputs: [Tensor], _ attributes: [String: AttributeValue] = [:]) throws -> Tensor {
-  try runOp(kind, inputs, attributes, results: 1)[0]
+func runSingleOp1(_ kind: OpKind, _ inputs: [Tensor], _ attributes: [String: AttributeValue] = [:]) throws -> Tensor {
+  try runSingleOp(kind, inputs, attributes, results: 1)[0]
 }
 
 /// Asserts shape equality and |a - e| <= atol + rtol * |e| elementwise.
-func assertClose(_ actual: Tensor, _ expected: [Double], shape: [Int], rtol: Double = 1e-3,
+func assertNumericallyClose(_ actual: Tensor, _ expected: [Double], shape: [Int], rtol: Double = 1e-3,
                  atol: Double = 1e-5, _ message: String = "", file: StaticString = #filePath,
                  line: UInt = #line) {
   XCTAssertEqual(actual.shape, shape, "shape \(message)", file: file, line: line)
@@ -39,7 +39,7 @@ func assertClose(_ actual: Tensor, _ expected: [Double], shape: [Int], rtol: Dou
 }
 
 /// A small deterministic generator for test data.
-struct TestRandom {
+struct KernelTestRandom {
   var state: UInt64
   init(_ seed: UInt64) { state = seed &* 6364136223846793005 &+ 1442695040888963407 }
   mutating func next() -> UInt64 {
@@ -54,7 +54,7 @@ struct TestRandom {
 }
 
 /// Row-major multi-index iteration over `shape`.
-func forEachMultiIndex(_ shape: [Int], _ body: ([Int]) -> Void) {
+func forEachIndexTuple(_ shape: [Int], _ body: ([Int]) -> Void) {
   let count = shape.reduce(1, *)
   if count == 0 { return }
   var index = [Int](repeating: 0, count: shape.count)
@@ -71,7 +71,7 @@ func forEachMultiIndex(_ shape: [Int], _ body: ([Int]) -> Void) {
 }
 
 /// Flat row-major offset of `index` in `shape`.
-func flatOffset(_ index: [Int], _ shape: [Int]) -> Int {
+func rowMajorOffset(_ index: [Int], _ shape: [Int]) -> Int {
   zip(index, shape).reduce(0) { $0 * $1.1 + $1.0 }
 }
 
@@ -117,10 +117,10 @@ func checkReferenceCases(family: String, file: StaticString = #filePath, line: U
   XCTAssertFalse(cases.isEmpty, "no cases for \(family)", file: file, line: line)
   for c in cases {
     do {
-      let results = try runOp(c.kind, c.inputs.map(\.tensor), c.attributes, results: c.outputs.count)
+      let results = try runSingleOp(c.kind, c.inputs.map(\.tensor), c.attributes, results: c.outputs.count)
       for (i, (got, want)) in zip(results, c.outputs).enumerated() {
         XCTAssertEqual(got.element, want.element, "\(c.name) result \(i)", file: file, line: line)
-        assertClose(got, want.values, shape: want.shape, "\(c.name) result \(i)", file: file, line: line)
+        assertNumericallyClose(got, want.values, shape: want.shape, "\(c.name) result \(i)", file: file, line: line)
       }
     } catch {
       XCTFail("\(c.name): \(error)", file: file, line: line)

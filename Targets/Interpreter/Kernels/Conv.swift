@@ -42,10 +42,10 @@ private func conv<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tensor {
                    kernel: Array(w.shape[2...]))
   let (inSize, outSize, kSize) = (g.inputSize, g.outputSize, g.kernelSize)
   let depthwise = cg == 1 && !g.isPointwise
-  var col = [T](repeating: T.zero, count: g.isPointwise || depthwise ? 0 : cg * kSize * outSize)
-  return Tensor.make(out, of: T.self) { y in
-    x.withPointer(of: T.self) { px in
-      w.withPointer(of: T.self) { pw in
+  var col = columnBuffer(T.self, count: g.isPointwise || depthwise ? 0 : cg * kSize * outSize)
+  return Tensor.computed(out, of: T.self) { y in
+    x.withElementPointer(of: T.self) { px in
+      w.withElementPointer(of: T.self) { pw in
         for n in 0..<batch {
           for group in 0..<groups {
             let xg = px + (n * channels + group * cg) * inSize
@@ -116,10 +116,10 @@ private func convTranspose<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tenso
   let g = geometry(k, input: Array(out.shape[2...]), output: Array(x.shape[2...]),
                    kernel: Array(w.shape[2...]))
   let (inSize, outSize, kSize) = (g.outputSize, g.inputSize, g.kernelSize)
-  var col = [T](repeating: T.zero, count: mg * kSize * inSize)
-  return Tensor.make(out, of: T.self) { y in
-    x.withPointer(of: T.self) { px in
-      w.withPointer(of: T.self) { pw in
+  var col = columnBuffer(T.self, count: mg * kSize * inSize)
+  return Tensor.computed(out, of: T.self) { y in
+    x.withElementPointer(of: T.self) { px in
+      w.withElementPointer(of: T.self) { pw in
         col.withUnsafeMutableBufferPointer { c in
           for n in 0..<batch {
             for group in 0..<groups {
@@ -139,11 +139,17 @@ private func convTranspose<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tenso
   }
 }
 
+/// Scratch for im2col/GEMM columns, left uninitialized: every element is written (by
+/// im2col or by a GEMM with beta 0) before it is read, and kernel numbers are trivial.
+private func columnBuffer<T: KernelNumber>(_: T.Type, count: Int) -> [T] {
+  [T](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+}
+
 /// y[n, c, ...] += bias[c].
 private func addBias<T: KernelNumber>(_ bias: Tensor, to y: UnsafeMutablePointer<T>, batch: Int,
                                       channels: Int, plane: Int) {
   let one = T(converting: 1)
-  bias.withPointer(of: T.self) { b in
+  bias.withElementPointer(of: T.self) { b in
     for n in 0..<batch {
       for c in 0..<channels {
         let p = y + (n * channels + c) * plane

@@ -47,7 +47,7 @@ private func einsum<T: KernelNumber>(_ k: KernelArgs, _: T.Type) throws -> Tenso
   let final = sumOut(current, keep: r.output, sizes: sizes)
   let view = StridedView(shape: r.output.map { sizes[$0]! },
                          strides: r.output.map { strideOf($0, in: final.labels, sizes: sizes) })
-  return Tensor.make(k.type(), of: T.self) { out in
+  return Tensor.computed(k.type(), of: T.self) { out in
     final.values.withUnsafeBufferPointer { copyStrided($0.baseAddress!, view, to: out) }
   }
 }
@@ -76,7 +76,7 @@ private func reduceToNeeded<T: KernelNumber>(_ tensor: Tensor, labels: [Characte
   let view = StridedView(shape: order.map { sizes[$0]! },
                          strides: order.map { strides[distinct.firstIndex(of: $0)!] })
   var values = [T](repeating: T.zero, count: view.count)
-  tensor.withPointer(of: T.self) { p in
+  tensor.withElementPointer(of: T.self) { p in
     values.withUnsafeMutableBufferPointer { copyStrided(p, view, to: $0.baseAddress!) }
   }
   return sumTrailing(LabeledArray(labels: order, values: values), keeping: kept.count, sizes: sizes)

@@ -20,7 +20,7 @@ func evaluateGather(_ k: KernelArgs) throws -> Tensor {
 }
 
 /// The index operand's values as Int.
-func indexValues(_ t: Tensor) -> [Int] {
+func indexOperandValues(_ t: Tensor) -> [Int] {
   switch t.element {
   case .i64: return t.withUnsafeBuffer(of: Int64.self) { $0.map { Int($0) } }
   case .i32: return t.withUnsafeBuffer(of: Int32.self) { $0.map { Int($0) } }
@@ -45,7 +45,7 @@ private func gather(_ k: KernelArgs) throws -> Tensor {
   let x = k.inputs[0], out = k.type()
   try requireIntegerIndices(k.inputs[1], k)
   let axis = k.attributes.int("axis")
-  let indices = indexValues(k.inputs[1])
+  let indices = indexOperandValues(k.inputs[1])
   let n = x.shape[axis]
   let outer = x.shape[..<axis].reduce(1, *)
   let inner = x.shape[(axis + 1)...].reduce(1, *) * x.element.byteSize
@@ -82,7 +82,7 @@ private func forEachIndex(_ shape: [Int], _ body: ([Int], Int) throws -> Void) r
 /// Flat element offsets into `data` of each position of the index tensor with its `axis`
 /// coordinate replaced by the index value (gather_elements and scatter_elements).
 private func elementOffsets(data: [Int], indices: Tensor, axis: Int, _ k: KernelArgs) throws -> [Int] {
-  let values = indexValues(indices)
+  let values = indexOperandValues(indices)
   let strides = contiguousStrides(data)
   var offsets = [Int](repeating: 0, count: values.count)
   try forEachIndex(indices.shape) { index, flat in
@@ -98,6 +98,10 @@ private func elementOffsets(data: [Int], indices: Tensor, axis: Int, _ k: Kernel
 private func gatherElements(_ k: KernelArgs) throws -> Tensor {
   let x = k.inputs[0], out = k.type()
   try requireIntegerIndices(k.inputs[1], k)
+  // Off the axis, indices may be smaller than the data (ONNX) but not larger.
+  guard zip(k.inputs[1].shape, x.shape).enumerated().allSatisfy({ $0.offset == k.attributes.int("axis") || $0.element.0 <= $0.element.1 }) else {
+    throw Diagnostic("gather_elements indices \(k.inputs[1].type) exceed data \(x.type) off the axis")
+  }
   let offsets = try elementOffsets(data: x.shape, indices: k.inputs[1], axis: k.attributes.int("axis"), k)
   let es = x.element.byteSize
   var bytes = [UInt8](repeating: 0, count: out.byteCount)
@@ -111,7 +115,7 @@ private func gatherElements(_ k: KernelArgs) throws -> Tensor {
 /// length; the first `batchDims` axes of data and indices are shared.
 private func ndSlices(data: [Int], indices: Tensor, batchDims b: Int, _ k: KernelArgs) throws
   -> (starts: [Int], length: Int) {
-  let values = indexValues(indices)
+  let values = indexOperandValues(indices)
   let q = indices.shape
   let depth = q.last!
   let strides = contiguousStrides(data)
@@ -151,6 +155,10 @@ private func gatherND(_ k: KernelArgs) throws -> Tensor {
 private func scatterElements(_ k: KernelArgs) throws -> Tensor {
   let x = k.inputs[0]
   try requireIntegerIndices(k.inputs[1], k)
+  guard k.inputs[1].shape.count == x.shape.count, k.inputs[2].shape == k.inputs[1].shape,
+        k.attributes.int("axis") < x.shape.count else {
+    throw Diagnostic("scatter_elements indices \(k.inputs[1].type) and updates \(k.inputs[2].type) must have one shape of rank \(x.shape.count)")
+  }
   let offsets = try elementOffsets(data: x.shape, indices: k.inputs[1], axis: k.attributes.int("axis"), k)
   return try scatter(k, targets: offsets.map { ($0, 1) })
 }
@@ -158,6 +166,9 @@ private func scatterElements(_ k: KernelArgs) throws -> Tensor {
 private func scatterND(_ k: KernelArgs) throws -> Tensor {
   let x = k.inputs[0]
   try requireIntegerIndices(k.inputs[1], k)
+  guard let depth = k.inputs[1].shape.last, depth <= x.shape.count else {
+    throw Diagnostic("scatter_nd indices \(k.inputs[1].type) do not fit data \(x.type)")
+  }
   let (starts, length) = try ndSlices(data: x.shape, indices: k.inputs[1], batchDims: 0, k)
   return try scatter(k, targets: starts.map { ($0, length) })
 }
@@ -165,7 +176,7 @@ private func scatterND(_ k: KernelArgs) throws -> Tensor {
 /// Writes consecutive runs of the updates (operand 2) to `targets` (start, length) of a
 /// copy of the data, combining by the `reduction` attribute.
 private func scatter(_ k: KernelArgs, targets: [(start: Int, length: Int)]) throws -> Tensor {
-  var y = k.inputs[0]
+  var y = Tensor(type: k.type(), bytes: k.inputs[0].bytes)
   let updates = k.inputs[2]
   guard updates.count == targets.reduce(0, { $0 + $1.length }) else {
     throw Diagnostic("'\(k.kind.rawValue)' updates \(updates.type) do not match the indices")
@@ -197,7 +208,7 @@ private func scatterReducing<T: KernelNumber>(_ y: inout Tensor, _ updates: Tens
   case "max": combine = { Swift.max($0, $1) }
   default: combine = { Swift.min($0, $1) }
   }
-  updates.withPointer(of: T.self) { u in
+  updates.withElementPointer(of: T.self) { u in
     y.withUnsafeMutableBuffer(of: T.self) { d in
       var i = 0
       for (s, n) in targets {
@@ -218,7 +229,7 @@ private func oneHot(_ k: KernelArgs) throws -> Tensor {
   if axis < 0 { axis += indices.shape.count + 1 }
   let outer = indices.shape[..<axis].reduce(1, *)
   let inner = indices.shape[axis...].reduce(1, *)
-  let idx = indexValues(indices)
+  let idx = indexOperandValues(indices)
   let es = values.element.byteSize
   let off = Array(values.bytes[0..<es]), on = Array(values.bytes[es..<(2 * es)])
   var bytes = [UInt8]()
@@ -237,9 +248,10 @@ private func oneHot(_ k: KernelArgs) throws -> Tensor {
 
 private func reverseSequence(_ k: KernelArgs) throws -> Tensor {
   let x = k.inputs[0], out = k.type()
-  let lens = indexValues(k.inputs[1])
+  let lens = indexOperandValues(k.inputs[1])
   let (batchAxis, timeAxis) = (k.attributes.int("batch_axis"), k.attributes.int("time_axis"))
-  guard x.shape.count >= 2, batchAxis != timeAxis, lens.count == x.shape[batchAxis] else {
+  guard x.shape.count >= 2, batchAxis != timeAxis, (0..<x.shape.count).contains(batchAxis),
+        (0..<x.shape.count).contains(timeAxis), lens.count == x.shape[batchAxis] else {
     throw Diagnostic("reverse_sequence: sequence_lens \(k.inputs[1].type) does not fit \(x.type)")
   }
   let steps = x.shape[timeAxis]

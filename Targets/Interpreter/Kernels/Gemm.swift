@@ -21,7 +21,8 @@ func evaluateGemm(_ k: KernelArgs) throws -> [Tensor] {
 func gemm<T: KernelNumber>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
                            a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
                            beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
-  if T.self == Float.self {
+  if T.self == Float.self && k > 0 {
+    // (k == 0 takes the loop below: BLAS rejects a zero leading dimension.)
     sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha as! Float,
           a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda: lda,
           b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb: ldb,
@@ -75,17 +76,17 @@ private func gemm<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tensor {
   let out = k.type()
   let (m, n) = (out.shape[0], out.shape[1])
   let kk = transA ? a.shape[0] : a.shape[1]
-  return Tensor.make(out, of: T.self) { c in
+  return Tensor.computed(out, of: T.self) { c in
     var beta = T.zero
     if k.inputs.count == 3 && betaValue != 0 {
       // C broadcast into the output, scaled by beta, then accumulated onto.
       let bc = k.inputs[2]
-      let view = StridedView(shape: [m, n], strides: broadcastStrides(bc.shape, to: [m, n]))
-      bc.withPointer(of: T.self) { copyStrided($0, view, to: c) }
+      let view = StridedView(shape: [m, n], strides: stridesBroadcasting(bc.shape, to: [m, n]))
+      bc.withElementPointer(of: T.self) { copyStrided($0, view, to: c) }
       beta = T(converting: betaValue)
     }
-    a.withPointer(of: T.self) { pa in
-      b.withPointer(of: T.self) { pb in
+    a.withElementPointer(of: T.self) { pa in
+      b.withElementPointer(of: T.self) { pb in
         gemm(transA: transA, transB: transB, m: m, n: n, k: kk, alpha: alpha, a: pa,
              lda: a.shape[1], b: pb, ldb: b.shape[1], beta: beta, c: c, ldc: n)
       }
@@ -108,21 +109,22 @@ func matmul<T: KernelNumber>(_ a: Tensor, _ b: Tensor, as out: TensorType, _: T.
   let sb = b.shape.count == 1 ? b.shape + [1] : b.shape
   let m = sa[sa.count - 2], kk = sa[sa.count - 1], n = sb[sb.count - 1]
   let batchA = Array(sa.dropLast(2)), batchB = Array(sb.dropLast(2))
-  let batch = out.count == 0 ? [] : (try? broadcastShapes([batchA, batchB])) ?? []
+  if out.count == 0 { return Tensor(zeros: out) }
+  guard let batch = try? broadcastShapes([batchA, batchB]) else {
+    preconditionFailure("matmul batch dimensions were checked by the shape rule")
+  }
   let batchCount = batch.reduce(1, *)
-  return Tensor.make(out, of: T.self) { c in
-    a.withPointer(of: T.self) { pa in
-      b.withPointer(of: T.self) { pb in
-        if batchB.reduce(1, *) == 1 {
-          // B is shared by every batch: one product with the batches stacked as rows.
-          let rowsA = batchA.reduce(1, *) == batchCount ? batchCount * m : m
-          if rowsA == batchCount * m {
-            gemm(transA: false, transB: false, m: rowsA, n: n, k: kk, alpha: T(converting: 1),
-                 a: pa, lda: kk, b: pb, ldb: n, beta: T.zero, c: c, ldc: n)
-            return
-          }
+  return Tensor.computed(out, of: T.self) { c in
+    a.withElementPointer(of: T.self) { pa in
+      b.withElementPointer(of: T.self) { pb in
+        if batchB.reduce(1, *) == 1 && batchA.reduce(1, *) == batchCount {
+          // B is shared by every batch and A holds all of them: one product with the
+          // batches stacked as rows.
+          gemm(transA: false, transB: false, m: batchCount * m, n: n, k: kk, alpha: T(converting: 1),
+               a: pa, lda: kk, b: pb, ldb: n, beta: T.zero, c: c, ldc: n)
+          return
         }
-        let strideA = broadcastStrides(batchA, to: batch), strideB = broadcastStrides(batchB, to: batch)
+        let strideA = stridesBroadcasting(batchA, to: batch), strideB = stridesBroadcasting(batchB, to: batch)
         var index = [Int](repeating: 0, count: batch.count)
         for i in 0..<batchCount {
           var offA = 0, offB = 0

@@ -75,16 +75,18 @@ func kernelFloatType(_ e: ElementType) -> (any KernelFloat.Type)? {
 
 extension Tensor {
   /// A tensor of `type` whose elements `fill` writes (the buffer starts zeroed).
-  static func make<T: TensorElement>(
+  static func computed<T: TensorElement>(
     _ type: TensorType, of: T.Type, _ fill: (UnsafeMutablePointer<T>) throws -> Void
   ) rethrows -> Tensor {
     var t = Tensor(zeros: type.dense)
-    try t.withUnsafeMutableBuffer(of: T.self) { try fill($0.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!) }
+    // An empty tensor has no base address; `fill` then writes nothing, so any aligned
+    // non-null pointer will do.
+    try t.withUnsafeMutableBuffer(of: T.self) { try fill($0.baseAddress ?? UnsafeMutablePointer(bitPattern: MemoryLayout<T>.alignment)!) }
     return t
   }
 
   /// Reads the elements through a typed pointer (valid only inside `body`).
-  func withPointer<T: TensorElement, R>(of: T.Type, _ body: (UnsafePointer<T>) throws -> R) rethrows -> R {
-    try withUnsafeBuffer(of: T.self) { try body($0.baseAddress ?? UnsafePointer(bitPattern: 8)!) }
+  func withElementPointer<T: TensorElement, R>(of: T.Type, _ body: (UnsafePointer<T>) throws -> R) rethrows -> R {
+    try withUnsafeBuffer(of: T.self) { try body($0.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<T>.alignment)!) }
   }
 }

@@ -19,7 +19,7 @@ func evaluateMovement(_ k: KernelArgs) throws -> [Tensor] {
     let strides = contiguousStrides(x.shape)
     return [copyStrided(x, StridedView(shape: out.shape, strides: perm.map { strides[$0] }), as: out)]
   case .expand:
-    return [copyStrided(x, StridedView(shape: out.shape, strides: broadcastStrides(x.shape, to: out.shape)), as: out)]
+    return [copyStrided(x, StridedView(shape: out.shape, strides: stridesBroadcasting(x.shape, to: out.shape)), as: out)]
   case .tile:
     // Output axis i is (repeat, position) row-major: shape [r0, d0, r1, d1, ...].
     let strides = contiguousStrides(x.shape)
@@ -31,7 +31,9 @@ func evaluateMovement(_ k: KernelArgs) throws -> [Tensor] {
   case .slice: return [slice(x, a, as: out)]
   case .pad: return [try pad(k)]
   case .depth_to_space, .space_to_depth: return [try depthToSpace(k)]
-  case .trilu: return [trilu(x, upper: a.bool("upper"), diagonal: a.int("k"))]
+  case .trilu:
+    guard x.shape.count >= 2 else { throw k.unsupported("rank \(x.shape.count) (trilu needs rank >= 2)") }
+    return [trilu(x, upper: a.bool("upper"), diagonal: a.int("k"), as: out)]
   case .gather, .gather_elements, .gather_nd, .scatter_elements, .scatter_nd, .one_hot,
        .reverse_sequence:
     return [try evaluateGather(k)]
@@ -109,48 +111,66 @@ private func pad(_ k: KernelArgs) throws -> Tensor {
       }
     }
   }
-  let fill = scalarBytes(Double(k.attributes.float("value")), as: x.element)
+  let fill = elementBytes(Double(k.attributes.float("value")), as: x.element)
   return gatherAxes(x, maps: maps, fill: fill, as: out)
 }
 
-/// out[o0, ..., on] = x[maps[0][o0], ..., maps[n][on]], or `fill` when any index is -1.
+/// out[o0, ..., on] = x[maps[0][o0], ..., maps[n][on]], or `fill` (element bytes; empty
+/// means zero) when any index is -1. Pad and nearest resize are this gather.
 func gatherAxes(_ x: Tensor, maps: [[Int]], fill: [UInt8], as out: TensorType) -> Tensor {
-  let es = x.element.byteSize
+  if out.count == 0 { return Tensor(zeros: out) }
+  if maps.isEmpty { return Tensor(type: out, bytes: x.bytes) }
+  var y = Tensor(zeros: out)
+  // Concrete element types so each loop is specialized.
+  switch x.element.byteSize {
+  case 1: gatherAxes(x, maps, fill, into: &y, as: UInt8.self)
+  case 2: gatherAxes(x, maps, fill, into: &y, as: UInt16.self)
+  case 4: gatherAxes(x, maps, fill, into: &y, as: UInt32.self)
+  case 8: gatherAxes(x, maps, fill, into: &y, as: UInt64.self)
+  default: preconditionFailure("element size \(x.element.byteSize)")
+  }
+  return y
+}
+
+private func gatherAxes<E: FixedWidthInteger>(_ x: Tensor, _ maps: [[Int]], _ fill: [UInt8],
+                                              into y: inout Tensor, as: E.Type) {
   let rank = maps.count
-  var bytes = [UInt8](repeating: 0, count: out.byteCount)
-  if out.count == 0 { return Tensor(type: out, bytes: bytes) }
-  if rank == 0 { return x }
   let strides = contiguousStrides(x.shape)
-  var index = [Int](repeating: 0, count: rank)
-  x.bytes.withUnsafeBytes { src in
-    bytes.withUnsafeMutableBytes { dst in
-      for o in 0..<out.count {
-        var s = 0
-        for axis in 0..<rank {
+  let fillValue = fill.isEmpty ? E.zero : fill.withUnsafeBytes { $0.loadUnaligned(as: E.self) }
+  let inner = maps[rank - 1], innerStride = strides[rank - 1]
+  let outShape = y.shape
+  let outer = outShape.dropLast().reduce(1, *)
+  var index = [Int](repeating: 0, count: rank - 1)
+  x.bytes.withUnsafeBytes { raw in
+    y.bytes.withUnsafeMutableBytes { rawOut in
+      let src = raw.bindMemory(to: E.self), dst = rawOut.bindMemory(to: E.self)
+      var o = 0
+      for _ in 0..<outer {
+        // Offset of the row, or -1 when an outer index falls into the fill.
+        var base = 0
+        for axis in 0..<(rank - 1) {
           let i = maps[axis][index[axis]]
-          if i < 0 { s = -1; break }
-          s += i * strides[axis]
+          if i < 0 { base = -1; break }
+          base += i * strides[axis]
         }
-        if s < 0 {
-          for b in 0..<es { dst[o * es + b] = fill[b] }
-        } else {
-          for b in 0..<es { dst[o * es + b] = src[s * es + b] }
+        for i in inner {
+          dst[o] = base < 0 || i < 0 ? fillValue : src[base + i * innerStride]
+          o += 1
         }
-        var axis = rank - 1
+        var axis = rank - 2
         while axis >= 0 {
           index[axis] += 1
-          if index[axis] < out.shape[axis] { break }
+          if index[axis] < outShape[axis] { break }
           index[axis] = 0
           axis -= 1
         }
       }
     }
   }
-  return Tensor(type: out, bytes: bytes)
 }
 
 /// The little-endian bytes of `value` as element type `e` (integers saturate).
-func scalarBytes(_ value: Double, as e: ElementType) -> [UInt8] {
+func elementBytes(_ value: Double, as e: ElementType) -> [UInt8] {
   func raw<T>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v) { Array($0) } }
   switch e {
   case .f32: return raw(Float(value))
@@ -192,8 +212,8 @@ private func depthToSpace(_ k: KernelArgs) throws -> Tensor {
 }
 
 /// Zeroes the elements off the kept triangle of each trailing matrix.
-private func trilu(_ x: Tensor, upper: Bool, diagonal k: Int) -> Tensor {
-  var y = x
+private func trilu(_ x: Tensor, upper: Bool, diagonal k: Int, as out: TensorType) -> Tensor {
+  var y = Tensor(type: out, bytes: x.bytes)
   let es = x.element.byteSize
   let (rows, cols) = (x.shape[x.shape.count - 2], x.shape[x.shape.count - 1])
   let matrices = x.count / max(rows * cols, 1)

@@ -29,8 +29,8 @@ private func globalPool<T: KernelFloat>(_ k: KernelArgs, _: T.Type) -> Tensor {
   let planes = x.shape[0] * x.shape[1]
   let size = x.shape[2...].reduce(1, *)
   let p = k.kind == .global_lp_pool ? T(k.attributes.int("p")) : 0
-  return Tensor.make(k.type(), of: T.self) { y in
-    x.withPointer(of: T.self) { px in
+  return Tensor.computed(k.type(), of: T.self) { y in
+    x.withElementPointer(of: T.self) { px in
       for i in 0..<planes {
         let v = px + i * size
         switch k.kind {
@@ -86,47 +86,70 @@ private func windowPool<T: KernelFloat>(_ k: KernelArgs, _: T.Type) throws -> [T
     default: return (1, g.input[0], g.input[0] * g.input[1])
     }
   }()
-  let y = Tensor.make(out, of: T.self) { py in
-    x.withPointer(of: T.self) { px in
+  let (td, th, tw) = (g.windowTaps(axis: 0), g.windowTaps(axis: 1), g.windowTaps(axis: 2))
+  let (rowH, rowW) = (g.input[1], g.input[2])
+  let y = Tensor.computed(out, of: T.self) { py in
+    x.withElementPointer(of: T.self) { px in
+    td.taps.withUnsafeBufferPointer { tdTaps in
+    th.taps.withUnsafeBufferPointer { thTaps in
+    tw.taps.withUnsafeBufferPointer { twTaps in
       var o = 0
       for plane in 0..<planes {
         let v = px + plane * g.inputSize
         for od in 0..<g.output[0] {
+          let ds = td.range(od)
           for oh in 0..<g.output[1] {
+            let hs = th.range(oh)
             for ow in 0..<g.output[2] {
-              var acc: T = 0
-              var best = -T.infinity, bestIndex = -1
-              var valid = 0
-              for kd in 0..<g.kernel[0] {
-                guard let id = g.inputIndex(axis: 0, output: od, kernel: kd) else { continue }
-                for kh in 0..<g.kernel[1] {
-                  guard let ih = g.inputIndex(axis: 1, output: oh, kernel: kh) else { continue }
-                  for kw in 0..<g.kernel[2] {
-                    let iw = ow * g.strides[2] - g.padBegin[2] + kw * g.dilations[2]
-                    guard iw >= 0 && iw < g.input[2] else { continue }
-                    let flat = (id * g.input[1] + ih) * g.input[2] + iw
-                    let value = v[flat]
-                    valid += 1
-                    switch reduction {
-                    case .max:
-                      if value > best || bestIndex < 0 {
-                        best = value
+              let ws = tw.range(ow)
+              switch reduction {
+              case .max where !wantIndices:
+                // Branch-free maximum (the index-tracking loop below mispredicts on real data).
+                var best = -T.infinity
+                for i in ds {
+                  for j in hs {
+                    let row = v + (tdTaps[i] * rowH + thTaps[j]) * rowW
+                    for l in ws { best = Swift.max(best, row[twTaps[l]]) }
+                  }
+                }
+                py[o] = best
+              case .max:
+                var best = -T.infinity, bestIndex = -1
+                for i in ds {
+                  let id = tdTaps[i]
+                  for j in hs {
+                    let ih = thTaps[j]
+                    let row = v + (id * rowH + ih) * rowW
+                    for l in ws {
+                      let iw = twTaps[l]
+                      if row[iw] > best || bestIndex < 0 {
+                        best = row[iw]
                         bestIndex = id * sd + ih * sh + iw * sw
                       }
-                    case .average: acc += value
-                    case let .lp(p): acc += T.pow(Swift.abs(value), T(p))
                     }
                   }
                 }
-              }
-              switch reduction {
-              case .max:
                 py[o] = best
                 if wantIndices { indices[o] = Int64(plane * g.inputSize + max(bestIndex, 0)) }
               case let .average(includePad):
-                let count = includePad ? g.paddedWindowCount(od, oh, ow) : valid
+                var acc: T = 0
+                for i in ds {
+                  for j in hs {
+                    let row = v + (tdTaps[i] * rowH + thTaps[j]) * rowW
+                    for l in ws { acc += row[twTaps[l]] }
+                  }
+                }
+                let count = includePad ? g.paddedWindowCount(od, oh, ow) : ds.count * hs.count * ws.count
                 py[o] = count > 0 ? acc / T(count) : 0
-              case let .lp(p): py[o] = T.pow(acc, 1 / T(p))
+              case let .lp(p):
+                var acc: T = 0
+                for i in ds {
+                  for j in hs {
+                    let row = v + (tdTaps[i] * rowH + thTaps[j]) * rowW
+                    for l in ws { acc += T.pow(Swift.abs(row[twTaps[l]]), T(p)) }
+                  }
+                }
+                py[o] = T.pow(acc, 1 / T(p))
               }
               o += 1
             }
@@ -134,12 +157,34 @@ private func windowPool<T: KernelFloat>(_ k: KernelArgs, _: T.Type) throws -> [T
         }
       }
     }
+    }
+    }
+    }
   }
   if !wantIndices { return [y] }
   return [y, Tensor(shape: out.shape, scalars: indices)]
 }
 
+/// The input indices each output index's window reads along one axis (padding skipped),
+/// flattened: output `o` reads `taps[starts[o]..<starts[o + 1]]`.
+private struct WindowTaps {
+  var taps: [Int] = []
+  var starts: [Int] = [0]
+  func range(_ o: Int) -> Range<Int> { starts[o]..<starts[o + 1] }
+}
+
 extension WindowGeometry {
+  fileprivate func windowTaps(axis: Int) -> WindowTaps {
+    var t = WindowTaps()
+    for o in 0..<output[axis] {
+      for k in 0..<kernel[axis] {
+        if let i = inputIndex(axis: axis, output: o, kernel: k) { t.taps.append(i) }
+      }
+      t.starts.append(t.taps.count)
+    }
+    return t
+  }
+
   /// Window positions inside the padded input (average_pool's count_include_pad divisor).
   func paddedWindowCount(_ od: Int, _ oh: Int, _ ow: Int) -> Int {
     var total = 1

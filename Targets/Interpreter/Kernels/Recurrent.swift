@@ -4,13 +4,10 @@
 // the initial states always present. Layout 1 inputs are transposed to layout 0, run, and
 // the results transposed back. Per direction, X * W^T for all steps is one GEMM; each
 // step adds H * R^T (another GEMM) and applies the cell (ONNX gate orders: LSTM i o f c,
-// GRU z r h). `clip` bounds the gate pre-activations.
+// GRU z r h). `clip` bounds the gate pre-activations. Cells compute in Double (one code
+// path for f32 and f64; these layers are small next to the convolutions around them).
 
 import SparrowIR
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 func evaluateRecurrent(_ k: KernelArgs) throws -> [Tensor] {
   guard let t = kernelFloatType(k.inputs[0].element),
@@ -46,14 +43,14 @@ private struct Activation {
         return Activation { min(max(a * $0 + b, 0), 1) }
       case "elu": let a = alpha(1); return Activation { $0 >= 0 ? $0 : a * (Double.exp($0) - 1) }
       case "softsign": return Activation { $0 / (1 + Swift.abs($0)) }
-      case "softplus": return Activation { $0 > 30 ? $0 : log1p(Glibc.exp($0)) }
+      case "softplus": return Activation { $0 > 30 ? $0 : Double.logOnePlus(Double.exp($0)) }
       default: throw k.unsupported("activation '\(name)'")
       }
     }
   }
 }
 
-/// C[m x n] = A[m x k] * B[n x k]^T over Double arrays (B rows from `bRow`).
+/// C[m x n] = A[m x k] * B[n x k]^T over Double arrays.
 private func productTransposed(_ a: [Double], _ b: ArraySlice<Double>, m: Int, n: Int, k: Int) -> [Double] {
   var c = [Double](repeating: 0, count: m * n)
   let b = Array(b)
@@ -112,8 +109,9 @@ private func recurrent<T: KernelFloat>(_ k: KernelArgs, _: T.Type) throws -> [Te
   let h0 = layout0(k.inputs[4])
   let c0 = k.kind == .lstm ? layout0(k.inputs[5]) : []
   let peep = k.kind == .lstm && k.inputs.count == 7 ? k.inputs[6].doubles : []
-  guard bias.count == dirs * 2 * gates * hidden, peep.isEmpty || peep.count == dirs * 3 * hidden else {
-    throw Diagnostic("'\(k.kind.rawValue)' B or P does not match \(dirs) directions of hidden size \(hidden)")
+  guard bias.count == dirs * 2 * gates * hidden, peep.isEmpty || peep.count == dirs * 3 * hidden,
+        h0.count == dirs * batch * hidden, c0.isEmpty || c0.count == dirs * batch * hidden else {
+    throw Diagnostic("'\(k.kind.rawValue)' B, P or an initial state does not match \(dirs) directions of hidden size \(hidden)")
   }
   let g = gates * hidden
   let state = batch * hidden
@@ -185,7 +183,7 @@ private func recurrent<T: KernelFloat>(_ k: KernelArgs, _: T.Type) throws -> [Te
 
   // Back to the requested layout and element type.
   func tensor(_ values: [Double], _ type: TensorType, layout0Shape: [Int]) -> Tensor {
-    let t = Tensor.make(type.with(shape: layout0Shape), of: T.self) { p in
+    let t = Tensor.computed(type.with(shape: layout0Shape), of: T.self) { p in
       for (i, v) in values.enumerated() { p[i] = T(v) }
     }
     if layout == 0 { return t }

@@ -17,6 +17,7 @@ func evaluateResize(_ k: KernelArgs) throws -> [Tensor] {
   let scales = a.has("scales") ? a.floats("scales").map(Double.init)
     : (0..<rank).map { x.shape[$0] == 0 ? 1 : Double(out.shape[$0]) / Double(x.shape[$0]) }
   guard scales.count == rank, scales.allSatisfy({ $0 > 0 }) else { throw k.unsupported("scales \(scales)") }
+  guard out.count == 0 || x.count > 0 else { throw k.unsupported("resizing an empty tensor \(x.type)") }
   let transform = a.string("coordinate_transformation_mode")
   let roi = a.has("roi") ? a.floats("roi").map(Double.init) : []
   if transform == "tf_crop_and_resize" && roi.count != 2 * rank {
@@ -39,7 +40,8 @@ func evaluateResize(_ k: KernelArgs) throws -> [Tensor] {
     return [y]
   }
   guard let t = kernelFloatType(x.element) else { throw k.unsupported("\(mode) resize of \(x.element)") }
-  var y = interpolate(x, axes, as: out, t)
+  // f32 named statically so the loops are specialized for it.
+  var y = x.element == .f32 ? interpolate(x, axes, as: out, Float.self) : interpolate(x, axes, as: out, t)
   if transform == "tf_crop_and_resize" { fillOutside(&y, outside, with: extrapolation) }
   return [y]
 }
@@ -136,28 +138,41 @@ private func interpolate<T: KernelFloat>(_ x: Tensor, _ axes: [ResizeAxis], as o
   for (axis, resize) in axes.enumerated() where !resize.identity {
     let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
     let (n, m) = (shape[axis], resize.taps.count)
+    // Taps flattened: output j reads (index, weight) pairs starts[j]..<starts[j + 1].
+    var indices: [Int] = [], weights: [Double] = [], starts = [0]
+    for row in resize.taps {
+      for (index, weight) in row where weight != 0 { indices.append(index); weights.append(weight) }
+      starts.append(indices.count)
+    }
     var next = [Double](repeating: 0, count: outer * m * inner)
-    for o in 0..<outer {
-      for (j, row) in resize.taps.enumerated() {
-        let dst = (o * m + j) * inner
-        for (index, weight) in row where weight != 0 {
-          let src = (o * n + index) * inner
-          for i in 0..<inner { next[dst + i] += weight * values[src + i] }
+    values.withUnsafeBufferPointer { src in
+      next.withUnsafeMutableBufferPointer { dst in
+        for o in 0..<outer {
+          for j in 0..<m {
+            let d = dst.baseAddress! + (o * m + j) * inner
+            for t in starts[j]..<starts[j + 1] {
+              let s = src.baseAddress! + (o * n + indices[t]) * inner
+              let w = weights[t]
+              for i in 0..<inner { d[i] += w * s[i] }
+            }
+          }
         }
       }
     }
     values = next
     shape[axis] = m
   }
-  return Tensor.make(out, of: T.self) { y in
-    for (i, v) in values.enumerated() { y[i] = T(v) }
+  return Tensor.computed(out, of: T.self) { y in
+    values.withUnsafeBufferPointer { v in
+      for i in 0..<v.count { y[i] = T(v[i]) }
+    }
   }
 }
 
 /// Sets elements whose index is outside on any axis to `value`.
 private func fillOutside(_ y: inout Tensor, _ outside: [Set<Int>], with value: Double) {
   if outside.allSatisfy(\.isEmpty) { return }
-  let bytes = scalarBytes(value, as: y.element)
+  let bytes = elementBytes(value, as: y.element)
   let es = bytes.count
   let strides = contiguousStrides(y.shape)
   for flat in 0..<y.count {

@@ -105,7 +105,7 @@ private func copyStrided<E: FixedWidthInteger>(_ source: Tensor, _ view: Strided
 
 /// Strides (in elements) that broadcast `shape` to `target` (numpy rules, right-aligned):
 /// broadcast axes get stride 0.
-func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
+func stridesBroadcasting(_ shape: [Int], to target: [Int]) -> [Int] {
   let own = contiguousStrides(shape)
   let off = target.count - shape.count
   precondition(off >= 0)
