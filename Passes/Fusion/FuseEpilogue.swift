@@ -76,7 +76,7 @@ public struct FuseEpilogue: Pass {
     return f.count == 3 && f.allSatisfy({ $0 == f[0] }) ? f[0] : nil
   }
 
-  /// `t` when `a` is 1 + t (in either order) computed by `kind` op on t's operand.
+  /// `t` when `a` is a single-use `1 + t` or `t + 1`.
   static func onePlus(_ a: ValueID, _ r: Rewriter) -> ValueID? {
     guard let add = soleUse(a, .add, r) else { return nil }
     if isConstant(add.operands[0], near: 1, r) { return add.operands[1] }
