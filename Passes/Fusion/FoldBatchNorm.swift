@@ -4,10 +4,11 @@
 //   %y = batch_norm %c, %s, %t, %m, %v     =>    (uses of %y now use %c)
 //
 // w' = w * s / sqrt(v + eps) per output channel, b' = (b - m) * s / sqrt(v + eps) + t.
-// Also `mul`, `add`, `sub` and `div` of %c by a per-channel constant ([C,1,1] or
-// [1,C,1,1] after a conv, [N] or [1,N] after a gemm, or a scalar). Fires only when %c has
-// no other user, the weights and bias are constants and the producer has no epilogue;
-// the folded weights and bias are new pool constants (the old ones may be shared).
+// The producer may also be a conv_transpose (DBNet's upsampling). Also `mul`, `add`,
+// `sub` and `div` of %c by a per-channel constant ([C,1,1] or [1,C,1,1] after a conv,
+// [N] or [1,N] after a gemm, or a scalar). Fires only when %c has no other user, the
+// weights and bias are constants and the producer has no epilogue; the folded weights
+// and bias are new pool constants (the old ones may be shared).
 
 import SparrowIR
 
@@ -24,7 +25,7 @@ public struct FoldBatchNorm: Pass {
 
   /// The producer of `v` when it can absorb an affine map.
   private static func foldableProducer(_ v: ValueID, _ r: Rewriter) -> Int? {
-    guard let slot = r.soleUseProducer(of: v), canFoldAffine(into: slot, r) else { return nil }
+    guard let slot = r.soleUseAffineProducer(of: v), canFoldAffine(into: slot, r) else { return nil }
     return slot
   }
 

@@ -6,9 +6,10 @@
 //                                                (uses of %y now use %c)
 //
 // Activations (relu, clip, leaky_relu, sigmoid, tanh, hard_swish, gelu, x * sigmoid(x)
-// as silu, and the erf form 0.5 * x * (1 + erf(x / sqrt(2))) as gelu) and residual adds
-// (the other operand has exactly the result's type) become steps of the producing gemm
-// or conv's epilogue (grammar in IR/Ops/Epilogue.swift). The producer's result may be
+// as silu, 0.5 * x * (1 + erf(x / sqrt(2))) as gelu and its tanh form as gelu:tanh,
+// whatever the order of the factors) and residual adds (the other operand has exactly
+// the result's type) become steps of the producing gemm or conv's epilogue (grammar in
+// IR/Ops/Epilogue.swift). The producer's result may be
 // seen through one reshape (a view; unary steps commute with it, a residual is reshaped
 // to the producer's shape). Never fires when the intermediate has another user or is a
 // function result.
@@ -49,6 +50,38 @@ public struct FuseEpilogue: Pass {
   static func factors(of v: ValueID, _ r: Rewriter) -> [ValueID] {
     guard r.hasOneUse(v), let def = r.definingOp(of: v), def.kind == .mul else { return [v] }
     return factors(of: def.operands[0], r) + factors(of: def.operands[1], r)
+  }
+
+  /// The op defining `v` when it is of `kind` and `v` has no other use.
+  static func soleUse(_ v: ValueID, _ kind: OpKind, _ r: Rewriter) -> Operation? {
+    guard r.hasOneUse(v), let def = r.definingOp(of: v), def.kind == kind else { return nil }
+    return def
+  }
+
+  /// The slots of the ops computing `v` from `x` and constants (the matched expression).
+  static func expressionSlots(_ v: ValueID, from x: ValueID, _ r: Rewriter) -> Set<Int> {
+    guard v != x, let slot = r.definingSlot(of: v), r.op(at: slot).kind != .constant else { return [] }
+    return r.op(at: slot).operands.reduce(into: [slot]) { $0.formUnion(expressionSlots($1, from: x, r)) }
+  }
+
+  /// Whether `x` (not a function result) is read only inside the expression rooted at `root`.
+  static func isUsedOnlyInside(_ root: ValueID, _ x: ValueID, _ r: Rewriter) -> Bool {
+    !r.isFunctionResult(x) && Set(r.users(of: x)).isSubset(of: expressionSlots(root, from: x, r))
+  }
+
+  /// `x` when `v` is x^3: pow(x, 3) or a product of three x.
+  static func cubed(_ v: ValueID, _ r: Rewriter) -> ValueID? {
+    if let p = soleUse(v, .pow, r), isConstant(p.operands[1], near: 3, r) { return p.operands[0] }
+    let f = factors(of: v, r)
+    return f.count == 3 && f.allSatisfy({ $0 == f[0] }) ? f[0] : nil
+  }
+
+  /// `t` when `a` is a single-use `1 + t` or `t + 1`.
+  static func onePlus(_ a: ValueID, _ r: Rewriter) -> ValueID? {
+    guard let add = soleUse(a, .add, r) else { return nil }
+    if isConstant(add.operands[0], near: 1, r) { return add.operands[1] }
+    if isConstant(add.operands[1], near: 1, r) { return add.operands[0] }
+    return nil
   }
 
   static let patterns: [RewritePattern] = [
@@ -122,6 +155,30 @@ public struct FuseEpilogue: Pass {
               r.type(of: op.result).dense == r.type(of: x).dense,
               let slot = r.producer(viewing: x) else { continue }
         append(.gelu(approximate: "none"), to: slot, r)
+        return [x]
+      }
+      return nil
+    },
+
+    // 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3))), x^3 as pow(x, 3) or x*x*x.
+    RewritePattern("gelu-tanh-into-producer", roots: [.mul]) { op, r in
+      let all = factors(of: op.operands[0], r) + factors(of: op.operands[1], r)
+      guard all.count == 3, let half = all.firstIndex(where: { isConstant($0, near: 0.5, r) }) else { return nil }
+      let rest = all.enumerated().filter { $0.offset != half }.map(\.element)
+      for (x, a) in [(rest[0], rest[1]), (rest[1], rest[0])] {
+        guard let t = onePlus(a, r), let tanh = soleUse(t, .tanh, r),
+              let scaled = soleUse(tanh.operands[0], .mul, r),
+              scaled.operands.contains(where: { isConstant($0, near: 0.7978845608, r) }),
+              let sum = scaled.operands.first(where: { !isConstant($0, near: 0.7978845608, r) }),
+              let add = soleUse(sum, .add, r), add.operands.contains(x),
+              let cubic = add.operands.first(where: { $0 != x }) else { continue }
+        let terms = factors(of: cubic, r)
+        guard let k = terms.firstIndex(where: { isConstant($0, near: 0.044715, r) }) else { continue }
+        let others = terms.enumerated().filter { $0.offset != k }.map(\.element)
+        let isCube = others.count == 3 ? others.allSatisfy { $0 == x } : others.count == 1 && cubed(others[0], r) == x
+        guard isCube, r.type(of: op.result).dense == r.type(of: x).dense,
+              isUsedOnlyInside(op.result, x, r), let slot = r.producer(viewing: x) else { continue }
+        append(.gelu(approximate: "tanh"), to: slot, r)
         return [x]
       }
       return nil

@@ -1,16 +1,16 @@
 //===--- FuseHorizontal.swift - one gemm/conv for siblings sharing an input ---===//
 //
-//   %q = gemm %x, %wq, %bq {transB = true}        %w = constant @wq.wk.wv : tensor<192x64xf32>
-//   %k = gemm %x, %wk, %bk {transB = true}   =>   %b = constant @bq.bk.bv : tensor<192xf32>
+//   %q = gemm %x, %wq, %bq {transB = true}        %w = constant @wq.concat : tensor<192x64xf32>
+//   %k = gemm %x, %wk, %bk {transB = true}   =>   %b = constant @wq.concat.bias : tensor<192xf32>
 //   %v = gemm %x, %wv, %bv {transB = true}        %g = gemm %x, %w, %b {transB = true}
 //                                                 %q, %k, %v = split %g {axis = 1, sizes = [64, 64, 64]}
 //
 // Gemms (the Q/K/V projections) and convs (Inception/YOLO-style 1x1 branches) that read
-// the same input with constant f32 weights of one layout, the same attributes (transA,
-// transB, alpha, beta; strides, pads, dilations, group 1, kernel size) and the same
-// epilogue, without residual operands, become one op over concatenated weights and biases
-// (a missing bias is zeros; a gemm C must be per-column) followed by a split along the
-// output channels.
+// the same input with constant f32 weights of one layout (dense or N:M), the same
+// attributes (transA, transB, alpha, beta; strides, pads, dilations, group 1, kernel
+// size) and the same epilogue, without residual operands, become one op over
+// concatenated weights and biases (a missing bias is zeros; a gemm C must be per-column)
+// followed by a split along the output channels.
 
 import SparrowIR
 
@@ -44,7 +44,10 @@ public struct FuseHorizontal: Pass {
           leader.kind.spec.attributes.allSatisfy({ op.attributes[$0.name] == leader.attributes[$0.name] }),
           r.constantFloats(of: op.operands[1]) != nil, channelBias(slot, r) != nil else { return false }
     let (w, lw) = (r.type(of: op.operands[1]), r.type(of: leader.operands[1]))
+    // N:M groups run along K and survive concatenation along N; blocks might straddle.
     guard w.layout == lw.layout else { return false }
+    if case .bsr? = w.layout { return false }
+    if case .csr? = w.layout { return false }
     if op.kind == .conv { return op.attributes.int("group") == 1 && w.shape.dropFirst() == lw.shape.dropFirst() }
     return true
   }

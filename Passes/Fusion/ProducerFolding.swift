@@ -14,6 +14,14 @@ extension Rewriter {
     return slot
   }
 
+  /// As `soleUseProducer`, also accepting a conv_transpose (which has no epilogue but
+  /// can absorb per-channel affine maps).
+  func soleUseAffineProducer(of v: ValueID) -> Int? {
+    if let slot = soleUseProducer(of: v) { return slot }
+    guard hasOneUse(v), let slot = definingSlot(of: v), op(at: slot).kind == .conv_transpose else { return nil }
+    return slot
+  }
+
   /// The slot of the gemm or conv whose result `x` is, directly or through one reshape
   /// (a free view) that is the producer's only user. The caller checks `x`'s own uses.
   func producer(viewing x: ValueID) -> Int? {
@@ -50,7 +58,8 @@ func perChannelValues(_ c: Tensor, output: [Int], axis: Int) -> [Float]? {
   return values.count == 1 ? Array(repeating: values[0], count: output[axis]) : values
 }
 
-/// Whether the gemm or conv in `slot` can absorb an affine map on its output channels:
+/// Whether the gemm, conv or conv_transpose in `slot` can absorb an affine map on its
+/// output channels:
 /// constant f32 weights, a constant bias if any, no epilogue (the map would land after
 /// a nonlinearity) and no residual operands.
 func canFoldAffine(into slot: Int, _ r: Rewriter) -> Bool {
@@ -61,7 +70,7 @@ func canFoldAffine(into slot: Int, _ r: Rewriter) -> Bool {
   return true
 }
 
-/// Rewrites the gemm or conv in `slot` (see `canFoldAffine`) to compute
+/// Rewrites the gemm, conv or conv_transpose in `slot` (see `canFoldAffine`) to compute
 /// `y * scale + shift` per output channel: the weights' output channels are scaled and
 /// the bias becomes `bias * scale + shift`.
 func foldAffine(into slot: Int, scale: [Float], shift: [Float], _ r: Rewriter) {
@@ -74,10 +83,21 @@ func foldAffine(into slot: Int, scale: [Float], shift: [Float], _ r: Rewriter) {
   var attributes = p.attributes
   var biasShape = [channels]
   var bias = [Float](repeating: 0, count: channels)
-  if p.kind == .conv {
-    // w: [Cout, Cin/group, k...]; output channel = first axis.
-    let inner = w.count / channels
-    for o in 0..<channels { for i in 0..<inner { w[o * inner + i] *= scale[o] } }
+  if p.kind == .conv || p.kind == .conv_transpose {
+    if p.kind == .conv {
+      // w: [Cout, Cin/group, k...]; output channel = first axis.
+      let inner = w.count / channels
+      for o in 0..<channels { for i in 0..<inner { w[o * inner + i] *= scale[o] } }
+    } else {
+      // w: [Cin, Cout/group, k...]; input channel c of group c / (Cin/group) feeds output
+      // channels group * (Cout/group) + j.
+      let (cin, perGroup) = (wType.shape[0], wType.shape[1])
+      let cinPerGroup = cin / p.attributes.int("group"), inner = w.count / (cin * perGroup)
+      for i in w.indices {
+        let (c, j) = (i / (perGroup * inner), i / inner % perGroup)
+        w[i] *= scale[c / cinPerGroup * perGroup + j]
+      }
+    }
     if p.operands.count == 3 { bias = r.constantFloats(of: p.operands[2])! }
     for o in 0..<channels { bias[o] = bias[o] * scale[o] + shift[o] }
   } else {

@@ -36,6 +36,21 @@ final class FoldBatchNormTests: XCTestCase {
     assertEquivalent(m, after)
   }
 
+  func testBatchNormFoldsIntoGroupedConvTranspose() throws {
+    let m = try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([1, 4, 3, 3]))
+      let c = try b.add1(.conv_transpose, [x, b.weight([4, 3, 2, 2], "w", seed: 1)],
+                         ["strides": .ints([2, 2]), "pads": .ints([0, 0, 0, 0]), "dilations": .ints([1, 1]),
+                          "group": .int(2), "output_padding": .ints([0, 0])], name: "c")
+      let params = [b.weight([6], "s", seed: 3), b.weight([6], "t", seed: 4), b.weight([6], "m", seed: 5),
+                    b.weight([6], "v", seed: 6, in: 0.5...2)]
+      return [try b.add1(.batch_norm, [c] + params, name: "y")]
+    }
+    let after = try optimized(m, "fold-batch-norm,dce")
+    XCTAssertEqual(opKinds(after).filter { $0 != "constant" }, ["conv_transpose"])
+    assertEquivalent(m, after)
+  }
+
   func testSharedWeightsAreNotMutated() throws {
     let m = try makeModule { b in
       let x = b.addArgument(name: "x", type: f32([1, 2, 4, 4]))

@@ -68,6 +68,46 @@ final class FuseEpilogueTests: XCTestCase {
     assertEquivalent(m, after)
   }
 
+  /// 0.5 * x * (1 + tanh(0.79788456 * (x + 0.044715 * x^3))) as GPT-2 exporters write it.
+  func testDecomposedTanhGeluFusesIntoGemm() throws {
+    for usePow in [true, false] {
+      let m = try makeModule { b in
+        let x = b.addArgument(name: "x", type: f32([4, 8]))
+        let g = try b.add1(.gemm, [x, b.weight([8, 6], "w", seed: 1)], name: "g")
+        let cube = usePow
+          ? try b.add1(.pow, [g, b.constant(splat(3), name: "three")], name: "cube")
+          : try b.add1(.mul, [try b.add1(.mul, [g, g], name: "sq"), g], name: "cube")
+        let inner = try b.add1(.add, [g, try b.add1(.mul, [b.constant(splat(0.044715), name: "k"), cube], name: "kc")],
+                               name: "inner")
+        let t = try b.add1(.tanh, [try b.add1(.mul, [inner, b.constant(splat(0.7978845608), name: "c")], name: "s")],
+                           name: "t")
+        let a = try b.add1(.add, [t, b.constant(splat(1), name: "one")], name: "a")
+        let h = try b.add1(.mul, [b.constant(splat(0.5), name: "half"), g], name: "h")
+        return [try b.add1(.mul, [h, a], name: "y")]
+      }
+      let after = try optimized(m, "fuse-epilogue,dce")
+      XCTAssertEqual(opKinds(after).filter { $0 != "constant" }, ["gemm"])
+      XCTAssertEqual(epilogue(ops(after, .gemm)[0]), ["gelu:tanh"])
+      assertEquivalent(m, after)
+    }
+  }
+
+  func testTanhGeluDoesNotFuseWhenXIsSeenElsewhere() throws {
+    let m = try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([4, 8]))
+      let g = try b.add1(.gemm, [x, b.weight([8, 6], "w", seed: 1)], name: "g")
+      let cube = try b.add1(.pow, [g, b.constant(splat(3), name: "three")], name: "cube")
+      let inner = try b.add1(.add, [g, try b.add1(.mul, [cube, b.constant(splat(0.044715), name: "k")], name: "kc")],
+                             name: "inner")
+      let t = try b.add1(.tanh, [try b.add1(.mul, [inner, b.constant(splat(0.7978845608), name: "c")], name: "s")],
+                         name: "t")
+      let a = try b.add1(.add, [t, b.constant(splat(1), name: "one")], name: "a")
+      let y = try b.add1(.mul, [try b.add1(.mul, [g, b.constant(splat(0.5), name: "half")], name: "h"), a], name: "y")
+      return [y, try b.add1(.exp, [g], name: "other")]
+    }
+    XCTAssertEqual(opKinds(try optimized(m, "fuse-epilogue")), opKinds(m))
+  }
+
   func testLeakyReluAndTanhFuseThroughAReshape() throws {
     let m = try makeModule { b in
       let x = b.addArgument(name: "x", type: f32([6, 8]))
