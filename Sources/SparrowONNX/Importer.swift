@@ -18,7 +18,8 @@ let converterTable: [String: Converter] = {
   var table: [String: Converter] = [:]
   for family in [elementwiseConverters, reductionConverters, normalizationConverters,
                  gemmConverters, poolConverters, movementConverters, indexingConverters, resizeConverters,
-                 recurrentConverters, quantizeConverters, generatorConverters] {
+                 recurrentConverters, quantizeConverters, generatorConverters, signalConverters,
+                 gridConverters] {
     table.merge(family) { a, _ in a }
   }
   return table
