@@ -32,9 +32,13 @@ private func convertDFT(_ n: ONNXNode) throws -> [ValueID] {
   let inverse = try n.int("inverse", 0) != 0
   let onesided = try n.int("onesided", 0) != 0
   let complexInput = shape[rank - 1] == 2
-  let length = try n.optionalConstantInput(1, "dft_length")?.ints.first ?? shape[axis]
+  // Inverse one-sided (irfft): a half spectrum in, a real signal of length L out.
+  let halfInverse = inverse && onesided
+  let length = try n.optionalConstantInput(1, "dft_length")?.ints.first
+    ?? (halfInverse ? 2 * (shape[axis] - 1) : shape[axis])
   guard length > 0 else { throw n.error("DFT length must be positive") }
-  let outLength = onesided ? length / 2 + 1 : length
+  let inLength = halfInverse ? length / 2 + 1 : length
+  let outLength = halfInverse ? length : onesided ? length / 2 + 1 : length
 
   // Real and imaginary parts without the trailing axis, signal axis last.
   let signalRank = rank - 1
@@ -47,11 +51,11 @@ private func convertDFT(_ n: ONNXNode) throws -> [ValueID] {
     if axis != signalRank - 1 { p = try n.emit1(.transpose, [p], ["perm": .ints(perm)]) }
     // Fit the signal to the DFT length: truncate or zero-pad.
     let have = shape[axis]
-    if have > length {
-      p = try n.emit1(.slice, [p], ["starts": .ints([0]), "ends": .ints([length]), "axes": .ints([signalRank - 1]), "steps": .ints([1])])
-    } else if have < length {
+    if have > inLength {
+      p = try n.emit1(.slice, [p], ["starts": .ints([0]), "ends": .ints([inLength]), "axes": .ints([signalRank - 1]), "steps": .ints([1])])
+    } else if have < inLength {
       var pads = [Int](repeating: 0, count: 2 * signalRank)
-      pads[2 * signalRank - 1] = length - have
+      pads[2 * signalRank - 1] = inLength - have
       p = try n.emit1(.pad, [p], ["pads": .ints(pads)])
     }
     return p
@@ -61,16 +65,20 @@ private func convertDFT(_ n: ONNXNode) throws -> [ValueID] {
 
   let sign: Double = inverse ? 1 : -1
   let scale: Double = inverse ? 1 / Double(length) : 1
-  var cosM = [Float](repeating: 0, count: length * outLength), sinM = cosM
+  // Row j of the matrices collects every frequency k whose value is input j: k itself,
+  // and for irfft also the mirrored L - k (conjugate, so its sine term flips sign).
+  var cosM = [Double](repeating: 0, count: inLength * outLength), sinM = cosM
   for k in 0..<length {
+    let (j, conjugate) = k < inLength ? (k, false) : (length - k, true)
+    if k >= inLength && !halfInverse { continue }
     for m in 0..<outLength {
       let angle = 2 * Double.pi * Double((k * m) % length) / Double(length)
-      cosM[k * outLength + m] = Float(cos(angle) * scale)
-      sinM[k * outLength + m] = Float(sign * sin(angle) * scale)
+      cosM[j * outLength + m] += cos(angle) * scale
+      sinM[j * outLength + m] += (conjugate ? -1 : 1) * sign * sin(angle) * scale
     }
   }
-  let c = n.constant(Tensor(shape: [length, outLength], scalars: cosM), "cos")
-  let s = n.constant(Tensor(shape: [length, outLength], scalars: sinM), "sin")
+  let c = n.constant(Tensor(shape: [inLength, outLength], scalars: cosM.map(Float.init)), "cos")
+  let s = n.constant(Tensor(shape: [inLength, outLength], scalars: sinM.map(Float.init)), "sin")
   // (R + iI)(C + iS) = (RC - IS) + i(RS + IC)
   var yr = try n.emit1(.matmul, [real, c])
   var yi = try n.emit1(.matmul, [real, s])
@@ -83,5 +91,6 @@ private func convertDFT(_ n: ONNXNode) throws -> [ValueID] {
     if axis != signalRank - 1 { v = try n.emit1(.transpose, [v], ["perm": .ints(perm)]) }
     return try n.reshape(v, n.shape(v) + [1])
   }
+  if halfInverse { return [try restore(yr)] }
   return [try n.emit1(.concat, [try restore(yr), try restore(yi)], ["axis": .int(rank - 1)])]
 }
