@@ -167,7 +167,7 @@ final class GraphImporter {
           throw Diagnostic("--input-shape \(name): dim \(i) is \(v) in the model, got \(bound[i])", at: file)
         }
       }
-      return TensorType(element, bound)
+      return try checkedInputType(name, element, bound)
     }
     guard tt.hasShape else {
       throw Diagnostic("input '\(name)' has no declared shape; give one with --input-shape \(name)=DxD...", at: file)
@@ -183,6 +183,13 @@ final class GraphImporter {
         throw Diagnostic("input '\(name)' dim \(i) is \(what); bind it with --input-shape \(name)=\(dims.indices.map { _ in "D" }.joined(separator: "x"))",
                          at: file)
       }
+    }
+    return try checkedInputType(name, element, shape)
+  }
+
+  private func checkedInputType(_ name: String, _ element: ElementType, _ shape: [Int]) throws -> TensorType {
+    guard let n = checkedProduct(shape), n >= 0, n <= 1 << 32 else {
+      throw Diagnostic("input '\(name)' shape \(shape) is too large", at: file)
     }
     return TensorType(element, shape)
   }

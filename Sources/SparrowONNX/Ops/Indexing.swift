@@ -75,7 +75,9 @@ let indexingConverters: [String: Converter] = {
   }
   t["OneHot"] = { n in
     let depth = try n.constantInput(1, "depth")
-    guard depth.count == 1 else { throw n.error("OneHot depth must be a scalar") }
+    guard depth.count == 1, depth.double(at: 0) >= 0, depth.double(at: 0) <= Double(1 << 30) else {
+      throw n.error("OneHot depth must be a scalar between 0 and 2^30")
+    }
     return [try n.emit1(.one_hot, [try n.input(0), try n.input(2)],
                         ["axis": .int(try n.int("axis", -1)), "depth": .int(Int(depth.double(at: 0)))])]
   }

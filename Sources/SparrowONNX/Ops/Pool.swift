@@ -9,7 +9,7 @@ let poolConverters: [String: Converter] = {
     let xs = n.shape(x)
     guard xs.count >= 3 else { throw n.error("\(n.opType) needs an input of rank >= 3, got \(xs)") }
     let ceil = try n.int("ceil_mode", 0) != 0
-    let w = try resolveWindow(n, input: Array(xs[2...]), kernel: nil, ceilMode: ceil)
+    let w = try resolveWindow(n, input: Array(xs[2...]), kernel: nil)
     var a = w.attributes
     a["kernel"] = .ints(w.kernel)
     a["ceil_mode"] = .bool(ceil)
