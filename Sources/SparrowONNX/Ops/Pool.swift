@@ -1,4 +1,4 @@
-//===--- Pool.swift - MaxPool, AveragePool, LpPool, global pooling --------===//
+//===--- Pool.swift - MaxPool, AveragePool, LpPool, global pooling, MaxUnpool ===//
 
 import SparrowIR
 
@@ -29,6 +29,28 @@ let poolConverters: [String: Converter] = {
     var (x, a) = try window(n)
     a["p"] = .int(try n.int("p", 2))
     return [try n.emit1(.lp_pool, [x], a)]
+  }
+  t["MaxUnpool"] = { n in
+    // Indices (from MaxPool) are flat over the whole output: scatter into zeros.
+    let x = try n.input(0), indices = try n.input(1)
+    let xs = n.shape(x)
+    guard xs.count >= 3, n.shape(indices) == xs else { throw n.error("MaxUnpool X \(xs) and indices must have the same shape, rank >= 3") }
+    var out: [Int]
+    if let given = try n.optionalConstantInput(2, "output shape") {
+      out = given.ints
+    } else {
+      let w = try resolveWindow(n, input: Array(xs[2...]), kernel: nil)
+      let spatial = xs.count - 2
+      out = Array(xs[..<2]) + (0..<spatial).map { i in
+        (xs[2 + i] - 1) * w.strides[i] - w.pads[i] - w.pads[spatial + i] + w.kernel[i]
+      }
+    }
+    guard out.count == xs.count, let total = checkedProduct(out), total > 0 else { throw n.error("MaxUnpool output shape \(out) is invalid") }
+    let zeros = n.constant(Tensor(zeros: TensorType(n.type(x).element, [total])), "zeros")
+    let flatIndices = try n.reshape(indices, [n.type(indices).count])
+    let flatValues = try n.reshape(x, [n.type(x).count])
+    let y = try n.emit1(.scatter_elements, [zeros, flatIndices, flatValues], ["axis": .int(0)])
+    return [try n.reshape(y, out)]
   }
   t["GlobalAveragePool"] = { n in [try n.emit1(.global_average_pool, [try n.input(0)])] }
   t["GlobalMaxPool"] = { n in [try n.emit1(.global_max_pool, [try n.input(0)])] }
