@@ -11,9 +11,11 @@ let generatorConverters: [String: Converter] = {
   var t: [String: Converter] = [:]
   t["Identity"] = { n in [try n.input(0)] }
   t["Dropout"] = { n in
-    if n.opset >= 12, let training = n.optionalInput(2) {
-      guard let k = n.known(training), k.ints.allSatisfy({ $0 == 0 }) else {
-        throw n.error("Dropout with training_mode is not supported (inference only)")
+    // Inference mode (or a zero ratio) keeps every element; training mode is random.
+    if n.opset >= 12, let training = try n.optionalConstantInput(2, "training mode"), training.ints.contains(where: { $0 != 0 }) {
+      let ratio = try n.optionalConstantInput(1, "ratio")?.doubles.first ?? 0.5
+      guard ratio == 0 else {
+        throw n.error("Dropout in training mode (ratio \(ratio)) is random and not supported; Sparrow compiles for inference")
       }
     }
     let x = try n.input(0)
