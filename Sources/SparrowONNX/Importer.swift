@@ -87,7 +87,8 @@ final class GraphImporter {
     for (i, n) in nodes.enumerated() {
       let domain = n.domain
       if domain != "" && domain != "ai.onnx" {
-        problems.append(Diagnostic("op '\(n.opType)' of domain '\(domain)' is not supported (only the default ONNX domain is)",
+        let version = model.opsetImport.first { $0.domain == domain }.map { " opset \($0.version)" } ?? ""
+        problems.append(Diagnostic("op '\(n.opType)' of domain '\(domain)'\(version) is not supported (only the default ONNX domain is)",
                                    at: "\(file): \(nodeLocation(n, index: i))"))
       } else if converterTable[n.opType] == nil {
         problems.append(Diagnostic("op '\(n.opType)' (opset \(opset)) is not supported",
