@@ -226,10 +226,10 @@ private func elementwise(_ kind: OpKind, _ x: [Tensor], _ out: TensorType, fmod:
     case .sub: r[i] = a &- b
     case .mul: r[i] = a &* b
     case .div:
-      guard b != 0 else { return nil }
+      guard b != 0, b != -1 || a != .min else { return nil }
       r[i] = a / b
     case .mod:
-      guard b != 0 else { return nil }
+      guard b != 0, b != -1 || a != .min else { return nil }
       let m = a % b
       r[i] = fmod || m == 0 || (m < 0) == (b < 0) ? m : m + b
     case .max: r[i] = expanded.indices.map { expanded[$0].int(i) }.max()!

@@ -18,7 +18,8 @@ let converterTable: [String: Converter] = {
   var table: [String: Converter] = [:]
   for family in [elementwiseConverters, reductionConverters, normalizationConverters,
                  gemmConverters, poolConverters, movementConverters, indexingConverters, resizeConverters,
-                 recurrentConverters, quantizeConverters, generatorConverters] {
+                 recurrentConverters, quantizeConverters, generatorConverters, signalConverters,
+                 gridConverters] {
     table.merge(family) { a, _ in a }
   }
   return table
@@ -86,7 +87,8 @@ final class GraphImporter {
     for (i, n) in nodes.enumerated() {
       let domain = n.domain
       if domain != "" && domain != "ai.onnx" {
-        problems.append(Diagnostic("op '\(n.opType)' of domain '\(domain)' is not supported (only the default ONNX domain is)",
+        let version = model.opsetImport.first { $0.domain == domain }.map { " opset \($0.version)" } ?? ""
+        problems.append(Diagnostic("op '\(n.opType)' of domain '\(domain)'\(version) is not supported (only the default ONNX domain is)",
                                    at: "\(file): \(nodeLocation(n, index: i))"))
       } else if converterTable[n.opType] == nil {
         problems.append(Diagnostic("op '\(n.opType)' (opset \(opset)) is not supported",
@@ -166,7 +168,7 @@ final class GraphImporter {
           throw Diagnostic("--input-shape \(name): dim \(i) is \(v) in the model, got \(bound[i])", at: file)
         }
       }
-      return TensorType(element, bound)
+      return try checkedInputType(name, element, bound)
     }
     guard tt.hasShape else {
       throw Diagnostic("input '\(name)' has no declared shape; give one with --input-shape \(name)=DxD...", at: file)
@@ -182,6 +184,13 @@ final class GraphImporter {
         throw Diagnostic("input '\(name)' dim \(i) is \(what); bind it with --input-shape \(name)=\(dims.indices.map { _ in "D" }.joined(separator: "x"))",
                          at: file)
       }
+    }
+    return try checkedInputType(name, element, shape)
+  }
+
+  private func checkedInputType(_ name: String, _ element: ElementType, _ shape: [Int]) throws -> TensorType {
+    guard let n = checkedProduct(shape), n >= 0, n <= 1 << 32 else {
+      throw Diagnostic("input '\(name)' shape \(shape) is too large", at: file)
     }
     return TensorType(element, shape)
   }

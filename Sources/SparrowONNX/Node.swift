@@ -81,6 +81,7 @@ struct ONNXNode {
   func optionalInt(_ name: String) throws -> Int? {
     guard let a = attribute(name) else { return nil }
     guard a.type == .int || (a.type == .undefined && a.hasI) else { throw badAttribute(a, "an int") }
+    guard a.i <= 1 << 40 && a.i >= -(1 << 40) else { throw error("attribute '\(name)' has an out-of-range value \(a.i)") }
     return Int(clamping: a.i)
   }
   func float(_ name: String, _ defaultValue: Float) throws -> Float {
@@ -94,11 +95,16 @@ struct ONNXNode {
     guard a.type == .string || (a.type == .undefined && a.hasS) else { throw badAttribute(a, "a string") }
     return String(decoding: a.s, as: UTF8.self)
   }
-  func ints(_ name: String) throws -> [Int]? {
+  /// A list of ints; entries beyond ±2^40 are rejected unless `allowHuge` (Slice's
+  /// INT64_MAX "to the end" sentinels).
+  func ints(_ name: String, allowHuge: Bool = false) throws -> [Int]? {
     guard let a = attribute(name) else { return nil }
     guard a.type == .ints || a.type == .undefined || (a.type == .int) else { throw badAttribute(a, "a list of ints") }
-    if a.type == .int { return [Int(clamping: a.i)] }
-    return a.ints.map { Int(clamping: $0) }
+    let values = a.type == .int ? [a.i] : a.ints
+    if !allowHuge, let bad = values.first(where: { $0 > 1 << 40 || $0 < -(1 << 40) }) {
+      throw error("attribute '\(name)' has an out-of-range value \(bad)")
+    }
+    return values.map { Int(clamping: $0) }
   }
   func floats(_ name: String) throws -> [Float]? {
     guard let a = attribute(name) else { return nil }

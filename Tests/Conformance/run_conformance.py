@@ -302,7 +302,8 @@ def run_case(case_dir, sparrowc, flags, timeout):
         if p.returncode != 0:
             lines = [l for l in p.stderr.splitlines() if l.strip()]
             first = next((l for l in lines if "error" in l.lower()), lines[0] if lines else "")
-            return False, f"exit {p.returncode}: {first.strip()[:300]}"
+            first = first.replace(case_dir + os.sep, "").strip()
+            return False, f"exit {p.returncode}: {first[:300]}"
         for name, path in meta["outputs"]:
             expected = np.load(os.path.join(case_dir, path))
             got_path = os.path.join(out_dir, sanitized(name) + ".npy")

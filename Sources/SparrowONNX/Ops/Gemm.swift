@@ -92,7 +92,7 @@ private func integerOperand(_ n: ONNXNode, _ i: Int, zeroPoint: Int) throws -> V
 func dequantized(_ n: ONNXNode, _ x: Int, _ scale: Int, _ zp: Int, axis: Int = 1) throws -> ValueID {
   let v = try n.input(x)
   let s = try n.input(scale)
-  let z = try n.optionalInput(zp) ?? n.constant(Tensor(zeros: TensorType(n.type(v).element, n.shape(s))), "zero_point")
+  let z = n.optionalInput(zp) ?? n.constant(Tensor(zeros: TensorType(n.type(v).element, n.shape(s))), "zero_point")
   let ax = n.shape(s).count == 1 && n.shape(s)[0] > 1 ? axis : 1
   return try n.emit1(.dequantize_linear, [v, s, z], ["axis": .int(min(ax, max(n.shape(v).count - 1, 0)))])
 }

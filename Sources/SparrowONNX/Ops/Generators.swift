@@ -11,9 +11,11 @@ let generatorConverters: [String: Converter] = {
   var t: [String: Converter] = [:]
   t["Identity"] = { n in [try n.input(0)] }
   t["Dropout"] = { n in
-    if n.opset >= 12, let training = n.optionalInput(2) {
-      guard let k = n.known(training), k.ints.allSatisfy({ $0 == 0 }) else {
-        throw n.error("Dropout with training_mode is not supported (inference only)")
+    // Inference mode (or a zero ratio) keeps every element; training mode is random.
+    if n.opset >= 12, let training = try n.optionalConstantInput(2, "training mode"), training.ints.contains(where: { $0 != 0 }) {
+      let ratio = try n.optionalConstantInput(1, "ratio")?.doubles.first ?? 0.5
+      guard ratio == 0 else {
+        throw n.error("Dropout in training mode (ratio \(ratio)) is random and not supported; Sparrow compiles for inference")
       }
     }
     let x = try n.input(0)
@@ -63,22 +65,23 @@ let generatorConverters: [String: Converter] = {
     let type = start.type
     if type.element.isFloat {
       let s = start.double(at: 0), l = limit.double(at: 0), d = delta.double(at: 0)
-      guard d != 0, d.isFinite else { throw n.error("Range delta must be non-zero") }
-      let count = max(0, Int(((l - s) / d).rounded(.up)))
+      let steps = ((l - s) / d).rounded(.up)
+      guard d != 0, steps.isFinite, steps <= Double(1 << 28) else { throw n.error("Range needs a non-zero delta and at most 2^28 elements") }
+      let count = max(0, Int(steps))
       guard count <= (1 << 28) else { throw n.error("Range of \(count) elements is too large") }
       return [n.constant(fromScalars(TensorType(type.element, [count]), .floats((0..<count).map { s + Double($0) * d })), "range")]
     }
     let s = start.int64(at: 0), l = limit.int64(at: 0), d = delta.int64(at: 0)
     guard d != 0 else { throw n.error("Range delta must be non-zero") }
-    let span = Double(l) - Double(s)
-    let count = max(0, Int((span / Double(d)).rounded(.up)))
-    guard count <= (1 << 28) else { throw n.error("Range of \(count) elements is too large") }
-    return [n.constant(fromScalars(TensorType(type.element, [count]), .ints((0..<count).map { s + Int64($0) * d })), "range")]
+    let steps = ((Double(l) - Double(s)) / Double(d)).rounded(.up)
+    guard steps <= Double(1 << 28) else { throw n.error("Range of \(steps) elements is too large") }
+    let count = max(0, Int(steps))
+    return [n.constant(fromScalars(TensorType(type.element, [count]), .ints((0..<count).map { s &+ Int64($0) &* d })), "range")]
   }
   t["EyeLike"] = { n in
     let x = try n.input(0)
     let s = n.shape(x)
-    guard s.count == 2 else { throw n.error("EyeLike needs a rank-2 input, got \(s)") }
+    guard s.count == 2, s[0] * s[1] <= 1 << 28 else { throw n.error("EyeLike needs a rank-2 input of at most 2^28 elements, got \(s)") }
     let element = try n.optionalInt("dtype").map { try elementType(onnxCode: Int32(clamping: $0), what: "EyeLike dtype") }
       ?? n.type(x).element
     let k = try n.int("k", 0)

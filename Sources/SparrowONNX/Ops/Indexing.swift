@@ -58,7 +58,16 @@ let indexingConverters: [String: Converter] = {
   }
   t["SpaceToDepth"] = { n in
     guard let b = try n.optionalInt("blocksize") else { throw n.error("SpaceToDepth needs blocksize") }
-    return [try n.emit1(.space_to_depth, [try n.input(0)], ["blocksize": .int(b)])]
+    let x = try n.input(0)
+    guard try n.string("mode", "DCR") == "CRD" else {
+      return [try n.emit1(.space_to_depth, [x], ["blocksize": .int(b)])]
+    }
+    // CRD: channel-major blocks, as a reshape and a transpose.
+    let s = n.shape(x)
+    guard s.count == 4, b > 0, s[2] % b == 0, s[3] % b == 0 else { throw n.error("SpaceToDepth \(s) with blocksize \(b)") }
+    let split = try n.reshape(x, [s[0], s[1], s[2] / b, b, s[3] / b, b])
+    let moved = try n.emit1(.transpose, [split], ["perm": .ints([0, 1, 3, 5, 2, 4])])
+    return [try n.reshape(moved, [s[0], s[1] * b * b, s[2] / b, s[3] / b])]
   }
   t["ReverseSequence"] = { n in
     [try n.emit1(.reverse_sequence, [try n.input(0), try n.input(1)],
@@ -66,7 +75,9 @@ let indexingConverters: [String: Converter] = {
   }
   t["OneHot"] = { n in
     let depth = try n.constantInput(1, "depth")
-    guard depth.count == 1 else { throw n.error("OneHot depth must be a scalar") }
+    guard depth.count == 1, depth.double(at: 0) >= 0, depth.double(at: 0) <= Double(1 << 30) else {
+      throw n.error("OneHot depth must be a scalar between 0 and 2^30")
+    }
     return [try n.emit1(.one_hot, [try n.input(0), try n.input(2)],
                         ["axis": .int(try n.int("axis", -1)), "depth": .int(Int(depth.double(at: 0)))])]
   }

@@ -116,11 +116,11 @@ func resolveReshape(_ n: ONNXNode, _ input: [Int], _ spec: [Int], allowZero: Boo
   }
   let total = input.reduce(1, *)
   if let i = inferred {
-    let known = out.enumerated().filter { $0.offset != i }.map(\.element).reduce(1, *)
-    guard known > 0, total % known == 0 else { throw n.error("cannot reshape \(input) to \(spec)") }
+    guard let known = checkedProduct(out.enumerated().filter { $0.offset != i }.map(\.element)),
+          known > 0, total % known == 0 else { throw n.error("cannot reshape \(input) to \(spec)") }
     out[i] = total / known
   }
-  guard out.reduce(1, *) == total else { throw n.error("cannot reshape \(input) to \(spec)") }
+  guard checkedProduct(out) == total else { throw n.error("cannot reshape \(input) to \(spec)") }
   return out
 }
 
@@ -155,7 +155,7 @@ private func convertSlice(_ n: ONNXNode) throws -> [ValueID] {
   let s = n.shape(x)
   var starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?
   if n.opset < 10 {
-    guard let st = try n.ints("starts"), let en = try n.ints("ends") else { throw n.error("Slice needs starts and ends") }
+    guard let st = try n.ints("starts", allowHuge: true), let en = try n.ints("ends", allowHuge: true) else { throw n.error("Slice needs starts and ends") }
     (starts, ends, axes, steps) = (st, en, try n.ints("axes"), nil)
   } else {
     starts = try n.constantInput(1, "starts").ints
@@ -209,4 +209,15 @@ private func convertPad(_ n: ONNXNode) throws -> [ValueID] {
   guard ["constant", "reflect", "edge", "wrap"].contains(mode) else { throw n.error("unknown Pad mode '\(mode)'") }
   if pads.allSatisfy({ $0 == 0 }) { return [x] }
   return [try n.emit1(.pad, [x], ["pads": .ints(pads), "mode": .string(mode), "value": .float(value)])]
+}
+
+/// The product of `dims`, or nil when it overflows or passes 2^40.
+func checkedProduct(_ dims: [Int]) -> Int? {
+  var p = 1
+  for d in dims {
+    let (r, overflow) = p.multipliedReportingOverflow(by: d)
+    guard !overflow, r <= 1 << 40, r >= -(1 << 40) else { return nil }
+    p = r
+  }
+  return p
 }

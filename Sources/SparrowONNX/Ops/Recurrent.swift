@@ -25,10 +25,11 @@ private func convertRecurrent(_ n: ONNXNode, _ kind: OpKind, gates: Int) throws 
   }
   let dirs = direction == "bidirectional" ? 2 : 1
   let hidden = try n.int("hidden_size", rs[2])
+  guard hidden == rs[2], hidden > 0 else { throw n.error("\(n.opType) hidden_size \(hidden) does not match R \(rs)") }
   let (seq, batch) = layout == 0 ? (xs[0], xs[1]) : (xs[1], xs[0])
   let element = n.type(x).element
 
-  if let lens = n.optionalInput(4) {
+  if n.optionalInput(4) != nil {
     let k = try n.constantInput(4, "sequence lengths")
     guard k.ints.allSatisfy({ $0 == seq }) else {
       throw n.error("\(n.opType) sequence_lens \(k.ints) must all be \(seq) (variable lengths are not supported)")

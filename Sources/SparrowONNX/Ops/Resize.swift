@@ -48,7 +48,8 @@ let resizeConverters: [String: Converter] = {
         return [try emitResize(n, x, scales: scales, sizes: sizes, roi: r, legacy: false)]
       }
     }
-    if let s = sizes, let policy = try Optional(n.string("keep_aspect_ratio_policy", "stretch")), policy != "stretch" {
+    let policy = try n.string("keep_aspect_ratio_policy", "stretch")
+    if let s = sizes, policy != "stretch" {
       let input = n.shape(x)
       let axes = try n.ints("axes").map { try n.axes($0, rank: rank) } ?? Array(0..<rank)
       let ratios = axes.map { Float(s[$0]) / Float(input[$0]) }
@@ -74,7 +75,7 @@ private func emitResize(_ n: ONNXNode, _ x: ValueID, scales: [Float]?, sizes: [I
     out = s
     if let sc = scales, sc.count == input.count { a["scales"] = .floats(sc) }
   } else if let sc = scales {
-    guard sc.count == input.count, sc.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+    guard sc.count == input.count, zip(input, sc).allSatisfy({ $1 > 0 && Double($0) * Double($1) < Double(1 << 31) }) else {
       throw n.error("Resize scales \(sc) do not fit rank \(input.count)")
     }
     out = zip(input, sc).map { Int((Float($0) * $1).rounded(.down)) }
@@ -98,6 +99,8 @@ private func emitResize(_ n: ONNXNode, _ x: ValueID, scales: [Float]?, sizes: [I
     a["extrapolation_value"] = .float(try n.float("extrapolation_value", 0))
     if let r = roi, r.count == 2 * input.count { a["roi"] = .floats(r) }
   }
-  if out == input && mode == "nearest" && (scales ?? []).allSatisfy({ $0 == 1 }) { return x }
+  let cropping = try !legacy && n.string("coordinate_transformation_mode", "half_pixel") == "tf_crop_and_resize"
+  let mapsToItself = out == input && (scales ?? []).allSatisfy({ $0 == 1 }) && !cropping
+  if mapsToItself { return x }
   return try n.emit1(.resize, [x], a)
 }

@@ -18,7 +18,7 @@ struct Window {
 }
 
 /// The window of `n` over the spatial dims `input` (N and C dropped).
-func resolveWindow(_ n: ONNXNode, input: [Int], kernel givenKernel: [Int]?, ceilMode: Bool = false) throws -> Window {
+func resolveWindow(_ n: ONNXNode, input: [Int], kernel givenKernel: [Int]?) throws -> Window {
   let spatial = input.count
   guard let kernel = try givenKernel ?? n.ints("kernel_shape") else {
     throw n.error("\(n.opType) needs attribute kernel_shape")
@@ -51,6 +51,5 @@ func resolveWindow(_ n: ONNXNode, input: [Int], kernel givenKernel: [Int]?, ceil
   default:
     throw n.error("unknown auto_pad '\(autoPad)'")
   }
-  _ = ceilMode
   return Window(kernel: kernel, strides: strides, pads: pads, dilations: dilations)
 }
