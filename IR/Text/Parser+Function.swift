@@ -112,8 +112,9 @@ extension Parser {
     var operands: [ValueID] = []
     var written: [(Token, AttributeValue)] = []
     if kind == .constant && tok.kind == .symbol {
-      written.append((tok, .string(tok.text)))
-      written[0].0.text = "name"
+      // `constant @w` is the short form of `constant {name = "w"}`.
+      let nameAttribute = Token(kind: .identifier, text: "name", line: tok.line, column: tok.column)
+      written.append((nameAttribute, .string(tok.text)))
       try advance()
     } else {
       if tok.kind == .value {
