@@ -7,7 +7,7 @@
 import SparrowIR
 
 /// An IR transformation.
-public protocol Pass {
+public protocol Pass: Sendable {
   /// The name used in `--passes=` and `--print-ir-after=`.
   static var name: String { get }
   /// One line for `sparrowc passes` and `--help`.
