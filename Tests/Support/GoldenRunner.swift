@@ -52,7 +52,14 @@ public func runGoldenText(_ text: String, path: String,
     return [GoldenFailure(file: path, caseIndex: 0, line: 0, message: "\(error)", expected: "",
                           caseSource: "", actual: "")]
   }
-  return file.cases.flatMap { run($0, of: file, pipeline: pipeline) }
+  // A case of only comments and blank lines (e.g. after a trailing `// -----`) is no case.
+  let cases = file.cases.filter { c in
+    c.source.split(separator: "\n").contains { line in
+      let t = line.trimmingSpaces
+      return !t.isEmpty && !t.hasPrefix("//")
+    }
+  }
+  return cases.flatMap { run($0, of: file, pipeline: pipeline) }
 }
 
 private func run(_ c: GoldenCase, of file: GoldenFile,
