@@ -15,8 +15,6 @@ public struct PassManagerOptions: Sendable {
   public var printIRAfterAll = false
   public var printIRAfter: Set<String> = []
   public var printIRBefore: Set<String> = []
-  /// Collect per-pass statistics (always collected; printing is the driver's choice).
-  public var stats = false
   /// Run the interpreter on seeded inputs before and after every pass.
   public var checkPasses = false
   public var checkSeed: UInt64 = 0
@@ -55,12 +53,6 @@ public struct PassManager {
   public init(passes: [any Pass], options: PassManagerOptions = PassManagerOptions()) {
     self.passes = passes
     self.options = options
-  }
-
-  /// Pass names given to `printIRAfter`/`printIRBefore` that no registered pass has.
-  public func unknownPrintNames() -> [String] {
-    let known = Set(PassRegistry.names)
-    return options.printIRAfter.union(options.printIRBefore).filter { !known.contains($0) }.sorted()
   }
 
   /// Runs every pass on `module` in order; returns one statistics entry per pass.

@@ -19,8 +19,7 @@ extension PipelineOptions {
   /// Checks the pipeline string and pass names before anything is loaded.
   func validate() throws {
     _ = try makePasses()
-    let known = Set(PassRegistry.names)
-    let unknown = Set(printAfter + printBefore).filter { !known.contains($0) }.sorted()
+    let unknown = Set(printAfter + printBefore).filter { PassRegistry.pass(named: $0) == nil }.sorted()
     guard unknown.isEmpty else {
       throw ValidationError("--print-ir-after/--print-ir-before: unknown pass \(unknown.map { "'\($0)'" }.joined(separator: ", ")) (known passes: \(PassRegistry.names.joined(separator: ", ")))")
     }
@@ -33,7 +32,6 @@ extension PipelineOptions {
     o.printIRAfterAll = printAfterAll
     o.printIRAfter = Set(printAfter)
     o.printIRBefore = Set(printBefore)
-    o.stats = stats
     o.checkPasses = checkPasses
     return o
   }
