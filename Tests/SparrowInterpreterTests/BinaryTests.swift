@@ -296,4 +296,22 @@ final class BinaryTests: XCTestCase {
     let y = try evaluate(.where, [tensor([2, 1, 3], [true, true, false, true, true, false] as [Bool]), tensor([4, 1], [-1.4547651, -1.5472335, 1.9183869, 1.7663652] as [Float]), tensor([2, 4, 3], [-1.0773313, 1.8796303, -1.1687293, 0.025904065, -0.0104598235, 1.6598237, -1.8378845, -0.73859674, 0.3998988, -1.7344071, -1.0537977, -0.13974619, 1.5234281, 1.0438381, 1.3159219, 1.0442791, 0.8308831, 1.3987733, 0.7259068, 0.9427322, -0.793422, -1.3294371, 1.0260999, -1.3366508] as [Float])])
     assertClose(y[0], .f32, [2, 4, 3], [-1.45476508, -1.45476508, -1.16872931, -1.54723346, -1.54723346, 1.65982366, 1.91838694, 1.91838694, 0.399898797, 1.76636517, 1.76636517, -0.139746189, -1.45476508, -1.45476508, 1.3159219, -1.54723346, -1.54723346, 1.39877331, 1.91838694, 1.91838694, -0.793421984, 1.76636517, 1.76636517, -1.33665085])
   }
+
+  // Signed shifts as the ONNX BitShift node tests: arithmetic RIGHT, wrapping LEFT, and a
+  // negative or too-large amount shifts every bit out.
+  func test_bitShiftLeftI8Wraps() throws {
+    let y = try evaluate(.bit_shift, [tensor([3], [64, 1, -64] as [Int8]), tensor([3], [1, 7, 1] as [Int8])], ["direction": .string("LEFT")])
+    assertExact(y[0], .i8, [3], [-128, -128, -128])
+  }
+
+  func test_bitShiftRightI8IsArithmetic() throws {
+    let y = try evaluate(.bit_shift, [tensor([3], [-8, -1, -128] as [Int8]), tensor([3], [1, 1, 1] as [Int8])], ["direction": .string("RIGHT")])
+    assertExact(y[0], .i8, [3], [-4, -1, -64])
+  }
+
+  func test_bitShiftI32NegativeOrWideAmountShiftsAllOut() throws {
+    let x = tensor([4], [-8, 4, -1, 5] as [Int32]), s = tensor([4], [-1, -32, 32, 40] as [Int32])
+    assertExact(try evaluate(.bit_shift, [x, s], ["direction": .string("RIGHT")])[0], .i32, [4], [-1, 0, -1, 0])
+    assertExact(try evaluate(.bit_shift, [x, s], ["direction": .string("LEFT")])[0], .i32, [4], [0, 0, 0, 0])
+  }
 }

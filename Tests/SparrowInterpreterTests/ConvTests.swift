@@ -168,4 +168,17 @@ final class ConvTests: XCTestCase {
     XCTAssertThrowsError(try runSingleOp1(.conv, [x, w], ["strides": .ints([1, 1, 1, 1]),
                                                     "dilations": .ints([1, 1, 1, 1]), "pads": .ints([Int](repeating: 0, count: 8))]))
   }
+
+  func testConvF16MatchesF32() throws {
+    var r = KernelTestRandom(12)
+    let c = ConvConfig(channels: 2, filters: 2, input: [4, 4], kernel: [3, 3], pads: [1, 1, 1, 1])
+    let x32 = r.tensor([1, 2, 4, 4]), w32 = r.tensor([2, 2, 3, 3])
+    func f16(_ t: Tensor) -> Tensor {
+      Tensor(type: t.type.with(element: .f16), bytes: t.doubles.map { Float($0).float16Bits }.withUnsafeBytes { [UInt8]($0) })
+    }
+    let (x, w) = (f16(x32), f16(w32))
+    let y = try runSingleOp1(.conv, [x, w], c.attributes)
+    XCTAssertEqual(y.element, .f16)
+    assertNumericallyClose(y, naiveConv(x, w, nil, c, out: y.shape), shape: [1, 2, 4, 4], rtol: 2e-3, atol: 2e-3)
+  }
 }

@@ -6,9 +6,9 @@ import XCTest
 @testable import SparrowInterpreter
 
 final class BinaryErrorTests: XCTestCase {
-  func testSignedBitShiftThrows() {
+  func testUnknownBitShiftDirectionThrows() {
     assertThrowsDiagnostic(try evaluate(.bit_shift, [tensor([1], [1] as [Int32]), tensor([1], [1] as [Int32])],
-                                        ["direction": .string("LEFT")]))
+                                        ["direction": .string("UP")]))
   }
 
   func testFloatBitwiseThrows() {

@@ -142,6 +142,17 @@ final class GemmTests: XCTestCase {
     let a = Tensor(shape: [1, 1], scalars: [true])
     XCTAssertThrowsError(try runSingleOp1(.matmul, [a, a]))
   }
+
+  /// f16 matmul runs in f32 and rounds once: 1000 + 0.25 + 0.25 is 1000.5 in f16 (a
+  /// running f16 sum would round 1000.25 back to 1000 at each step).
+  func testMatmulF16AccumulatesInF32() throws {
+    func f16(_ shape: [Int], _ v: [Float]) -> Tensor {
+      Tensor(type: TensorType(.f16, shape), bytes: v.map(\.float16Bits).withUnsafeBytes { [UInt8]($0) })
+    }
+    let y = try runSingleOp1(.matmul, [f16([1, 3], [1000, 0.25, 0.25]), f16([3, 2], [1, 2, 1, 0, 1, 4])])
+    XCTAssertEqual(y.element, .f16)
+    XCTAssertEqual(y.doubles, [1000.5, 2001])
+  }
 }
 
 final class GemmEdgeTests: XCTestCase {

@@ -276,4 +276,14 @@ final class ReductionTests: XCTestCase {
     assertClose(y[0], .f32, [2, 2, 3], [-0.00625312934, 0.384064227, 0.760664284, -0.260927379, -0.464801401, 0.660095453, 0.483541906, 0.742678761, 0.279434323, 0.196368128, 0.694300473, 0.0822876394])
     assertExact(y[1], .i64, [2, 2, 3], [0, 1, 3, 2, 3, 2, 1, 2, 0, 3, 0, 1])
   }
+
+  // Bool max is "any" and min is "all"; over nothing they give false and true (onnxruntime).
+  func test_reduceMaxMinBool() throws {
+    let x = tensor([2, 3], [true, false, false, false, false, false])
+    assertExact(try evaluate(.reduce_max, [x], ["axes": .ints([1]), "keepdims": .bool(false)])[0], .bool, [2], [1, 0])
+    assertExact(try evaluate(.reduce_min, [x], ["axes": .ints([0]), "keepdims": .bool(false)])[0], .bool, [3], [0, 0, 0])
+    let empty = tensor([2, 0], [] as [Bool])
+    assertExact(try evaluate(.reduce_max, [empty], ["axes": .ints([1]), "keepdims": .bool(false)])[0], .bool, [2], [0, 0])
+    assertExact(try evaluate(.reduce_min, [empty], ["axes": .ints([1]), "keepdims": .bool(false)])[0], .bool, [2], [1, 1])
+  }
 }

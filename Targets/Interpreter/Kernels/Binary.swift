@@ -107,10 +107,12 @@ private struct IntegerBinary: IntegerKernel {
     case .bitwise_or: return fold(k, T.self, |)
     case .bitwise_xor: return fold(k, T.self, ^)
     case .bit_shift:
-      guard !T.isSigned else { throw k.unsupported("\(T.elementType) (bit_shift needs unsigned)") }
+      // The shift amount is read as unsigned (a negative amount is a huge one), and an
+      // amount of the bit width or more shifts every bit out: LEFT gives 0, RIGHT fills
+      // with the sign (arithmetic for signed types), as onnxruntime.
       switch k.attributes.string("direction") {
-      case "LEFT": return fold(k, T.self) { $0 << $1 }
-      case "RIGHT": return fold(k, T.self) { $0 >> $1 }
+      case "LEFT": return fold(k, T.self) { $0 << T.Magnitude(truncatingIfNeeded: $1) }
+      case "RIGHT": return fold(k, T.self) { $0 >> T.Magnitude(truncatingIfNeeded: $1) }
       case let d: throw k.unsupported("direction \"\(d)\" (use \"LEFT\" or \"RIGHT\")")
       }
     default: throw k.unsupported("\(T.elementType)")

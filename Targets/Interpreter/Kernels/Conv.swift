@@ -10,6 +10,11 @@
 import SparrowIR
 
 func evaluateConv(_ k: KernelArgs) throws -> [Tensor] {
+  // f16 is convolved in f32 and the result rounded back once.
+  try computingInFloat(k, evaluateWideConv)
+}
+
+private func evaluateWideConv(_ k: KernelArgs) throws -> [Tensor] {
   let x = k.inputs[0]
   guard let t = kernelNumberType(x.element), k.inputs.allSatisfy({ $0.element == x.element }) else {
     throw k.unsupported("element type \(x.element)")

@@ -1,17 +1,21 @@
 //===--- Gemm.swift - gemm, matmul and einsum ----------------------------===//
 //
-// f32 products go through OpenBLAS `sgemm`; other numeric types through `naiveGemm`.
+// f32 products go through OpenBLAS `sgemm`; other numeric types through `naiveGemm`
+// (f16 is widened to f32 first).
 // matmul broadcasts batch dimensions (numpy rules) and promotes rank-1 operands; einsum
 // lives in Einsum.swift and ends in the same batched product.
 
 import SparrowIR
 
 func evaluateGemm(_ k: KernelArgs) throws -> [Tensor] {
-  switch k.kind {
-  case .gemm: return [try gemm(k)]
-  case .matmul: return [try matmul(k)]
-  case .einsum: return [try einsum(k)]
-  default: preconditionFailure("\(k.kind) is not a gemm op")
+  // f16 operands are multiplied in f32 and the result rounded back once.
+  try computingInFloat(k) { k in
+    switch k.kind {
+    case .gemm: return [try gemm(k)]
+    case .matmul: return [try matmul(k)]
+    case .einsum: return [try einsum(k)]
+    default: preconditionFailure("\(k.kind) is not a gemm op")
+    }
   }
 }
 

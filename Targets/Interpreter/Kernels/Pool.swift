@@ -3,12 +3,16 @@
 // Windows follow `WindowGeometry` (1-3 spatial axes, pads [begin..., end...], dilations,
 // ceil_mode already in the result shape). max_pool's optional second result holds each
 // maximum's flat index into the input: row-major over (n, c, spatial...), or with
-// storage_order = 1 column-major over the spatial axes (as onnxruntime).
+// storage_order = 1 column-major over the spatial axes (as onnxruntime). Integer max
+// pooling runs in f64.
 
 import SparrowIR
 
 func evaluatePool(_ k: KernelArgs) throws -> [Tensor] {
   let x = k.inputs[0]
+  if x.element.isInteger && (k.kind == .max_pool || k.kind == .global_max_pool) {
+    return try integerMaxPool(k)
+  }
   guard let t = kernelFloatType(x.element) else { throw k.unsupported("element type \(x.element)") }
   let spatial = x.shape.count - 2
   guard (1...3).contains(spatial) else {
@@ -22,6 +26,19 @@ func evaluatePool(_ k: KernelArgs) throws -> [Tensor] {
     return try x.element == .f32 ? windowPool(k, Float.self) : windowPool(k, t)
   default: preconditionFailure("\(k.kind) is not a pooling op")
   }
+}
+
+/// max_pool of an integer tensor: a maximum is one of the inputs, so it runs in f64, which
+/// holds every integer up to 32 bits exactly (64-bit integers are not supported).
+private func integerMaxPool(_ k: KernelArgs) throws -> [Tensor] {
+  let x = k.inputs[0]
+  guard x.element.byteSize <= 4 else { throw k.unsupported("element type \(x.element)") }
+  let wide = KernelArgs(kind: k.kind, attributes: k.attributes,
+                        inputs: [castTensor(x, to: x.type.with(element: .f64))],
+                        resultTypes: [k.type().with(element: .f64)] + k.resultTypes.dropFirst())
+  var outs = try evaluatePool(wide)
+  outs[0] = castTensor(outs[0], to: k.type())
+  return outs
 }
 
 private func globalPool<T: KernelFloat>(_ k: KernelArgs, _: T.Type) -> Tensor {

@@ -22,11 +22,26 @@ func evaluateReduction(_ k: KernelArgs) throws -> [Tensor] {
     default: break
     }
     let e = k.inputs[0].element
+    if e == .bool && (k.kind == .reduce_max || k.kind == .reduce_min) { return [reduceBoolExtreme(k)] }
     if let t = try withFloatType(e, FloatReduction(k: k)) ?? withIntegerType(e, IntegerReduction(k: k)) {
       return [t]
     }
     throw k.unsupported("\(e)")
   }
+}
+
+/// reduce_max (any) and reduce_min (all) of a bool tensor, run on its bytes as u8. An
+/// empty reduction gives false for max and true for min.
+private func reduceBoolExtreme(_ k: KernelArgs) -> Tensor {
+  let v = ReductionView(k.inputs[0].asBytes, axes: k.attributes.ints("axes"))
+  let t = k.type().with(element: .u8)
+  let bytes: Tensor
+  if k.kind == .reduce_max {
+    bytes = reduceView(v, t, UInt8.self, initial: 0, { $0 | $1 }) { $0 }
+  } else {
+    bytes = reduceView(v, t, UInt8.self, initial: 1, { $0 & $1 }) { $0 }
+  }
+  return Tensor(type: k.type(), bytes: bytes.bytes)
 }
 
 /// A tensor viewed as [outer, reduced, inner].

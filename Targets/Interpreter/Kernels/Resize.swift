@@ -56,7 +56,10 @@ private struct CoordinateTransform {
     switch mode {
     case "half_pixel": map = { ($0 + 0.5) / scale - 0.5 }
     case "pytorch_half_pixel": map = { output > 1 ? ($0 + 0.5) / scale - 0.5 : 0 }
-    case "align_corners": map = { output == 1 ? 0 : $0 * (n - 1) / (m - 1) }
+    case "align_corners":
+      // ONNX divides by the unrounded output length input * scale, not by `output`.
+      let length = n * scale
+      map = { length == 1 ? 0 : $0 * (n - 1) / (length - 1) }
     case "asymmetric": map = { $0 / scale }
     case "half_pixel_symmetric":
       let adjustment = m / (scale * n)
