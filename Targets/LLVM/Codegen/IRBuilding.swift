@@ -35,6 +35,7 @@ extension CodegenModule {
   func mul(_ a: Value, _ b: Int) -> Value { b == 1 ? a : LLVMBuildMul(builder, a, int(b), "") }
   func mul(_ a: Value, _ b: Value) -> Value { LLVMBuildMul(builder, a, b, "") }
   func udiv(_ a: Value, _ b: Int) -> Value { LLVMBuildUDiv(builder, a, int(b), "") }
+  func udiv(_ a: Value, _ b: Value) -> Value { LLVMBuildUDiv(builder, a, b, "") }
   func urem(_ a: Value, _ b: Int) -> Value { LLVMBuildURem(builder, a, int(b), "") }
   func icmp(_ p: LLVMIntPredicate, _ a: Value, _ b: Value) -> Value { LLVMBuildICmp(builder, p, a, b, "") }
   func select(_ c: Value, _ a: Value, _ b: Value) -> Value { LLVMBuildSelect(builder, c, a, b, "") }

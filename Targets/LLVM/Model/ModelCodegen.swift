@@ -91,6 +91,7 @@ struct ModelCodegen {
     let entry = cg.startBlock("entry", in: run)
     _ = entry
     let inputs = cg.param(run, 0), outputs = cg.param(run, 1), workspace = cg.param(run, 2)
+    let threads = LLVMBuildSExt(cg.builder, cg.param(run, 3), cg.i64, "")!
     let fail = LLVMAppendBasicBlockInContext(cg.context, run, "null")!
     let misaligned = LLVMAppendBasicBlockInContext(cg.context, run, "misaligned")!
     func failIf(_ cond: Value, _ target: LLVMBasicBlockRef) {
@@ -139,7 +140,7 @@ struct ModelCodegen {
       } else {
         args.append(cg.nullFloatPointer())
       }
-      cg.call(function: kernel.function, args)
+      cg.call(function: kernel.function, args + [threads])
     }
     for (j, v) in plan.outputCopies {
       cg.copyFloats(from: pointer(v), to: outputPointers[j], count: f.type(of: v).count)
