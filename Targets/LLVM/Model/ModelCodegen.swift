@@ -58,9 +58,9 @@ struct ModelCodegen {
       let ctx = OpContext(cg: cg, op: op, function: f, constants: module.constants,
                           constantNames: constantNames, symbol: "\(name).op\(i).\(op.kind.rawValue)")
       do {
-        // f32 everywhere, except integer indices of gather.
+        // f32 everywhere, except integer indices of gather and casts.
         for (k, v) in op.operands.enumerated() + op.results.map({ (-1, $0) })
-        where f.type(of: v).element != .f32 && !(op.kind == .gather && k == 1) {
+        where f.type(of: v).element != .f32 && !(op.kind == .gather && k == 1) && op.kind != .cast {
           throw ctx.unsupported("\(f.type(of: v)) values (f32 only)")
         }
         kernels[i] = try lowerOp(ctx)
