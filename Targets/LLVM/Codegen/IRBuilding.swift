@@ -21,6 +21,13 @@ extension CodegenModule {
     return LLVMConstVector(&items, UInt32(lanes))
   }
 
+  /// An i32 vector with every lane `v` (constant).
+  func splat(int32 v: Int) -> Value {
+    let element: Value = int32(v)
+    var items = [Value?](repeating: element, count: lanes)
+    return LLVMConstVector(&items, UInt32(lanes))
+  }
+
   /// A lane mask with the first `n` lanes set.
   func prefixMask(_ n: Int) -> Value {
     var bits: [Value?] = (0..<lanes).map { LLVMConstInt(i1, $0 < n ? 1 : 0, 0) }
