@@ -31,12 +31,15 @@ struct BenchGemm: ParsableCommand {
   @Option(help: "Force the N block width.")
   var nBlock: Int?
 
+  @Option(help: "Threads for both the generated kernel and OpenBLAS.")
+  var threads = 1
+
   @Option(help: "Timed repetitions (the minimum is reported).")
   var repetitions = 20
 
   func run() throws {
     guard m > 0, n > 0, k > 0, repetitions > 0 else { throw ValidationError("sizes must be positive") }
-    guard let sgemm = loadCblasSgemm() else { throw Diagnostic("cblas_sgemm not found") }
+    guard let sgemm = loadCblasSgemm(threads: threads) else { throw Diagnostic("cblas_sgemm not found") }
     var seed: UInt64 = 42
     func random(_ count: Int) -> [Float] {
       (0..<count).map { _ in
@@ -76,9 +79,8 @@ struct BenchGemm: ParsableCommand {
     var generated = 0.0, blas = 0.0
     // Interleave rounds so both see the same machine noise.
     for _ in 0..<3 {
-      generated = max(generated, 0)
       let g = c.withUnsafeMutableBufferPointer { cp in
-        time { gemm(c: cp.baseAddress!, a: left ? nil : a, b: left ? b : nil) }
+        time { gemm(c: cp.baseAddress!, a: left ? nil : a, b: left ? b : nil, threads: threads) }
       }
       let o = reference.withUnsafeMutableBufferPointer { rp in
         time { sgemm(101, 111, 111, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0,
@@ -90,8 +92,8 @@ struct BenchGemm: ParsableCommand {
     var worst: Float = 0
     for i in 0..<c.count { worst = max(worst, abs(c[i] - reference[i]) / (1 + abs(reference[i]))) }
     let flops = 2.0 * Double(m) * Double(n) * Double(k)
-    print(String(format: "%dx%dx%d weight=%@ tile %@: generated %.3f ms (%.1f GFLOP/s), cblas %.3f ms (%.1f GFLOP/s), ratio %.3fx, max rel diff %.1e, compile %.1f ms",
-                 m, n, k, weight, gemm.tiling.description, generated, flops / generated / 1e6,
+    print(String(format: "%dx%dx%d threads=%d weight=%@ tile %@: generated %.3f ms (%.1f GFLOP/s), cblas %.3f ms (%.1f GFLOP/s), ratio %.3fx, max rel diff %.1e, compile %.1f ms",
+                 m, n, k, threads, weight, gemm.tiling.description, generated, flops / generated / 1e6,
                  blas, flops / blas / 1e6, blas / generated, worst, gemm.compileMilliseconds))
   }
 }
@@ -100,8 +102,8 @@ private typealias CblasSgemm = @convention(c) (
   Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
   UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
 
-/// `cblas_sgemm` from the OpenBLAS the interpreter already links, single-threaded.
-private func loadCblasSgemm() -> CblasSgemm? {
+/// `cblas_sgemm` from the OpenBLAS the interpreter already links, with `threads` threads.
+private func loadCblasSgemm(threads: Int) -> CblasSgemm? {
   guard let handle = dlopen(nil, RTLD_NOW) else { return nil }
   if let setThreads = dlsym(handle, "openblas_set_num_threads") {
     unsafeBitCast(setThreads, to: (@convention(c) (Int32) -> Void).self)(1)

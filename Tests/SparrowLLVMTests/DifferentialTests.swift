@@ -114,4 +114,15 @@ final class DifferentialTests: XCTestCase {
     let ex = try b.add1(.expand, [mean], ["shape": .ints([2, 4, 6, 3])])
     try compare(b.finish(results: [emb, sl, pd, up, ex, mx]))
   }
+
+  func testConvTransposeAndCast() throws {
+    var b = builder("upsample")
+    let x = b.addArgument(name: "x", type: TensorType(.f32, [1, 4, 5, 6]))
+    let w = constant(&b, [4, 3, 3, 3], "w", seed: 1), bias = constant(&b, [3], "b", seed: 2)
+    let y = try b.add1(.conv_transpose, [x, w, bias], ["strides": .ints([2, 2]), "pads": .ints([1, 0, 0, 1]),
+                                                       "dilations": .ints([1, 1]), "output_padding": .ints([1, 0])])
+    let i = try b.add1(.cast, [x], ["to": .type(.i64)])
+    let back = try b.add1(.cast, [i], ["to": .type(.f32)])
+    try compare(b.finish(results: [y, back]))
+  }
 }

@@ -42,7 +42,7 @@ final class GemmTests: XCTestCase {
   }
 
   private func check(m: Int, n: Int, k: Int, constantA: Bool, constantB: Bool,
-                     tiling: GemmTiling? = nil,
+                     tiling: GemmTiling? = nil, threads: Int = 1,
                      epilogue: (Int, Int) -> GemmEpilogue = { _, _ in GemmEpilogue() },
                      file: StaticString = #filePath, line: UInt = #line) throws {
     var seed = UInt64(m * 1_000_003 + n * 1009 + k)
@@ -55,7 +55,7 @@ final class GemmTests: XCTestCase {
     var c = [Float](repeating: .nan, count: m * n)
     c.withUnsafeMutableBufferPointer { cp in
       gemm(c: cp.baseAddress!, a: constantA ? nil : a, b: constantB ? nil : b,
-           residual: d.epilogue.residual ? residual : nil)
+           residual: d.epilogue.residual ? residual : nil, threads: threads)
     }
     let want = reference(d, a: a, b: b, residual: residual)
     var worst = 0 as Float
@@ -79,6 +79,16 @@ final class GemmTests: XCTestCase {
     for t in tilings {
       try check(m: 27, n: 150, k: 101, constantA: true, constantB: false, tiling: t)
       try check(m: 27, n: 150, k: 101, constantA: false, constantB: true, tiling: t)
+    }
+  }
+
+  func testThreadsSplitRowPanels() throws {
+    for threads in [2, 3, 0] {
+      try check(m: 61, n: 70, k: 90, constantA: true, constantB: false, threads: threads) { m, _ in
+        GemmEpilogue(bias: .perRow((0..<m).map { Float($0) / 30 - 1 }), residual: true, activation: .relu)
+      }
+      try check(m: 29, n: 33, k: 300, constantA: false, constantB: true, threads: threads)
+      try check(m: 5, n: 20, k: 8, constantA: false, constantB: false, threads: threads)
     }
   }
 

@@ -67,7 +67,7 @@ final class SharedLibraryTests: XCTestCase {
       if (tiny_run(NULL, outputs, ws, 1) != 1) return 14;
       if (tiny_workspace_size() > 0 && tiny_run(inputs, outputs, ws + 4, 1) != 2) return 15;
       if (!tiny_strerror(2) || !tiny_strerror(12345)) return 16;
-      int code = tiny_run(inputs, outputs, ws, 1);
+      int code = tiny_run(inputs, outputs, ws, 2);
       if (code != 0) { printf("%s\n", tiny_strerror(code)); return 17; }
       for (int i = 0; i < 5; i++) printf("%.9g\n", probs[i]);
       for (int i = 0; i < 6; i++) printf("%.9g\n", features[i]);

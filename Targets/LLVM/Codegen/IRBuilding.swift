@@ -21,6 +21,13 @@ extension CodegenModule {
     return LLVMConstVector(&items, UInt32(lanes))
   }
 
+  /// An i32 vector with every lane `v` (constant).
+  func splat(int32 v: Int) -> Value {
+    let element: Value = int32(v)
+    var items = [Value?](repeating: element, count: lanes)
+    return LLVMConstVector(&items, UInt32(lanes))
+  }
+
   /// A lane mask with the first `n` lanes set.
   func prefixMask(_ n: Int) -> Value {
     var bits: [Value?] = (0..<lanes).map { LLVMConstInt(i1, $0 < n ? 1 : 0, 0) }
@@ -35,6 +42,7 @@ extension CodegenModule {
   func mul(_ a: Value, _ b: Int) -> Value { b == 1 ? a : LLVMBuildMul(builder, a, int(b), "") }
   func mul(_ a: Value, _ b: Value) -> Value { LLVMBuildMul(builder, a, b, "") }
   func udiv(_ a: Value, _ b: Int) -> Value { LLVMBuildUDiv(builder, a, int(b), "") }
+  func udiv(_ a: Value, _ b: Value) -> Value { LLVMBuildUDiv(builder, a, b, "") }
   func urem(_ a: Value, _ b: Int) -> Value { LLVMBuildURem(builder, a, int(b), "") }
   func icmp(_ p: LLVMIntPredicate, _ a: Value, _ b: Value) -> Value { LLVMBuildICmp(builder, p, a, b, "") }
   func select(_ c: Value, _ a: Value, _ b: Value) -> Value { LLVMBuildSelect(builder, c, a, b, "") }

@@ -1,8 +1,9 @@
 //===--- MathFunctions.swift - activations on scalars or vectors, inline ---===//
 //
-// Written with `llvm.exp` and arithmetic only (no libm calls), so the same code serves
-// scalars and `<16 x float>` vectors, and the loop vectorizer can widen scalar loops.
-// erf uses Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7).
+// Arithmetic only (no libm calls), so the same code serves scalars and `<16 x float>`
+// vectors, and the loop vectorizer can widen scalar loops. exp is Cephes' expf
+// (range reduction by ln 2, degree-6 polynomial, 2^n built in the exponent bits; about
+// 1 ulp); erf uses Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7).
 
 internal import CLLVM
 
@@ -12,7 +13,25 @@ extension CodegenModule {
     LLVMGetTypeKind(LLVMTypeOf(x)) == LLVMVectorTypeKind ? splat(v) : float(v)
   }
 
-  func exp(_ x: Value) -> Value { call("llvm.exp", [x]) }
+  func exp(_ x: Value) -> Value {
+    let k = { (v: Float) in self.constant(v, like: x) }
+    let isVector = LLVMGetTypeKind(LLVMTypeOf(x)) == LLVMVectorTypeKind
+    let intType = isVector ? LLVMVectorType(i32, UInt32(lanes))! : i32
+    let clamped = fmin(fmax(x, k(-87.33654)), k(88.37626))
+    let n = call("llvm.floor", [fma(clamped, k(1.44269504088896341), k(0.5))])
+    var r = fma(n, k(-0.693359375), clamped)
+    r = fma(n, k(2.12194440e-4), r)
+    var p = k(1.9875691500e-4)
+    for c: Float in [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1] {
+      p = fma(p, r, k(c))
+    }
+    p = fadd(fma(p, fmul(r, r), r), k(1))
+    let exponent = LLVMBuildFPToSI(builder, n, intType, "")!
+    let bias = isVector ? splat(int32: 127) : int32(127)
+    let shift = isVector ? splat(int32: 23) : int32(23)
+    let bits = LLVMBuildShl(builder, LLVMBuildAdd(builder, exponent, bias, ""), shift, "")!
+    return fmul(p, LLVMBuildBitCast(builder, bits, LLVMTypeOf(x), ""))
+  }
 
   func sigmoid(_ x: Value) -> Value {
     let one = constant(1, like: x)

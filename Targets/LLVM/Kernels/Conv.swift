@@ -37,7 +37,7 @@ extension OpContext {
     let emitter = GemmEmitter(cg, descriptor, name: symbol + ".gemm")
     let gemm = emitter.emit()
     let columnsBytes = direct ? 0 : (k * positions * 4 + 63) / 64 * 64
-    let f = defineKernel { results, operands, scratch in
+    let f = defineKernel(threaded: { results, operands, scratch, threads in
       cg.forLoop(0, batch) { n in
         let input = cg.at(operands[0], cg.mul(n, channels * height * width))
         var b = input
@@ -50,9 +50,9 @@ extension OpContext {
         let outputOffset = cg.mul(n, outChannels * positions)
         let residual = fused.residual.map { cg.at(operands[$0], outputOffset) } ?? cg.nullFloatPointer()
         cg.call(function: gemm, [cg.at(results[0], outputOffset), cg.nullFloatPointer(), b, residual,
-                                 gemmScratch])
+                                 gemmScratch, threads])
       }
-    }
+    })
     return OpKernel(function: f, embeddedOperands: bias == nil ? [1] : [1, 2], scratchBytes: columnsBytes + emitter.scratchBytes)
   }
 

@@ -60,7 +60,7 @@ extension OpContext {
     case .relu: return { cg.fmax($0, zero) }
     case .neg: return { cg.fneg($0) }
     case .abs: return { cg.call("llvm.fabs", [$0]) }
-    case .exp: return { cg.call("llvm.exp", [$0]) }
+    case .exp: return { cg.exp($0) }
     case .log: return { cg.call("llvm.log", [$0]) }
     case .sqrt: return { cg.call("llvm.sqrt", [$0]) }
     case .floor: return { cg.call("llvm.floor", [$0]) }
@@ -71,13 +71,13 @@ extension OpContext {
     case .erf: return { cg.erf($0) }
     case .sin: return { cg.call("llvm.sin", [$0]) }
     case .cos: return { cg.call("llvm.cos", [$0]) }
-    case .softplus: return { cg.call("llvm.log", [cg.fadd(one, cg.call("llvm.exp", [$0]))]) }
+    case .softplus: return { cg.call("llvm.log", [cg.fadd(one, cg.exp($0))]) }
     case .clip: return activation(.clip(min: a.float("min"), max: a.float("max")))
     case .leaky_relu: return activation(.leakyRelu(alpha: a.float("alpha")))
     case .elu:
       let alpha = cg.float(a.float("alpha"))
       return { x in
-        let neg = cg.fmul(alpha, cg.fsub(cg.call("llvm.exp", [x]), one))
+        let neg = cg.fmul(alpha, cg.fsub(cg.exp(x), one))
         return cg.select(LLVMBuildFCmp(cg.builder, LLVMRealOLT, x, zero, ""), neg, x)
       }
     case .hard_sigmoid:

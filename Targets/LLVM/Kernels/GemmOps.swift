@@ -61,10 +61,10 @@ extension OpContext {
     let descriptor = GemmDescriptor(m: m, n: n, k: k, a: aOperand, b: bOperand, epilogue: epilogue)
     let emitter = GemmEmitter(cg, descriptor, name: symbol + ".gemm")
     let gemm = emitter.emit()
-    let f = defineKernel { results, operands, scratch in
+    let f = defineKernel(threaded: { results, operands, scratch, threads in
       let residual = residualOperand.map { operands[$0] } ?? cg.nullFloatPointer()
-      cg.call(function: gemm, [results[0], operands[0], operands[1], residual, scratch])
-    }
+      cg.call(function: gemm, [results[0], operands[0], operands[1], residual, scratch, threads])
+    })
     return OpKernel(function: f, embeddedOperands: embedded, scratchBytes: emitter.scratchBytes)
   }
 
@@ -82,9 +82,9 @@ extension OpContext {
                                       b: bConst.map { .constant($0) } ?? .argument)
       let emitter = GemmEmitter(cg, descriptor, name: symbol + ".gemm")
       let gemm = emitter.emit()
-      let f = defineKernel { results, operands, scratch in
-        cg.call(function: gemm, [results[0], operands[0], operands[1], cg.nullFloatPointer(), scratch])
-      }
+      let f = defineKernel(threaded: { results, operands, scratch, threads in
+        cg.call(function: gemm, [results[0], operands[0], operands[1], cg.nullFloatPointer(), scratch, threads])
+      })
       var embedded: Set<Int> = []
       if aConst != nil { embedded.insert(0) }
       if bConst != nil { embedded.insert(1) }
@@ -98,12 +98,12 @@ extension OpContext {
     let descriptor = GemmDescriptor(m: m, n: n, k: k, a: .argument, b: .argument)
     let emitter = GemmEmitter(cg, descriptor, name: symbol + ".gemm")
     let gemm = emitter.emit()
-    let f = defineKernel { results, operands, scratch in
+    let f = defineKernel(threaded: { results, operands, scratch, threads in
       cg.forLoop(0, batch.reduce(1, *)) { i in
         cg.call(function: gemm, [cg.at(results[0], cg.mul(i, m * n)), cg.at(operands[0], cg.mul(i, m * k)),
-                                 cg.at(operands[1], cg.mul(i, k * n)), cg.nullFloatPointer(), scratch])
+                                 cg.at(operands[1], cg.mul(i, k * n)), cg.nullFloatPointer(), scratch, threads])
       }
-    }
+    })
     return OpKernel(function: f, scratchBytes: emitter.scratchBytes)
   }
 }

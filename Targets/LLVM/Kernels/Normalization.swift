@@ -21,7 +21,7 @@ extension OpContext {
           [cg.fmax(acc[0], cg.load(cg.at(src, cg.mul(i, inner))))]
         }[0]
         let sum = cg.forLoop(cg.int(0), cg.int(length), carrying: [cg.float(0)]) { i, acc in
-          let e = cg.call("llvm.exp", [cg.fsub(cg.load(cg.at(src, cg.mul(i, inner))), peak)])
+          let e = cg.exp(cg.fsub(cg.load(cg.at(src, cg.mul(i, inner))), peak))
           if !isLog { cg.store(e, cg.at(dst, cg.mul(i, inner))) }
           return [cg.fadd(acc[0], e)]
         }[0]

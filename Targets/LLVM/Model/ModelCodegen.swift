@@ -58,9 +58,9 @@ struct ModelCodegen {
       let ctx = OpContext(cg: cg, op: op, function: f, constants: module.constants,
                           constantNames: constantNames, symbol: "\(name).op\(i).\(op.kind.rawValue)")
       do {
-        // f32 everywhere, except integer indices of gather.
+        // f32 everywhere, except integer indices of gather and casts.
         for (k, v) in op.operands.enumerated() + op.results.map({ (-1, $0) })
-        where f.type(of: v).element != .f32 && !(op.kind == .gather && k == 1) {
+        where f.type(of: v).element != .f32 && !(op.kind == .gather && k == 1) && op.kind != .cast {
           throw ctx.unsupported("\(f.type(of: v)) values (f32 only)")
         }
         kernels[i] = try lowerOp(ctx)
@@ -91,6 +91,7 @@ struct ModelCodegen {
     let entry = cg.startBlock("entry", in: run)
     _ = entry
     let inputs = cg.param(run, 0), outputs = cg.param(run, 1), workspace = cg.param(run, 2)
+    let threads = LLVMBuildSExt(cg.builder, cg.param(run, 3), cg.i64, "")!
     let fail = LLVMAppendBasicBlockInContext(cg.context, run, "null")!
     let misaligned = LLVMAppendBasicBlockInContext(cg.context, run, "misaligned")!
     func failIf(_ cond: Value, _ target: LLVMBasicBlockRef) {
@@ -139,7 +140,7 @@ struct ModelCodegen {
       } else {
         args.append(cg.nullFloatPointer())
       }
-      cg.call(function: kernel.function, args)
+      cg.call(function: kernel.function, args + [threads])
     }
     for (j, v) in plan.outputCopies {
       cg.copyFloats(from: pointer(v), to: outputPointers[j], count: f.type(of: v).count)

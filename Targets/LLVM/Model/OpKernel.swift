@@ -1,7 +1,8 @@
 //===--- OpKernel.swift - what lowering one op produces, and its context ---===//
 //
 // Each op becomes one internal LLVM function specialized to its static shapes, called
-// from the entry as `kernel(results..., operands..., scratch)` with `float*` arguments.
+// from the entry as `kernel(results..., operands..., scratch, threads)` with `float*`
+// arguments and an i64 thread count (<= 0: all cores).
 // Kernels may embed constant operands (packed weights) and then ignore their pointer.
 
 internal import CLLVM
@@ -43,21 +44,28 @@ struct OpContext {
     Diagnostic("the llvm target does not support \(what) ('\(op.kind.rawValue)')", at: op.location)
   }
 
-  /// Defines the kernel function `kernel(results..., operands..., scratch)` and emits its
-  /// body; the builder position of the caller is preserved.
-  func defineKernel(_ body: (_ results: [Value], _ operands: [Value], _ scratch: Value) throws -> Void)
-    rethrows -> Value {
+  /// Defines the kernel function `kernel(results..., operands..., scratch, threads)` and
+  /// emits its body; the builder position of the caller is preserved.
+  func defineKernel(
+    threaded body: (_ results: [Value], _ operands: [Value], _ scratch: Value, _ threads: Value) throws -> Void
+  ) rethrows -> Value {
     let saved = LLVMGetInsertBlock(cg.builder)
     defer { if let saved { LLVMPositionBuilderAtEnd(cg.builder, saved) } }
     let count = op.results.count + op.operands.count + 1
-    let f = cg.addFunction(symbol, params: Array(repeating: cg.f32Ptr, count: count), local: true)
+    let f = cg.addFunction(symbol, params: Array(repeating: cg.f32Ptr, count: count) + [cg.i64], local: true)
     cg.addEnumAttribute("nounwind", to: f)
     cg.startBlock("entry", in: f)
     let params = (0..<count).map { cg.param(f, $0) }
     try body(Array(params[0..<op.results.count]),
-             Array(params[op.results.count..<(count - 1)]), params[count - 1])
+             Array(params[op.results.count..<(count - 1)]), params[count - 1], cg.param(f, count))
     cg.retVoid()
     return f
+  }
+
+  /// A single-threaded kernel (ignores the thread count).
+  func defineKernel(_ body: (_ results: [Value], _ operands: [Value], _ scratch: Value) throws -> Void)
+    rethrows -> Value {
+    try defineKernel(threaded: { r, o, s, _ in try body(r, o, s) })
   }
 }
 

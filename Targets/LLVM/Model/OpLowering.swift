@@ -12,6 +12,8 @@ extension ModelCodegen {
     case .gemm: return try ctx.lowerGemm()
     case .matmul: return try ctx.lowerMatMul()
     case .conv: return try ctx.lowerConv()
+    case .conv_transpose: return try ctx.lowerConvTranspose()
+    case .cast: return try ctx.lowerCast()
     case .max_pool, .average_pool: return try ctx.lowerPool()
     case .global_average_pool, .global_max_pool: return try ctx.lowerGlobalPool()
     case .softmax, .log_softmax: return try ctx.lowerSoftmax()
@@ -42,11 +44,11 @@ extension ModelCodegen {
 
     case .round, .sign, .tan, .asin, .acos, .atan, .sinh, .cosh, .asinh, .acosh, .atanh,
          .mish, .softsign, .selu, .celu, .thresholded_relu, .shrink, .not, .bitwise_not,
-         .is_nan, .is_inf, .cast, .mod, .and, .or, .xor, .equal, .greater, .greater_or_equal,
+         .is_nan, .is_inf, .mod, .and, .or, .xor, .equal, .greater, .greater_or_equal,
          .less, .less_or_equal, .bit_shift, .bitwise_and, .bitwise_or, .bitwise_xor, .where,
          .reduce_prod, .reduce_log_sum, .reduce_log_sum_exp, .argmax,
          .argmin, .cumsum, .top_k, .hardmax, .instance_norm, .group_norm, .lrn, .lp_norm,
-         .mean_variance_norm, .conv_transpose, .einsum, .lp_pool, .global_lp_pool,
+         .mean_variance_norm, .einsum, .lp_pool, .global_lp_pool,
          .tile, .gather_elements, .gather_nd,
          .scatter_elements, .scatter_nd, .depth_to_space, .space_to_depth,
          .reverse_sequence, .one_hot, .trilu, .lstm, .gru, .rnn, .quantize_linear,

@@ -12,7 +12,7 @@ public final class CompiledGemm {
   private let session: JITSession
   private typealias Entry = @convention(c) (
     UnsafeMutablePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?,
-    UnsafePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void
+    UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void
   private let entry: Entry
   private let scratch: UnsafeMutableRawPointer
   /// Milliseconds spent generating, optimizing and compiling.
@@ -28,7 +28,7 @@ public final class CompiledGemm {
     emitter.emit()
     try session.add(module)
     entry = unsafeBitCast(UInt(try session.address(of: "gemm")), to: Entry.self)
-    let bytes = max(64, descriptor.scratchFloats(tiling, lanes: module.lanes) * 4)
+    let bytes = max(64, emitter.scratchBytes)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
     compileMilliseconds = Date().timeIntervalSince(start) * 1000
   }
@@ -36,11 +36,13 @@ public final class CompiledGemm {
   deinit { scratch.deallocate() }
 
   /// C = epilogue(A · B); pass nil for constant operands and an absent residual.
+  /// `threads` <= 0 means all cores.
   public func callAsFunction(c: UnsafeMutablePointer<Float>, a: UnsafePointer<Float>?,
-                             b: UnsafePointer<Float>?, residual: UnsafePointer<Float>? = nil) {
+                             b: UnsafePointer<Float>?, residual: UnsafePointer<Float>? = nil,
+                             threads: Int = 1) {
     precondition(descriptor.a.isConstant || a != nil, "A is a run-time operand")
     precondition(descriptor.b.isConstant || b != nil, "B is a run-time operand")
     precondition(!descriptor.epilogue.residual || residual != nil, "residual expected")
-    entry(c, a, b, residual, scratch.assumingMemoryBound(to: Float.self))
+    entry(c, a, b, residual, scratch.assumingMemoryBound(to: Float.self), Int64(threads))
   }
 }

@@ -1,7 +1,9 @@
 //===--- GemmEmitter.swift - blocked, register-tiled dense GEMM in LLVM IR ---===//
 //
 // The generated function is `void name(float *c, const float *a, const float *b,
-// const float *residual, float *scratch)`; constant operands ignore their argument.
+// const float *residual, float *scratch, int64_t threads)`; constant operands ignore
+// their argument. With threads > 1 the row panels are split into contiguous ranges, one
+// per thread (pthread_create/join, Parallel.swift), each with its own scratch.
 //
 //   for each N block of nBlock columns            (B block: L2)
 //     for each K block of kBlock                   (A panel slice: L1)
@@ -23,8 +25,12 @@ struct GemmEmitter {
   let t: GemmTiling
   let name: String
 
-  /// Bytes of scratch the generated function needs.
-  var scratchBytes: Int { d.scratchFloats(t, lanes: cg.lanes) * 4 }
+  /// Bytes of scratch the generated function needs (one slice per possible thread).
+  var scratchBytes: Int { threadScratchFloats * 4 * GemmEmitter.maxThreads }
+  /// Floats of scratch one thread uses (a multiple of 16: 64-byte aligned slices).
+  private var threadScratchFloats: Int { (d.scratchFloats(t, lanes: cg.lanes) + 15) / 16 * 16 }
+  /// Threads one GEMM may use.
+  static let maxThreads = 8
 
   private var lanes: Int { cg.lanes }
   private var width: Int { t.vectors * lanes }
@@ -42,8 +48,32 @@ struct GemmEmitter {
   func emit() -> Value {
     let saved = LLVMGetInsertBlock(cg.builder)
     defer { if let saved { LLVMPositionBuilderAtEnd(cg.builder, saved) } }
+    let body = emitBody()
     let p = cg.f32Ptr
-    let f = cg.addFunction(name, params: [p, p, p, p, p])
+    let f = cg.addFunction(name, params: [p, p, p, p, p, cg.i64])
+    cg.startBlock("entry", in: f)
+    let args = (0..<5).map { cg.param(f, $0) }
+    let panels = d.m / t.rows
+    let tail = d.m % t.rows > 0 ? 1 : 0
+    let usable = min(GemmEmitter.maxThreads, max(panels, 1))
+    cg.emitParallel(threads: cg.param(f, 5), maximum: usable, symbol: name, captures: args) { thread, count, args in
+      // Thread i of n takes panels [P*i/n, P*(i+1)/n); the last one also the tail rows.
+      let begin = cg.udiv(cg.mul(thread, panels), count)
+      let end = cg.udiv(cg.mul(cg.add(thread, 1), panels), count)
+      let isLast = LLVMBuildZExt(cg.builder, cg.icmp(LLVMIntEQ, cg.add(thread, 1), count), cg.i64, "")!
+      let scratch = cg.at(args[4], cg.mul(thread, threadScratchFloats))
+      cg.call(function: body, Array(args[0..<4]) + [scratch, begin, end, cg.mul(isLast, tail)])
+    }
+    cg.retVoid()
+    return f
+  }
+
+  /// `body(c, a, b, residual, scratch, panelBegin, panelEnd, tail)`: row panels
+  /// [panelBegin, panelEnd) and, when `tail` != 0, the last partial panel.
+  private func emitBody() -> Value {
+    let p = cg.f32Ptr
+    let f = cg.addFunction(name + ".body", params: [p, p, p, p, p, cg.i64, cg.i64, cg.i64], local: true)
+    cg.addEnumAttribute("nounwind", to: f)
     // The constant operands, packed.
     var aConst: Value?, bConst: Value?, biasConst: Value?
     if case let .constant(a) = d.a {
@@ -60,7 +90,8 @@ struct GemmEmitter {
     cg.startBlock("entry", in: f)
     let c = cg.param(f, 0), residual = cg.param(f, 3), scratch = cg.param(f, 4)
     let a = aConst ?? cg.param(f, 1), b = bConst ?? cg.param(f, 2)
-    let ctx = Pointers(a: a, b: b, c: c, bias: biasConst, residual: residual, scratch: scratch)
+    let ctx = Pointers(a: a, b: b, c: c, bias: biasConst, residual: residual, scratch: scratch,
+                       panelBegin: cg.param(f, 5), panelEnd: cg.param(f, 6), tail: cg.param(f, 7))
 
     let fullBlocks = d.n / t.nBlock
     let lastColumns = d.n % t.nBlock
@@ -78,11 +109,11 @@ struct GemmEmitter {
     let a: Value, b: Value, c: Value
     let bias: Value?
     let residual: Value, scratch: Value
+    let panelBegin: Value, panelEnd: Value, tail: Value
   }
 
   /// One N block of `columns` (static) starting at column `n0`.
   private func emitNBlock(_ n0: Value, columns: Int, _ p: Pointers) {
-    let panels = (columns + width - 1) / width
     cg.forLoop(0, d.k, step: t.kBlock) { k0 in
       let kc = cg.smin(cg.int(t.kBlock), cg.sub(cg.int(d.k), k0))
       let accumulate = cg.icmp(LLVMIntSGT, k0, cg.int(0))
@@ -117,12 +148,17 @@ struct GemmEmitter {
           callMicrokernel(kernel, m0: m0, n0: cg.add(n0, fullPanels * width), k0: k0, kc: kc,
                           mode: mode, b: bBlock(cg.int(fullPanels)), p)
         }
-        _ = panels
       }
       if fullRowPanels > 0 {
-        cg.forLoop(0, fullRowPanels * t.rows, step: t.rows) { m0 in rowPanel(m0, rows: t.rows) }
+        cg.forLoop(cg.mul(p.panelBegin, t.rows), cg.mul(p.panelEnd, t.rows), step: t.rows) { m0 in
+          rowPanel(m0, rows: t.rows)
+        }
       }
-      if tailRows > 0 { rowPanel(cg.int(fullRowPanels * t.rows), rows: tailRows) }
+      if tailRows > 0 {
+        cg.ifThen(cg.icmp(LLVMIntNE, p.tail, cg.int(0))) {
+          rowPanel(cg.int(fullRowPanels * t.rows), rows: tailRows)
+        }
+      }
     }
   }
 
