@@ -151,4 +151,23 @@ final class OpsetTests: XCTestCase {
     XCTAssertEqual(module.main.type(of: op.operands[3]).shape, [1, 16])
     XCTAssertEqual(module.main.type(of: op.operands[4]).shape, [1, 1, 2])
   }
+
+  func testBatchNormTrainingModeUsesBatchStatistics() throws {
+    let params = ["s", "b", "m", "v"].map { Proto.floats($0, [2], [1, 1]) }
+    let m = Proto.model([Proto.node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y", "rm", "rv"],
+                                    ["training_mode": .int(1), "momentum": .float(0.5)])],
+                        inputs: [Proto.input("x", [3, 2, 4])], outputs: ["y", "rm", "rv"],
+                        initializers: params, opset: 15)
+    let ops = try importModel(m).computeOps
+    // Batch mean and (biased) variance over axes 0 and 2 feed batch_norm.
+    let means = ops.filter { $0.kind == .reduce_mean }
+    XCTAssertEqual(means.count, 2)
+    XCTAssertEqual(means.map { $0.attributes.ints("axes") }, [[0, 2], [0, 2]])
+    XCTAssertEqual(ops.filter { $0.kind == .batch_norm }.count, 1)
+    // Each running statistic is running * momentum (folded: the running values are
+    // initializers) + batch * (1 - momentum); the third mul squares the deviation.
+    XCTAssertEqual(ops.filter { $0.kind == .add }.count, 2)
+    XCTAssertEqual(ops.filter { $0.kind == .mul }.count, 3)
+  }
+
 }
