@@ -170,4 +170,26 @@ final class OpsetTests: XCTestCase {
     XCTAssertEqual(ops.filter { $0.kind == .mul }.count, 3)
   }
 
+
+  func testCol2ImBecomesGroupedConvTranspose() throws {
+    // Two channels, 2x2 blocks with stride 2 over a 5x5 image padded to 6x6: 3x3 blocks,
+    // the last row and column of the padded image are covered by output_padding 0.
+    let m = Proto.model([Proto.node("Col2Im", ["x", "image", "block"], ["y"],
+                                    ["strides": .ints([2, 2]), "pads": .ints([0, 0, 1, 1])])],
+                        inputs: [Proto.input("x", [1, 8, 9])], outputs: ["y"],
+                        initializers: [Proto.ints("image", [5, 5]), Proto.ints("block", [2, 2])], opset: 18)
+    let module = try importModel(m)
+    let ops = module.computeOps
+    XCTAssertEqual(ops.map(\.kind), [.reshape, .conv_transpose])
+    XCTAssertEqual(ops[0].attributes.ints("shape"), [1, 8, 3, 3])
+    XCTAssertEqual(ops[1].attributes.int("group"), 2)
+    XCTAssertEqual(ops[1].attributes.ints("output_padding"), [0, 0])
+    XCTAssertEqual(module.main.type(of: ops[1].result).shape, [1, 2, 5, 5])
+    // Channel c * 4 + j of the weights is 1 at block offset j.
+    let weights = try XCTUnwrap(module.main.ops.first { $0.kind == .constant && $0.result == ops[1].operands[1] })
+    let w = try XCTUnwrap(module.constants[try XCTUnwrap(weights.constantName)])
+    XCTAssertEqual(w.shape, [8, 1, 2, 2])
+    XCTAssertEqual(w.doubles, (0..<8).flatMap { c in (0..<4).map { $0 == c % 4 ? 1.0 : 0.0 } })
+  }
+
 }
