@@ -192,4 +192,21 @@ final class OpsetTests: XCTestCase {
     XCTAssertEqual(w.doubles, (0..<8).flatMap { c in (0..<4).map { $0 == c % 4 ? 1.0 : 0.0 } })
   }
 
+
+  func testDetExpandsSmallMatrices() throws {
+    func det(_ dims: [Int]) throws -> SparrowIR.Module {
+      try importModel(Proto.model([Proto.node("Det", ["x"], ["y"])], inputs: [Proto.input("x", dims)],
+                                  outputs: ["y"], opset: 22))
+    }
+    // 2x2: ad - bc per batch entry.
+    let two = try det([3, 2, 2])
+    let ops = two.computeOps
+    XCTAssertEqual(ops.filter { $0.kind == .slice }.map { $0.attributes.ints("starts") }, [[0], [1], [2], [3]])
+    XCTAssertEqual(ops.last?.kind, .sub)
+    XCTAssertEqual(two.main.type(of: try XCTUnwrap(ops.last).result).shape, [3])
+    // 3x3: six products of three entries.
+    XCTAssertEqual(try det([3, 3]).computeOps.filter { $0.kind == .mul }.count, 12)
+    XCTAssertThrowsError(try det([4, 4])) { XCTAssertTrue($0 is Diagnostic) }
+  }
+
 }

@@ -1,9 +1,10 @@
-//===--- Gemm.swift - Gemm, MatMul, Conv, ConvTranspose, Einsum -----------===//
+//===--- Gemm.swift - Gemm, MatMul, Conv, ConvTranspose, Einsum, Det -----===//
 //
 // Conv windows are resolved by `resolveWindow`. ConvTranspose's `output_shape` becomes
 // pads (and extra output_padding when the requested size needs more than the full
 // output). Col2Im is a grouped ConvTranspose whose one-hot weights put each column entry
-// at its block offset. Integer and QLinear products are computed through f32 (exact for the usual
+// at its block offset. Det expands matrices up to 3x3 into products of their entries.
+// Integer and QLinear products are computed through f32 (exact for the usual
 // 8-bit ranges): dequantize, multiply, quantize or cast back.
 
 import SparrowIR
@@ -72,6 +73,7 @@ let gemmConverters: [String: Converter] = {
     return [try n.emit1(.quantize_linear, [y, try n.input(6), try n.input(7)], ["axis": .int(1)])]
   }
   t["Col2Im"] = convertCol2Im
+  t["Det"] = convertDet
   return t
 }()
 
@@ -189,4 +191,39 @@ private func convertCol2Im(_ n: ONNXNode) throws -> [ValueID] {
   return [try n.emit1(.conv_transpose, [grid, w],
                       ["strides": .ints(strides), "pads": .ints(pads), "dilations": .ints(dilations),
                        "group": .int(channels), "output_padding": .ints(outputPadding)])]
+}
+
+/// Det of [..., n, n] for n <= 3 by cofactor expansion: n = 1 is the entry itself, n = 2
+/// is ad - bc, n = 3 the rule of Sarrus. Larger matrices are not supported.
+private func convertDet(_ n: ONNXNode) throws -> [ValueID] {
+  let x = try n.input(0), s = n.shape(x)
+  guard s.count >= 2, s[s.count - 1] == s[s.count - 2] else {
+    throw n.error("Det needs square matrices, got \(n.type(x))")
+  }
+  let size = s[s.count - 1], batch = Array(s.dropLast(2))
+  guard (1...3).contains(size) else {
+    throw n.error("Det of \(size)x\(size) matrices is not supported (up to 3x3)")
+  }
+  let flat = try n.reshape(x, batch + [size * size])
+  let entries = try (0..<size * size).map { k in
+    try n.reshape(try n.emit1(.slice, [flat], ["starts": .ints([k]), "ends": .ints([k + 1]),
+                                               "axes": .ints([batch.count]), "steps": .ints([1])]), batch)
+  }
+  func entry(_ i: Int, _ j: Int) -> ValueID { entries[i * size + j] }
+  func product(_ factors: [ValueID]) throws -> ValueID {
+    try factors.dropFirst().reduce(factors[0]) { try n.emit1(.mul, [$0, $1]) }
+  }
+  switch size {
+  case 1: return [try entry(0, 0)]
+  case 2:
+    let ad = try product([entry(0, 0), entry(1, 1)]), bc = try product([entry(0, 1), entry(1, 0)])
+    return [try n.emit1(.sub, [ad, bc])]
+  default:
+    var plus: [ValueID] = [], minus: [ValueID] = []
+    for c in 0..<3 {
+      plus.append(try product([entry(0, c), entry(1, (c + 1) % 3), entry(2, (c + 2) % 3)]))
+      minus.append(try product([entry(0, c), entry(1, (c + 2) % 3), entry(2, (c + 1) % 3)]))
+    }
+    return [try n.emit1(.sub, [try n.emit1(.sum, plus), try n.emit1(.sum, minus)])]
+  }
 }
