@@ -240,7 +240,7 @@ extension OpKind {
                           K.string("coordinate_transformation_mode", "half_pixel"),
                           K.string("nearest_mode", "round_prefer_floor"),
                           K.float("cubic_coeff_a", -0.75), K.bool("exclude_outside", false),
-                          K.float("extrapolation_value", 0)])
+                          K.float("extrapolation_value", 0), K.bool("antialias", false)])
     case .reverse_sequence: return spec(2...2, [K.int("batch_axis", 1), K.int("time_axis", 0)],
                                         [.dataMovement])
     case .one_hot: return spec(2...2, [K.int("axis", -1), K.int("depth")])

@@ -27,5 +27,4 @@ final class PoolErrorTests: XCTestCase {
     let wide = Tensor(shape: [1, 1, 2, 2], scalars: [1, 2, 3, 4] as [Int64])
     XCTAssertThrowsError(try runSingleOp1(.global_max_pool, [wide]))
   }
-
 }

@@ -151,4 +151,62 @@ final class OpsetTests: XCTestCase {
     XCTAssertEqual(module.main.type(of: op.operands[3]).shape, [1, 16])
     XCTAssertEqual(module.main.type(of: op.operands[4]).shape, [1, 1, 2])
   }
+
+  func testBatchNormTrainingModeUsesBatchStatistics() throws {
+    let params = ["s", "b", "m", "v"].map { Proto.floats($0, [2], [1, 1]) }
+    let m = Proto.model([Proto.node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y", "rm", "rv"],
+                                    ["training_mode": .int(1), "momentum": .float(0.5)])],
+                        inputs: [Proto.input("x", [3, 2, 4])], outputs: ["y", "rm", "rv"],
+                        initializers: params, opset: 15)
+    let ops = try importModel(m).computeOps
+    // Batch mean and (biased) variance over axes 0 and 2 feed batch_norm.
+    let means = ops.filter { $0.kind == .reduce_mean }
+    XCTAssertEqual(means.count, 2)
+    XCTAssertEqual(means.map { $0.attributes.ints("axes") }, [[0, 2], [0, 2]])
+    XCTAssertEqual(ops.filter { $0.kind == .batch_norm }.count, 1)
+    // Each running statistic is running * momentum (folded: the running values are
+    // initializers) + batch * (1 - momentum); the third mul squares the deviation.
+    XCTAssertEqual(ops.filter { $0.kind == .add }.count, 2)
+    XCTAssertEqual(ops.filter { $0.kind == .mul }.count, 3)
+  }
+
+
+  func testCol2ImBecomesGroupedConvTranspose() throws {
+    // Two channels, 2x2 blocks with stride 2 over a 5x5 image padded to 6x6: 3x3 blocks,
+    // the last row and column of the padded image are covered by output_padding 0.
+    let m = Proto.model([Proto.node("Col2Im", ["x", "image", "block"], ["y"],
+                                    ["strides": .ints([2, 2]), "pads": .ints([0, 0, 1, 1])])],
+                        inputs: [Proto.input("x", [1, 8, 9])], outputs: ["y"],
+                        initializers: [Proto.ints("image", [5, 5]), Proto.ints("block", [2, 2])], opset: 18)
+    let module = try importModel(m)
+    let ops = module.computeOps
+    XCTAssertEqual(ops.map(\.kind), [.reshape, .conv_transpose])
+    XCTAssertEqual(ops[0].attributes.ints("shape"), [1, 8, 3, 3])
+    XCTAssertEqual(ops[1].attributes.int("group"), 2)
+    XCTAssertEqual(ops[1].attributes.ints("output_padding"), [0, 0])
+    XCTAssertEqual(module.main.type(of: ops[1].result).shape, [1, 2, 5, 5])
+    // Channel c * 4 + j of the weights is 1 at block offset j.
+    let weights = try XCTUnwrap(module.main.ops.first { $0.kind == .constant && $0.result == ops[1].operands[1] })
+    let w = try XCTUnwrap(module.constants[try XCTUnwrap(weights.constantName)])
+    XCTAssertEqual(w.shape, [8, 1, 2, 2])
+    XCTAssertEqual(w.doubles, (0..<8).flatMap { c in (0..<4).map { $0 == c % 4 ? 1.0 : 0.0 } })
+  }
+
+
+  func testDetExpandsSmallMatrices() throws {
+    func det(_ dims: [Int]) throws -> SparrowIR.Module {
+      try importModel(Proto.model([Proto.node("Det", ["x"], ["y"])], inputs: [Proto.input("x", dims)],
+                                  outputs: ["y"], opset: 22))
+    }
+    // 2x2: ad - bc per batch entry.
+    let two = try det([3, 2, 2])
+    let ops = two.computeOps
+    XCTAssertEqual(ops.filter { $0.kind == .slice }.map { $0.attributes.ints("starts") }, [[0], [1], [2], [3]])
+    XCTAssertEqual(ops.last?.kind, .sub)
+    XCTAssertEqual(two.main.type(of: try XCTUnwrap(ops.last).result).shape, [3])
+    // 3x3: six products of three entries.
+    XCTAssertEqual(try det([3, 3]).computeOps.filter { $0.kind == .mul }.count, 12)
+    XCTAssertThrowsError(try det([4, 4])) { XCTAssertTrue($0 is Diagnostic) }
+  }
+
 }

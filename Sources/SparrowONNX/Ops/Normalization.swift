@@ -1,7 +1,8 @@
 //===--- Normalization.swift - batch/layer/instance/group norm, LRN -------===//
 //
-// Inference only: BatchNormalization's training outputs are not produced. Old opsets'
-// `is_test`/`spatial` attributes are accepted (spatial=0 needs [C] parameters anyway).
+// BatchNormalization with training_mode=1 normalizes with the batch statistics and also
+// returns the updated running mean and variance. Old opsets' `is_test`/`spatial`
+// attributes are accepted (spatial=0 needs [C] parameters anyway).
 // GroupNormalization opset 18 has per-group scale/bias; they are repeated per channel,
 // which is the IR's (and opset 21's) convention.
 
@@ -11,16 +12,17 @@ let normalizationConverters: [String: Converter] = {
   var t: [String: Converter] = [:]
   t["BatchNormalization"] = { n in
     let x = try n.input(0)
-    if n.opset >= 14, try n.int("training_mode", 0) != 0 {
-      throw n.error("BatchNormalization with training_mode=1 is not supported (inference only)")
-    }
     let c = n.shape(x).count >= 2 ? n.shape(x)[1] : 0
     var params: [ValueID] = []
     for i in 1...4 {
       let p = try n.input(i)
       params.append(n.shape(p).count == 1 ? p : try n.reshape(p, [n.type(p).count == c ? c : n.type(p).count]))
     }
-    return [try n.emit1(.batch_norm, [x] + params, ["epsilon": .float(try n.float("epsilon", 1e-5))])]
+    let epsilon: AttributeValue = .float(try n.float("epsilon", 1e-5))
+    if n.opset >= 14, try n.int("training_mode", 0) != 0 {
+      return try batchNormTraining(n, x, channels: c, params, epsilon: epsilon)
+    }
+    return [try n.emit1(.batch_norm, [x] + params, ["epsilon": epsilon])]
   }
   t["LayerNormalization"] = { n in
     let x = try n.input(0)
@@ -88,4 +90,28 @@ private func perChannel(_ n: ONNXNode, _ v: ValueID, groups: Int, channels: Int)
   let g = try n.reshape(v, [groups, 1])
   let e = try n.emit1(.expand, [g], ["shape": .ints([groups, channels / groups])])
   return try n.reshape(e, [channels])
+}
+
+/// BatchNormalization with training_mode=1: normalizes with the batch's own mean and
+/// (biased) variance over every axis but 1, and returns the running statistics updated
+/// as `running * momentum + batch * (1 - momentum)` (as the ONNX reference).
+private func batchNormTraining(_ n: ONNXNode, _ x: ValueID, channels c: Int, _ params: [ValueID],
+                               epsilon: AttributeValue) throws -> [ValueID] {
+  let rank = n.shape(x).count
+  guard rank >= 2 else { throw n.error("BatchNormalization needs rank >= 2, got \(n.type(x))") }
+  let axes: AttributeValue = .ints([0] + Array(2..<rank))
+  let mean = try n.emit1(.reduce_mean, [x], ["axes": axes])
+  let d = try n.emit1(.sub, [x, mean])
+  let variance = try n.emit1(.reduce_mean, [try n.emit1(.mul, [d, d])], ["axes": axes])
+  let (batchMean, batchVariance) = (try n.reshape(mean, [c]), try n.reshape(variance, [c]))
+  let y = try n.emit1(.batch_norm, [x, params[0], params[1], batchMean, batchVariance], ["epsilon": epsilon])
+  let momentum = Double(try n.float("momentum", 0.9))
+  func scalar(_ v: Double, _ name: String) -> ValueID {
+    n.constant(fromScalars(TensorType(n.type(x).element, []), .floats([v])), name)
+  }
+  let (keep, take) = (scalar(momentum, "momentum"), scalar(1 - momentum, "one_minus_momentum"))
+  func updated(_ running: ValueID, _ batch: ValueID) throws -> ValueID {
+    try n.emit1(.add, [try n.emit1(.mul, [running, keep]), try n.emit1(.mul, [batch, take])])
+  }
+  return [y, try updated(params[2], batchMean), try updated(params[3], batchVariance)]
 }

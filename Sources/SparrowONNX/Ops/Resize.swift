@@ -25,7 +25,6 @@ let resizeConverters: [String: Converter] = {
     var sizes = try n.optionalConstantInput(3, "sizes")?.ints
     if scales?.isEmpty == true { scales = nil }
     if sizes?.isEmpty == true { sizes = nil }
-    if try n.int("antialias", 0) != 0 { throw n.error("Resize with antialias=1 is not supported") }
     // Opset 18 `axes`: scales/sizes name only some axes.
     if let axesList = try n.ints("axes") {
       let axes = try n.axes(axesList, rank: rank)
@@ -97,6 +96,7 @@ private func emitResize(_ n: ONNXNode, _ x: ValueID, scales: [Float]?, sizes: [I
     a["cubic_coeff_a"] = .float(try n.float("cubic_coeff_a", -0.75))
     a["exclude_outside"] = .bool(try n.int("exclude_outside", 0) != 0)
     a["extrapolation_value"] = .float(try n.float("extrapolation_value", 0))
+    if try n.int("antialias", 0) != 0 && mode != "nearest" { a["antialias"] = .bool(true) }
     if let r = roi, r.count == 2 * input.count { a["roi"] = .floats(r) }
   }
   let cropping = try !legacy && n.string("coordinate_transformation_mode", "half_pixel") == "tf_crop_and_resize"

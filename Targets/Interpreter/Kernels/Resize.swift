@@ -5,7 +5,8 @@
 // apply the taps axis by axis in Double (f32/f64). The output size is `sizes`; the
 // coordinate transform uses `scales` when given (as ONNX does), else sizes / input.
 // With tf_crop_and_resize an output whose source coordinate falls outside the input on
-// any axis is `extrapolation_value`.
+// any axis is `extrapolation_value`. With `antialias`, a downsampling linear or cubic axis
+// stretches its filter by 1 / scale (more taps, each weighted at scale * distance).
 
 import SparrowIR
 
@@ -29,7 +30,7 @@ func evaluateResize(_ k: KernelArgs) throws -> [Tensor] {
                                              scale: scales[axis],
                                              roi: roi.isEmpty ? nil : (roi[axis], roi[rank + axis]), k)
     axes.append(try ResizeAxis(mode: mode, coordinate, input: x.shape[axis], output: out.shape[axis],
-                               attributes: a, k))
+                               scale: scales[axis], attributes: a, k))
   }
   let outside = axes.map(\.outside)
   let extrapolation = Double(a.float("extrapolation_value"))
@@ -81,7 +82,7 @@ private struct ResizeAxis {
   var outside: Set<Int> = []
   let identity: Bool
 
-  init(mode: String, _ transform: CoordinateTransform, input: Int, output: Int,
+  init(mode: String, _ transform: CoordinateTransform, input: Int, output: Int, scale: Double,
        attributes a: Attributes, _ k: KernelArgs) throws {
     let nearest = a.string("nearest_mode")
     let cubicA = Double(a.float("cubic_coeff_a"))
@@ -92,9 +93,23 @@ private struct ResizeAxis {
     guard ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"].contains(nearest) else {
       throw k.unsupported("nearest_mode '\(nearest)'")
     }
+    let antialias = a.bool("antialias") && scale < 1 && mode != "nearest"
     for o in 0..<output {
       let x = transform.map(Double(o))
       if x < 0 || x > Double(input - 1) { outside.insert(o) }
+      if antialias {
+        // The tap left of x (x - 1 when x is integral, as the ONNX reference).
+        let f = floorIndex(x), base = Double(f) == x ? f - 1 : f
+        let filter = AntialiasFilter(cubicA: mode == "cubic" ? cubicA : nil, scale: scale)
+        var row = filter.taps(at: x - Double(base)).map { (index: base + $0.offset, weight: $0.weight) }
+        if excludeOutside {
+          for j in row.indices where row[j].index < 0 || row[j].index >= input { row[j].weight = 0 }
+          let sum = row.reduce(0) { $0 + $1.weight }
+          if sum != 0 { for j in row.indices { row[j].weight /= sum } }
+        }
+        taps.append(row.map { (clampIndex($0.index), $0.weight) })
+        continue
+      }
       switch mode {
       case "nearest":
         let r: Double
@@ -123,6 +138,32 @@ private struct ResizeAxis {
     identity = input == output && taps.enumerated().allSatisfy { o, row in
       row.allSatisfy { $0.index == o || $0.weight == 0 } && row.reduce(0) { $0 + $1.weight } == 1
     }
+  }
+}
+
+/// ONNX's antialiasing filter for downsampling by `scale` < 1: the triangle (linear) or
+/// Keys cubic kernel evaluated at scale * distance, over every tap it reaches, normalized
+/// to sum 1.
+private struct AntialiasFilter {
+  /// Keys' `a` for cubic; nil for the linear triangle.
+  let cubicA: Double?
+  let scale: Double
+
+  /// (offset from the base tap, weight) for a source coordinate `ratio` in (0, 1] past it.
+  func taps(at ratio: Double) -> [(offset: Int, weight: Double)] {
+    let support = cubicA == nil ? 1.0 : 2.0
+    let start = Int((-support / scale).rounded(.down)) + 1
+    let row = (start..<(2 - start)).map { i in (offset: i, weight: kernel(scale * (Double(i) - ratio))) }
+    let sum = row.reduce(0) { $0 + $1.weight }
+    return row.map { ($0.offset, $0.weight / sum) }
+  }
+
+  private func kernel(_ s: Double) -> Double {
+    let x = Swift.abs(s)
+    guard let a = cubicA else { return Swift.max(0, 1 - x) }
+    if x <= 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
+    if x < 2 { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }
+    return 0
   }
 }
 
