@@ -10,6 +10,7 @@
 import SparrowIR
 
 func evaluateConv(_ k: KernelArgs) throws -> [Tensor] {
+  if let mask = ActivationMask(k.attributes, output: k.type().shape) { return try evaluateMaskedConv(k, mask) }
   let x = k.inputs[0]
   guard let t = kernelNumberType(x.element), k.inputs.allSatisfy({ $0.element == x.element }) else {
     throw k.unsupported("element type \(x.element)")
