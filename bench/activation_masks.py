@@ -71,6 +71,15 @@ def bench(sparrowc, path, backend, threads, iterations, passes=None):
     return json.loads(out.strip().splitlines()[-1])["median_ms"]
 
 
+def paired(a, path, backend, iterations):
+    """Best medians without and with the pass over alternating rounds (the machine is shared)."""
+    off, on = [], []
+    for _ in range(a.rounds):
+        off.append(bench(a.sparrowc, path, backend, a.threads, iterations, O2_WITHOUT_MASKS))
+        on.append(bench(a.sparrowc, path, backend, a.threads, iterations))
+    return min(off), min(on)
+
+
 # (channels, H=W) of ResNet-18's 3x3 stride-1 convs at 224x224, and the stride-2 ones.
 RESNET18_3X3 = [(64, 56, 1), (128, 28, 1), (256, 14, 1), (512, 7, 1),
                 (64, 56, 2), (128, 28, 2), (256, 14, 2)]
@@ -108,6 +117,7 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--iterations", type=int, default=10)
     p.add_argument("--ratio", type=float, default=0.5)
+    p.add_argument("--rounds", type=int, default=3, help="alternating off/on runs; the best median counts")
     p.add_argument("--check", action="store_true")
     p.add_argument("--bench", action="store_true")
     p.add_argument("--layers", action="store_true")
@@ -126,8 +136,7 @@ def main():
         print("|---|---|---|---|---|")
         for m in a.models:
             for b in backends:
-                off = bench(a.sparrowc, m, b, a.threads, a.iterations, O2_WITHOUT_MASKS)
-                on = bench(a.sparrowc, m, b, a.threads, a.iterations)
+                off, on = paired(a, m, b, a.iterations)
                 print(f"| {os.path.basename(m)} | {b} | {off:.2f} | {on:.2f} | {off / on:.2f}x |", flush=True)
     if a.layers:
         print(f"| conv 3x3 (Cout, HxW out, stride) | backend | without (ms) | with (ms) | speedup at {a.ratio:.0%} |")
@@ -137,8 +146,7 @@ def main():
                 path = os.path.join(d, f"conv{c}_{s}_{st}.onnx")
                 onnx.save(layer_model(c, s, st, a.ratio), path)
                 for b in backends:
-                    off = bench(a.sparrowc, path, b, a.threads, a.iterations * 5, O2_WITHOUT_MASKS)
-                    on = bench(a.sparrowc, path, b, a.threads, a.iterations * 5)
+                    off, on = paired(a, path, b, a.iterations * 5)
                     print(f"| {c}, {s}x{s}, {st} | {b} | {off:.3f} | {on:.3f} | {off / on:.2f}x |", flush=True)
 
 

@@ -75,4 +75,16 @@ final class ActivationMaskTests: XCTestCase {
     m.main.ops[i].attributes.values["kept_positions"] = .ints([3, 1])
     XCTAssertThrowsError(try verify(m))
   }
+
+  func testReportCountsMaskedPositionsAndSavedFLOPs() throws {
+    let m = try optimized(maskedModel(kernel: 3, stride: 1, bias: false, maskFirst: false, keep: 0.5),
+                          "fold-activation-masks")
+    let expectedMasked = mask(9, 9, keep: 0.5, seed: 7).filter { $0 == 0 }.count
+    let report = activationMaskReport(m)
+    XCTAssertEqual(report.count, 1)
+    XCTAssertEqual(report.first?.maskedRatio ?? -1, Double(expectedMasked) / 81, accuracy: 1e-12)
+    // 2 FLOPs x batch 2 x 4 filters x (3 x 3 x 3) taps per masked position.
+    XCTAssertEqual(report.first?.flopsSaved, 2 * 2 * 4 * 27 * expectedMasked)
+    XCTAssertEqual(activationMaskTable(m).count, 4)
+  }
 }
