@@ -40,28 +40,35 @@ func evaluateMaskedConv(_ k: KernelArgs, _ mask: ActivationMask) throws -> [Tens
   return [Tensor.computed(out, of: Float.self) { y in
     x.withElementPointer(of: Float.self) { px in
       w.withElementPointer(of: Float.self) { pw in
-        for n in 0..<batch {
-          let image = px + n * channels * height * width
-          for c in 0..<channels {
-            for tap in 0..<kh * kw {
-              let row = (c * kh * kw + tap) * kept.count
-              for p in 0..<kept.count {
-                let offset = taps[tap * kept.count + p]
-                columns[row + p] = offset < 0 ? 0 : image[c * height * width + offset]
+        taps.withUnsafeBufferPointer { taps in
+          columns.withUnsafeMutableBufferPointer { columns in
+            sums.withUnsafeMutableBufferPointer { sums in
+              for n in 0..<batch where !kept.isEmpty {
+                let image = px + n * channels * height * width
+                for c in 0..<channels {
+                  let source = image + c * height * width
+                  for tap in 0..<kh * kw {
+                    let row = columns.baseAddress! + (c * kh * kw + tap) * kept.count
+                    let offsets = taps.baseAddress! + tap * kept.count
+                    for p in 0..<kept.count { row[p] = offsets[p] < 0 ? 0 : source[offsets[p]] }
+                  }
+                }
+                gemm(transA: false, transB: false, m: filters, n: kept.count, k: depth, alpha: Float(1),
+                     a: pw, lda: depth, b: columns.baseAddress!, ldb: kept.count, beta: Float(0),
+                     c: sums.baseAddress!, ldc: kept.count)
+                for m in 0..<filters {
+                  let row = sums.baseAddress! + m * kept.count
+                  let plane = y + (n * filters + m) * oh * ow
+                  for (p, position) in kept.enumerated() { plane[position] = row[p] }
+                }
+              }
+              // Masked positions keep the sum 0 they start with (`computed` zero-fills);
+              // then the bias everywhere.
+              for plane in 0..<batch * filters {
+                let values = y + plane * oh * ow, b = bias[plane % filters]
+                for i in 0..<oh * ow { values[i] += b }
               }
             }
-          }
-          columns.withUnsafeBufferPointer { b in
-            sums.withUnsafeMutableBufferPointer { s in
-              gemm(transA: false, transB: false, m: filters, n: kept.count, k: depth, alpha: Float(1),
-                   a: pw, lda: depth, b: b.baseAddress!, ldb: kept.count, beta: Float(0),
-                   c: s.baseAddress!, ldc: kept.count)
-            }
-          }
-          for m in 0..<filters {
-            let plane = y + (n * filters + m) * oh * ow
-            plane.update(repeating: bias[m], count: oh * ow)
-            for (p, position) in kept.enumerated() { plane[position] = sums[m * kept.count + p] + bias[m] }
           }
         }
       }
