@@ -22,6 +22,12 @@
 //   fixed), one per "add" step, each with exactly the result's type.
 // - conv `algorithm` ("direct", "gemm1x1", "depthwise", "im2col"): chosen by the
 //   lower-conv pass and only there; targets obey it. The layout stays NCHW.
+// - conv `kept_positions` (optional, from fold-activation-masks; 2-D, group 1): the flat
+//   output-plane positions (oy * OW + ox, sorted, distinct) at which the weights x inputs
+//   sum is computed; at every other position of every channel and image that sum is 0.
+//   Bias and epilogue still apply everywhere, so BatchNorm folding and epilogue fusion
+//   stay exact. With `masked_fill` (optional float) the other positions instead store
+//   exactly that value (bias and epilogue skipped there). See ActivationMask.swift.
 
 public enum OpKind: String, CaseIterable, Hashable, Sendable {
   // Constants from the module's pool.
@@ -196,7 +202,9 @@ extension OpKind {
     case .conv:
       return spec(2...manyOperands, [K.ints("strides"), K.ints("pads"), K.ints("dilations"),
                                      K.int("group", 1), K.strings_("epilogue"),
-                                     K.string("algorithm", "direct")],
+                                     K.string("algorithm", "direct"),
+                                     K.ints("kept_positions", optional: true),
+                                     AttributeSpec("masked_fill", .float, nil, optional: true)],
                   [.gemmLike, .hasEpilogue])
     case .conv_transpose:
       return spec(2...3, [K.ints("strides"), K.ints("pads"), K.ints("dilations"), K.int("group", 1),

@@ -40,6 +40,7 @@ func convType(_ x: [TensorType], _ a: Attributes) throws -> TensorType {
                      padBegin: p[$0], padEnd: p[spatial + $0], dilation: d[$0], ceilMode: false)
   }
   try checkConvAlgorithm(a, input: input, weight: w)
+  try checkKeptPositions(a, outputPlane: out)
   return TensorType(input.element, [input.shape[0], w.shape[0]] + out)
 }
 

@@ -27,9 +27,11 @@ extension Rewriter {
   func producer(viewing x: ValueID) -> Int? {
     guard let slot = definingSlot(of: x) else { return nil }
     let def = op(at: slot)
+    guard def.attributes.values["masked_fill"] == nil else { return nil }  // fixed masked value
     if def.kind.has(.hasEpilogue) && def.results.count == 1 { return slot }
     guard def.kind == .reshape, hasOneUse(def.operands[0]),
-          let p = definingSlot(of: def.operands[0]), op(at: p).kind.has(.hasEpilogue) else { return nil }
+          let p = definingSlot(of: def.operands[0]), op(at: p).kind.has(.hasEpilogue),
+          op(at: p).attributes.values["masked_fill"] == nil else { return nil }
     return p
   }
 
@@ -65,6 +67,7 @@ func perChannelValues(_ c: Tensor, output: [Int], axis: Int) -> [Float]? {
 func canFoldAffine(into slot: Int, _ r: Rewriter) -> Bool {
   let p = r.op(at: slot)
   guard (try? epilogueSteps(p.attributes))?.isEmpty == true, p.operands.count <= 3,
+        p.attributes.values["masked_fill"] == nil,  // a fixed masked value would not scale
         r.constantFloats(of: p.operands[1]) != nil else { return false }
   if p.operands.count == 3 { return r.constantFloats(of: p.operands[2]) != nil }
   return true

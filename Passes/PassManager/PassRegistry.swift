@@ -28,6 +28,7 @@ public enum PassRegistry {
     FuseEpilogue.self,
     FuseHorizontal.self,
     LowerConv.self,
+    FoldActivationMasks.self,
   ]
 
   /// The pass named `name`, if registered.

@@ -22,12 +22,15 @@ public enum Pipelines {
 
   /// Everything available: cleanup, fusion, lowering, cleanup.
   public static let O2: [String] = O1 + [
+    "fold-activation-masks", // binary spatial masks on conv outputs -> kept_positions; first,
+                           // while mul(conv, mask) is still adjacent (BN/relu fold after it)
     "fold-batch-norm",     // BatchNorm and per-channel mul/add into conv/gemm weights and bias
     "matmul-to-gemm",      // matmul by constant weights (+ bias add) -> gemm (batched via reshapes)
     "fold-transpose",      // 2-D transposes into transA/transB; transposes of constants
     "fuse-epilogue",       // activations and residual adds into the producer's epilogue;
                            // before fuse-horizontal so sibling branches with the same
                            // activation (Inception/YOLO 1x1 + relu) still merge
+    "fold-activation-masks", // masks after conv -> BN -> relu, visible once those fused
     "fuse-horizontal",     // gemms/convs sharing an input -> one op + split (Q/K/V)
     "lower-conv",          // choose each conv's algorithm (targets obey it)
   ] + O1                   // cleanup: reshape chains from matmul-to-gemm, dead weights

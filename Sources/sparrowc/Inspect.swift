@@ -48,5 +48,6 @@ struct Inspect: ParsableCommand {
     }
     let total = layers.map(\.flops).reduce(0, +)
     print("total: \(layers.count) ops, \(String(format: "%.2f", Double(total) / 1e6)) MFLOPs")
+    activationMaskTable(module).forEach { print($0) }
   }
 }

@@ -15,6 +15,7 @@ func evaluateConv(_ k: KernelArgs) throws -> [Tensor] {
 }
 
 private func evaluateWideConv(_ k: KernelArgs) throws -> [Tensor] {
+  if let mask = ActivationMask(k.attributes, output: k.type().shape) { return try evaluateMaskedConv(k, mask) }
   let x = k.inputs[0]
   guard let t = kernelNumberType(x.element), k.inputs.allSatisfy({ $0.element == x.element }) else {
     throw k.unsupported("element type \(x.element)")

@@ -9,6 +9,9 @@ import SparrowIR
 
 /// `dispatch`, applying the epilogue of ops with the `.hasEpilogue` trait.
 func dispatchWithEpilogue(_ k: KernelArgs) throws -> [Tensor] {
+  if let mask = ActivationMask(k.attributes, output: k.type().shape), let fill = mask.fill {
+    return try applyingMaskedFill(k, fill, mask, run: dispatchWithEpilogue)
+  }
   let steps = try epilogueSteps(k.attributes)
   guard !steps.isEmpty else { return try dispatch(k) }
   let residualCount = steps.filter { $0 == .add }.count
