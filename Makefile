@@ -75,4 +75,5 @@ test-tsan: setup
 # Random valid graphs: interpreter at -O0/-O1/-O2, LLVM, onnxruntime must agree.
 differential: setup
 	swift build --product sparrowc
+	$(PY) Tests/Differential/regressions.py --sparrowc $(SPARROWC_DEBUG)
 	$(PY) Tests/Differential/random_graphs.py --sparrowc $(SPARROWC_DEBUG) --count $(N)
