@@ -35,6 +35,11 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 import prune  # noqa: E402
 
 FAILURES = os.path.join(HERE, "failures")
+# Known open bugs: a failure whose every problem contains one of these is counted as an
+# expected failure (regressions.py holds the minimized reproducer of each).
+KNOWN = {
+    "GemmEmitter.swift:58": "LLVM target: Gemm with N = 1 and an [M, 1] bias traps (regressions.py)",
+}
 UNSUPPORTED = ("not supported", "unsupported", "does not support")
 
 
@@ -282,7 +287,7 @@ def main():
     args.sparrowc = os.path.abspath(args.sparrowc)
     if not os.access(args.sparrowc, os.X_OK):
         sys.exit(f"random_graphs.py: no sparrowc at {args.sparrowc}")
-    passed = failed = llvm_skips = ort_skips = 0
+    passed = failed = xfailed = llvm_skips = ort_skips = 0
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futures = [pool.submit(run_case, i, args) for i in range(args.count)]
         for fut in concurrent.futures.as_completed(futures):
@@ -290,12 +295,16 @@ def main():
             llvm_skips += skips
             if ort_error:
                 ort_skips += 1
+            elif problems and all(any(k in p for k in KNOWN) for p in problems):
+                xfailed += 1
             elif problems:
                 failed += 1
                 print(f"FAIL graph {index} ({description}):\n  " + "\n  ".join(problems))
             else:
                 passed += 1
     print(f"skipped: {ort_skips} graphs onnxruntime rejected, {llvm_skips} llvm runs with unsupported ops")
+    if xfailed:
+        print(f"{xfailed} expected failures (known bugs: {'; '.join(KNOWN.values())})")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
