@@ -65,7 +65,7 @@ test-asan: setup
 	swift build --build-path .build-asan --build-tests -Xswiftc -sanitize=address
 	ASAN_OPTIONS=detect_leaks=0 swift test --build-path .build-asan --skip-build $(SWIFT_TEST_FLAGS)
 	ASAN_OPTIONS=detect_leaks=0 $(PY) $(CONFORMANCE) --sparrowc .build-asan/debug/sparrowc
-	ASAN_OPTIONS=detect_leaks=0 $(PY) Tests/Mutation/mutate.py --sparrowc .build-asan/debug/sparrowc --count 100
+	ASAN_OPTIONS=detect_leaks=0 $(PY) Tests/Mutation/mutate.py --sparrowc .build-asan/debug/sparrowc --count 100 --address-space-limit 0
 
 # ThreadSanitizer: the LLVM target's thread pool and the interpreter with 2 threads.
 test-tsan: setup

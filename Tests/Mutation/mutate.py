@@ -39,7 +39,7 @@ import seeds  # noqa: E402
 
 FAILURES = os.path.join(HERE, "failures")
 EXPECTED = os.path.join(HERE, "expected_failures.txt")
-MEMORY_LIMIT = 6 << 30  # bytes of address space per sparrowc process
+MEMORY_LIMIT = 6 << 30  # bytes of address space per sparrowc process (--address-space-limit)
 
 NP_TYPES = {onnx.TensorProto.FLOAT: np.float32, onnx.TensorProto.INT64: np.int64,
             onnx.TensorProto.INT32: np.int32, onnx.TensorProto.BOOL: np.bool_}
@@ -99,7 +99,8 @@ def make_case(index, models, names, seed):
 
 
 def limit_memory():
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    if MEMORY_LIMIT > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
@@ -184,6 +185,7 @@ def is_expected(expected, model_name, mutation):
 
 
 def main():
+    global MEMORY_LIMIT
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sparrowc", default=os.path.join(ROOT, ".build", "debug", "sparrowc"))
     ap.add_argument("--count", type=int, default=300)
@@ -193,9 +195,12 @@ def main():
     ap.add_argument("--conformance", action="store_true",
                     help="also mutate the models under Tests/Conformance/data/")
     ap.add_argument("--only", action="append", help="run only this mutation (repeatable)")
+    ap.add_argument("--address-space-limit", type=int, default=MEMORY_LIMIT >> 30,
+                    help="GiB of address space per sparrowc run; 0 for none (needed for ASan/TSan builds, which reserve terabytes of shadow memory)")
     ap.add_argument("--no-keep", dest="keep", action="store_false",
                     help="do not save failing cases")
     args = ap.parse_args()
+    MEMORY_LIMIT = args.address_space_limit << 30
     sparrowc = os.path.abspath(args.sparrowc)
     if not os.access(sparrowc, os.X_OK):
         sys.exit(f"mutate.py: no sparrowc at {sparrowc} (build it or pass --sparrowc)")
