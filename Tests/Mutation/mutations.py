@@ -57,6 +57,18 @@ def _init_dim(value):
     return mutate
 
 
+def dim_overflow_input(model, rng):
+    """Every dim of an input 2^31 (rank >= 2): the element count overflows a 64-bit Int."""
+    m = copy.deepcopy(model)
+    inp = _pick(rng, [i for i in m.graph.input if len(i.type.tensor_type.shape.dim) >= 2])
+    if inp is None:
+        return None
+    for d in inp.type.tensor_type.shape.dim:
+        d.ClearField("dim_param")
+        d.dim_value = 2 ** 31 if len(inp.type.tensor_type.shape.dim) > 2 else 2 ** 32
+    return _case(m, f"input '{inp.name}' dims all 2^31/2^32 (element count overflows Int)")
+
+
 def huge_declared_initializer(model, rng):
     """A 2^40-element initializer declared by dims alone (no data)."""
     m = copy.deepcopy(model)
@@ -375,7 +387,7 @@ def external_data(model, rng):
 
 MUTATIONS = {
     "dim_zero_input": _input_dim(0), "dim_negative_input": _input_dim(-3),
-    "dim_huge_input": _input_dim(HUGE),
+    "dim_huge_input": _input_dim(HUGE), "dim_overflow_input": dim_overflow_input,
     "dim_zero_init": _init_dim(0), "dim_negative_init": _init_dim(-3),
     "dim_huge_init": _init_dim(HUGE),
     "huge_declared_initializer": huge_declared_initializer,
