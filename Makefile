@@ -70,7 +70,8 @@ test-asan: setup
 	ASAN_OPTIONS=detect_leaks=0 $(PY) $(CONFORMANCE) --sparrowc .build-asan/debug/sparrowc
 	ASAN_OPTIONS=detect_leaks=0 $(PY) Tests/Mutation/mutate.py --sparrowc .build-asan/debug/sparrowc --count 100 --address-space-limit 0
 
-# ThreadSanitizer: the LLVM target's thread pool and the interpreter with 2 threads.
+# ThreadSanitizer: the interpreter (OpenBLAS) and the LLVM target run with --threads 2 (the
+# LLVM target has no generated thread pool yet; when it does, this covers it).
 test-tsan: setup
 	swift build --build-path .build-tsan --build-tests -Xswiftc -sanitize=thread
 	TSAN_OPTIONS=halt_on_error=1 swift test --build-path .build-tsan --skip-build --filter 'SparrowLLVMTests|SparrowInterpreterTests'
