@@ -40,6 +40,7 @@ struct Bench: ParsableCommand {
     let start = DispatchTime.now()
     var module = try loadModule(model)
     try optimize(&module, pipeline, file: model.model)
+    try model.checkMemory(module)
     let jit = backend == .llvm ? try JITModel(module) : nil
     let compileMs = elapsedMilliseconds(since: start)
     let inputs = randomInputs(for: module.main, seed: 0)

@@ -46,6 +46,7 @@ struct Compile: ParsableCommand {
   func run() throws {
     var module = try loadModule(model)
     try optimize(&module, pipeline, file: model.model)
+    try model.checkMemory(module)
     let target = TargetSpec.resolve(cpu: targetCPU, features: targetFeatures, defaultToHost: false)
     do {
       try compileModel(module, to: output, kind: emit, name: name, header: header, target: target)

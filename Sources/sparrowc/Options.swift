@@ -18,6 +18,25 @@ struct ModelOptions: ParsableArguments {
                              valueName: "NAME=FILE.npy"))
   var freeze: [String] = []
 
+  @Option(name: .customLong("max-memory"),
+          help: ArgumentHelp("Refuse to run or compile a model whose weights + planned intermediates exceed this, e.g. 4G, 512M (default: half the physical memory).",
+                             valueName: "SIZE"))
+  var maxMemory: String?
+
+  /// The `--max-memory` limit in bytes.
+  func memoryLimit() throws -> Int {
+    guard let text = maxMemory else { return defaultMemoryLimit() }
+    guard let bytes = parseByteSize(text) else {
+      throw ValidationError("--max-memory \(text): expected a size such as 4G, 512M or 1048576")
+    }
+    return bytes
+  }
+
+  /// Throws a diagnostic when `module` would need more than `--max-memory`.
+  func checkMemory(_ module: Module) throws {
+    try checkModelMemory(module, limit: memoryLimit(), file: model)
+  }
+
   /// `NAME=1x3x224x224` pairs.
   func parsedInputShapes() throws -> [String: [Int]] {
     var shapes: [String: [Int]] = [:]

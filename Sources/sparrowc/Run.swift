@@ -46,6 +46,7 @@ struct Run: ParsableCommand {
     try checkBackend(backend)
     var module = try loadModule(model)
     try optimize(&module, pipeline, file: model.model)
+    try model.checkMemory(module)
     let f = module.main
     var given: [String: Tensor] = [:]
     for spec in inputs {
