@@ -4,7 +4,8 @@
 #   make build   release build of the sparrowc driver
 #   make demo    build the example model; run it on the interpreter and as a compiled .so
 #                (from C and Python), compare, bench both backends
-#   make test    unit + golden tests (debug), release build, driver checks, ONNX conformance
+#   make test    unit + golden tests, driver checks, ONNX conformance, mutation harness and
+#                differential regressions, all on one release build
 
 SHELL := /bin/bash
 PY := .venv/bin/python
@@ -20,8 +21,11 @@ CONFORMANCE := Tests/Conformance/run_conformance.py
 setup:
 	@scripts/setup.sh
 
+# One release build (with -enable-testing) serves the XCTests and the driver the scripts run.
+RELEASE := -c release -Xswiftc -enable-testing
+
 build:
-	swift build -c release --product sparrowc
+	swift build $(RELEASE) --product sparrowc
 
 demo: setup build
 	@mkdir -p $(DEMO_DIR)
@@ -45,12 +49,12 @@ demo: setup build
 	$(SPARROWC) bench $(DEMO_DIR)/tiny.onnx --backend llvm --iterations 50
 
 test: setup
-	swift build --build-tests
-	swift test --skip-build $(SWIFT_TEST_FLAGS)
-	swift build -c release --product sparrowc
+	swift build $(RELEASE) --build-tests
+	swift test $(RELEASE) --skip-build $(SWIFT_TEST_FLAGS)
 	scripts/check_cli.sh $(SPARROWC) $(PY)
-	@test -f $(CONFORMANCE) || { echo "make test: $(CONFORMANCE) is missing (it comes with the ONNX importer)" >&2; exit 1; }
 	$(PY) $(CONFORMANCE) --sparrowc $(SPARROWC)
+	$(MAKE) mutation MUTATION_SPARROWC=$(SPARROWC)
+	$(PY) Tests/Differential/regressions.py --sparrowc $(SPARROWC)
 
 # --- Reliability: mutation harness, libFuzzer, sanitizers, differential testing ---------
 # (Tests/Mutation, Tests/Fuzz, Tests/Differential; each script's docstring says more.)
@@ -58,15 +62,17 @@ MUTATION_COUNT ?= 250
 FUZZ_SECONDS ?= 60
 N ?= 1000
 SPARROWC_DEBUG := .build/debug/sparrowc
+# `make test` points the harness at its release driver; alone, `make mutation` builds debug.
+MUTATION_SPARROWC ?= $(SPARROWC_DEBUG)
 
 .PHONY: mutation fuzz test-asan test-tsan differential
 
 # Broken models must fail with a message naming the file: never a crash, hang or silence.
 mutation: setup
-	swift build --product sparrowc
-	$(PY) Tests/Mutation/mutate.py --sparrowc $(SPARROWC_DEBUG) --count $(MUTATION_COUNT)
-	$(PY) Tests/Mutation/external_data_security.py --sparrowc $(SPARROWC_DEBUG)
-	$(PY) Tests/Mutation/memory_limit.py --sparrowc $(SPARROWC_DEBUG)
+	$(if $(filter $(SPARROWC_DEBUG),$(MUTATION_SPARROWC)),swift build --product sparrowc,)
+	$(PY) Tests/Mutation/mutate.py --sparrowc $(MUTATION_SPARROWC) --count $(MUTATION_COUNT)
+	$(PY) Tests/Mutation/external_data_security.py --sparrowc $(MUTATION_SPARROWC)
+	$(PY) Tests/Mutation/memory_limit.py --sparrowc $(MUTATION_SPARROWC)
 
 fuzz: setup
 	PY=$(PY) Tests/Fuzz/fuzz.sh $(FUZZ_SECONDS)
