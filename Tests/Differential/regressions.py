@@ -36,8 +36,7 @@ def gemm_column_bias_n1():
 # name, builder, backends, xfail reason (None: must pass)
 CASES = [
     ("gemm-column-bias-n1", gemm_column_bias_n1, ["interp"], None),
-    ("gemm-column-bias-n1-llvm", gemm_column_bias_n1, ["llvm"],
-     "LLVM target: [M,1] Gemm bias with N=1 classified per-column; GemmEmitter.swift:58 traps (exit 3)"),
+    ("gemm-column-bias-n1-llvm", gemm_column_bias_n1, ["llvm"], None),
 ]
 
 

@@ -41,11 +41,13 @@ extension OpContext {
     var residualOperand = fused.residual
     if op.operands.count >= 3 {
       let cShape = shape(operand: 2), count = cShape.reduce(1, *)
-      if let c = constant(operand: 2), count == 1 || count == n || cShape == [m, 1] {
+      // C is a scalar, a row vector ([N] or [1, N]: per column) or a column ([M, 1]: per row).
+      let perColumn = count == n && cShape.last == n
+      if let c = constant(operand: 2), count == 1 || perColumn || cShape == [m, 1] {
         let scaled = c.map { $0 * beta }
         if count == 1 {
           epilogue.bias = .perColumn(Array(repeating: scaled[0], count: n))
-        } else if cShape.last == n {
+        } else if perColumn {
           epilogue.bias = .perColumn(scaled)
         } else {
           epilogue.bias = .perRow(scaled)
