@@ -28,6 +28,9 @@ public enum PassRegistry {
     FuseEpilogue.self,
     FuseHorizontal.self,
     LowerConv.self,
+    FoldMasks.self,
+    AnalyzeSparsity.self,
+    Sparsify.self,
   ]
 
   /// The pass named `name`, if registered.

@@ -22,6 +22,7 @@ public enum Pipelines {
 
   /// Everything available: cleanup, fusion, lowering, cleanup.
   public static let O2: [String] = O1 + [
+    "fold-masks",          // mul/where by constant 0/1 masks on weights -> plain constants
     "fold-batch-norm",     // BatchNorm and per-channel mul/add into conv/gemm weights and bias
     "matmul-to-gemm",      // matmul by constant weights (+ bias add) -> gemm (batched via reshapes)
     "fold-transpose",      // 2-D transposes into transA/transB; transposes of constants
@@ -30,6 +31,7 @@ public enum Pipelines {
                            // activation (Inception/YOLO 1x1 + relu) still merge
     "fuse-horizontal",     // gemms/convs sharing an input -> one op + split (Q/K/V)
     "lower-conv",          // choose each conv's algorithm (targets obey it)
+    "sparsify",            // sparse weight layouts where exact and faster (cost model)
   ] + O1                   // cleanup: reshape chains from matmul-to-gemm, dead weights
 
   /// The pipeline text for `level`.
