@@ -93,30 +93,31 @@ public struct WeightMatrix: Sendable {
     return Double(filled.reduce(0) { $0 + ($1 ? 1 : 0) }) / Double(filled.count)
   }
 
-  /// The sparsest N:M pattern (M in 4, 8, 16; N < M) that holds exactly: the smallest
-  /// N/M, ties to the smaller M (1:4 rather than 2:8, which 1:4 implies). nil when none.
+  /// The sparsest N:M pattern (M in 4, 8, 16; N <= M / 2: 1:4, 2:4, 2:8, 4:8 ...) that
+  /// holds exactly: the smallest N/M, ties to the smaller M (1:4 rather than 2:8, which
+  /// 1:4 implies). nil when none (a 5:8 "pattern" is just a dense weight).
   public var sparsestNM: NMPattern? {
     var best: NMPattern?
     for m in NMPattern.groupSizes {
-      guard let most = maxPerGroup(m: m), most < m else { continue }
+      guard let most = maxPerGroup(m: m), 2 * most <= m else { continue }
       let p = NMPattern(n: max(most, 1), m: m)
       if best == nil || p.ratio < best!.ratio { best = p }
     }
     return best
   }
 
-  /// The N:M pattern (M in 4, 8, 16) with the smallest N/M at or above the density, ties
-  /// to the smaller M, and how many groups violate it: what pruning to N:M would remove.
+  /// The N:M pattern nearest the density (N = density * M rounded, M in 4, 8, 16) that
+  /// the fewest groups (as a fraction) violate, ties to the smaller M, with the number of
+  /// violating groups: what pruning to N:M would still have to remove. nil when dense.
   public var nearestNM: (pattern: NMPattern, violations: Int)? {
-    let d = density
-    var best: (NMPattern, Int)?
+    var best: (pattern: NMPattern, violations: Int, fraction: Double)?
     for m in NMPattern.groupSizes {
-      guard let bad = violations(n: max(1, Int((d * Double(m)).rounded(.up))), m: m) else { continue }
-      let p = NMPattern(n: max(1, Int((d * Double(m)).rounded(.up))), m: m)
-      guard p.n < m else { continue }
-      if best == nil || p.ratio < best!.0.ratio || (p.ratio == best!.0.ratio && bad < best!.1) { best = (p, bad) }
+      let n = max(1, Int((density * Double(m)).rounded()))
+      guard n < m, let bad = violations(n: n, m: m) else { continue }
+      let fraction = Double(bad) / Double(max(1, rows * k / m))
+      if best == nil || fraction < best!.fraction { best = (NMPattern(n: n, m: m), bad, fraction) }
     }
-    return best
+    return best.map { ($0.pattern, $0.violations) }
   }
 }
 

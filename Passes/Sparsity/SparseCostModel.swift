@@ -26,6 +26,8 @@ public enum SparsityMode: String, CaseIterable, Sendable {
 public struct FormatEstimate: Sendable, CustomStringConvertible {
   public var layout: SparseLayout?
   public var speedup: Double
+  /// The fraction of the dense weight the format stores and computes (1 for dense).
+  public var fill: Double = 1
   public var description: String {
     "\(layout.map { "\($0)" } ?? "dense") \(String(format: "%.2f", speedup))x"
   }
@@ -53,16 +55,16 @@ public enum SparseCostModel {
   public static func candidates(_ s: WeightSparsity, mode: SparsityMode) -> [FormatEstimate] {
     var out = [FormatEstimate(layout: nil, speedup: 1)]
     if mode == .auto || mode == .nm, let p = s.nm {
-      out.append(FormatEstimate(layout: .nm(n: p.n, m: p.m), speedup: nmEfficiency / p.ratio))
+      out.append(FormatEstimate(layout: .nm(n: p.n, m: p.m), speedup: nmEfficiency / p.ratio, fill: p.ratio))
     }
     if mode == .auto || mode == .bsr {
       for b in blockShapes where s.rows % b.r == 0 && s.k % b.c == 0 {
         let d = blockDensity(s, r: b.r, c: b.c)
-        out.append(FormatEstimate(layout: .bsr(r: b.r, c: b.c), speedup: b.efficiency / max(d, 1e-6)))
+        out.append(FormatEstimate(layout: .bsr(r: b.r, c: b.c), speedup: b.efficiency / max(d, 1e-6), fill: d))
       }
     }
     if mode == .auto || mode == .csr {
-      out.append(FormatEstimate(layout: .csr, speedup: csrEfficiency / max(s.density, 1e-6)))
+      out.append(FormatEstimate(layout: .csr, speedup: csrEfficiency / max(s.density, 1e-6), fill: s.density))
     }
     return out
   }
@@ -73,7 +75,8 @@ public enum SparseCostModel {
   }
 
   /// The format for a layer: the fastest candidate when it beats dense by
-  /// `minimumSpeedup` (any sparse candidate when a family is forced), else dense.
+  /// `minimumSpeedup`, else dense. A forced family takes its fastest candidate that skips
+  /// anything (fill < 1), however slow.
   public static func choose(_ s: WeightSparsity?, mode: SparsityMode) -> FormatChoice {
     guard mode != .off else {
       return FormatChoice(layout: nil, estimatedSpeedup: 1, reason: "--sparsity off", candidates: [])
@@ -82,7 +85,8 @@ public enum SparseCostModel {
       return FormatChoice(layout: nil, estimatedSpeedup: 1, reason: "weight not analyzable", candidates: [])
     }
     let all = candidates(s, mode: mode)
-    let sparse = all.dropFirst().sorted { $0.speedup > $1.speedup }
+    // A forced family still needs something to skip.
+    let sparse = all.dropFirst().filter { mode == .auto || $0.fill < 1 }.sorted { $0.speedup > $1.speedup }
     let runnerUp = sparse.dropFirst().first.map { "; next \($0)" } ?? ""
     guard let best = sparse.first else {
       return FormatChoice(layout: nil, estimatedSpeedup: 1,
