@@ -6,12 +6,13 @@
 // const float *residual, float *scratch)` like the dense GEMM (w and scratch unused).
 //
 //   for each column panel of `vectors` x 16 columns of X (masked tail panel)
-//     for each row block b of R rows (SparseRowBlocks)
-//       acc[R][vectors] = 0
-//       for each active column k of block b          (indices and values: constants)
-//         x[v] = X[k, n0 + 16 v ...]                   one load serves R rows
-//         acc[r][v] += broadcast(W[b R + r, k]) * x[v]
-//       bias (per row), residual, activation; store
+//     for each K block (its X rows of the panel stay in L1)
+//       for each row block b of R rows (SparseRowBlocks)
+//         acc[R][vectors] = 0 on the first K block, else C
+//         for each active column k of block b in this K block   (constants)
+//           x[v] = X[k, n0 + 16 v ...]                   one load serves R rows
+//           acc[r][v] += broadcast(W[b R + r, k]) * x[v]
+//         last K block: bias (per row), residual, activation; store
 //
 // Empty columns of a block cost nothing; non-zeros are embedded in the binary.
 
@@ -84,11 +85,29 @@ struct SparseGemmEmitter {
     let vectors = (columns + lanes - 1) / lanes
     let valid = { (v: Int) in min(lanes, columns - v * lanes) }
     let w = d.weight
+    let kBlocks = w.kBlocks
+    cg.forLoop(0, kBlocks) { kb in
+    let first = cg.icmp(LLVMIntEQ, kb, cg.int(0))
+    let last = cg.icmp(LLVMIntEQ, kb, cg.int(kBlocks - 1))
     cg.forLoop(0, w.blocks) { b in
-      let start = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, t.starts, b), "")!
-      let end = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, t.starts, cg.add(b, 1)), "")!
-      let zero = cg.splat(0)
-      var acc = cg.forLoop(start, end, carrying: [Value](repeating: zero, count: r * vectors)) { j, acc in
+      let entry = cg.add(cg.mul(b, kBlocks), kb)
+      let start = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, t.starts, entry), "")!
+      let end = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, t.starts, cg.add(entry, 1)), "")!
+      let row0 = cg.mul(b, r)
+      let cOffset = { (i: Int, v: Int) in cg.add(cg.add(cg.mul(cg.add(row0, i), d.n), n0), v * lanes) }
+      // Padded rows (M not a multiple of R) read C as zeros and are not stored.
+      let padded = w.rows % r != 0
+      let initial = cg.ifElse(first, { [Value](repeating: cg.splat(0), count: r * vectors) }, {
+        (0..<(r * vectors)).map { iv in
+          let (i, v) = (iv / vectors, iv % vectors)
+          guard padded, i > 0 else { return cg.load(vectorAt: cg.at(c, cOffset(i, v)), lanes: valid(v)) }
+          let inside = cg.icmp(LLVMIntSLT, cg.add(row0, i), cg.int(w.rows))
+          // Clamp the row so the load stays inside C; the value is discarded when outside.
+          let safe = cg.select(inside, cOffset(i, v), cOffset(0, v))
+          return cg.load(vectorAt: cg.at(c, safe), lanes: valid(v))
+        }
+      })
+      var acc = cg.forLoop(start, end, carrying: initial) { j, acc in
         let k = LLVMBuildSExt(cg.builder, LLVMBuildLoad2(cg.builder, cg.i32, cg.gep(cg.i32, t.columns, j), ""),
                               cg.i64, "")!
         let row = cg.at(x, cg.add(cg.mul(k, d.n), n0))
@@ -101,28 +120,45 @@ struct SparseGemmEmitter {
         }
         return out
       }
-      let row0 = cg.mul(b, r)
+      acc = cg.ifElse(last, { epilogue(acc, row0: row0, vectors: vectors, n0: n0, residual: residual, t, valid: valid) },
+                      { acc })
       for i in 0..<r {
-        let rowIndex = cg.add(row0, i)
-        // Padded rows (M not a multiple of R) are computed but not stored.
-        let inside = i == 0 || w.rows % r == 0 ? nil : cg.icmp(LLVMIntSLT, rowIndex, cg.int(w.rows))
         let store = {
-          for v in 0..<vectors {
-            var value = acc[i * vectors + v]
-            if let bias = t.bias { value = cg.fadd(value, cg.broadcast(cg.load(cg.at(bias, rowIndex)))) }
-            let offset = cg.add(cg.add(cg.mul(rowIndex, d.n), n0), v * lanes)
-            for step in d.epilogue.steps {
-              switch step {
-              case .addResidual: value = cg.fadd(value, cg.load(vectorAt: cg.at(residual, offset), lanes: valid(v)))
-              case let .activation(a): value = cg.apply(a, value)
-              }
-            }
-            cg.store(vector: value, at: cg.at(c, offset), lanes: valid(v))
+          for v in 0..<vectors { cg.store(vector: acc[i * vectors + v], at: cg.at(c, cOffset(i, v)), lanes: valid(v)) }
+        }
+        if padded && i > 0 {
+          cg.ifThen(cg.icmp(LLVMIntSLT, cg.add(row0, i), cg.int(w.rows)), store)
+        } else {
+          store()
+        }
+      }
+    }
+    }
+  }
+
+  /// Bias, residual and activation on one row block's accumulators.
+  private func epilogue(_ acc: [Value], row0: Value, vectors: Int, n0: Value, residual: Value, _ t: Tables,
+                        valid: (Int) -> Int) -> [Value] {
+    var out = acc
+    for i in 0..<r {
+      let rowIndex = cg.add(row0, i)
+      // A padded row's index may pass the residual's end: clamp it (its value is dropped).
+      let safeRow = d.weight.rows % r == 0 || i == 0 ? rowIndex
+        : cg.select(cg.icmp(LLVMIntSLT, rowIndex, cg.int(d.weight.rows)), rowIndex, row0)
+      for v in 0..<vectors {
+        var value = out[i * vectors + v]
+        if let bias = t.bias { value = cg.fadd(value, cg.broadcast(cg.load(cg.at(bias, rowIndex)))) }
+        for step in d.epilogue.steps {
+          switch step {
+          case .addResidual:
+            let offset = cg.add(cg.add(cg.mul(safeRow, d.n), n0), v * lanes)
+            value = cg.fadd(value, cg.load(vectorAt: cg.at(residual, offset), lanes: valid(v)))
+          case let .activation(a): value = cg.apply(a, value)
           }
         }
-        if let inside { cg.ifThen(inside, store) } else { store() }
+        out[i * vectors + v] = value
       }
-      acc = []
     }
+    return out
   }
 }
