@@ -87,52 +87,52 @@ struct SparseGemmEmitter {
     let w = d.weight
     let kBlocks = w.kBlocks
     cg.forLoop(0, kBlocks) { kb in
-    let first = cg.icmp(LLVMIntEQ, kb, cg.int(0))
-    let last = cg.icmp(LLVMIntEQ, kb, cg.int(kBlocks - 1))
-    cg.forLoop(0, w.blocks) { b in
-      let entry = cg.add(cg.mul(b, kBlocks), kb)
-      let start = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, t.starts, entry), "")!
-      let end = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, t.starts, cg.add(entry, 1)), "")!
-      let row0 = cg.mul(b, r)
-      let cOffset = { (i: Int, v: Int) in cg.add(cg.add(cg.mul(cg.add(row0, i), d.n), n0), v * lanes) }
-      // Padded rows (M not a multiple of R) read C as zeros and are not stored.
-      let padded = w.rows % r != 0
-      let initial = cg.ifElse(first, { [Value](repeating: cg.splat(0), count: r * vectors) }, {
-        (0..<(r * vectors)).map { iv in
-          let (i, v) = (iv / vectors, iv % vectors)
-          guard padded, i > 0 else { return cg.load(vectorAt: cg.at(c, cOffset(i, v)), lanes: valid(v)) }
-          let inside = cg.icmp(LLVMIntSLT, cg.add(row0, i), cg.int(w.rows))
-          // Clamp the row so the load stays inside C; the value is discarded when outside.
-          let safe = cg.select(inside, cOffset(i, v), cOffset(0, v))
-          return cg.load(vectorAt: cg.at(c, safe), lanes: valid(v))
+      let first = cg.icmp(LLVMIntEQ, kb, cg.int(0))
+      let last = cg.icmp(LLVMIntEQ, kb, cg.int(kBlocks - 1))
+      cg.forLoop(0, w.blocks) { b in
+        let entry = cg.add(cg.mul(b, kBlocks), kb)
+        let start = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, t.starts, entry), "")!
+        let end = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, t.starts, cg.add(entry, 1)), "")!
+        let row0 = cg.mul(b, r)
+        let cOffset = { (i: Int, v: Int) in cg.add(cg.add(cg.mul(cg.add(row0, i), d.n), n0), v * lanes) }
+        // Padded rows (M not a multiple of R) read row 0 of the block (discarded) and are not stored.
+        let padded = w.rows % r != 0
+        let initial = cg.ifElse(first, { [Value](repeating: cg.splat(0), count: r * vectors) }, {
+          (0..<(r * vectors)).map { iv in
+            let (i, v) = (iv / vectors, iv % vectors)
+            guard padded, i > 0 else { return cg.load(vectorAt: cg.at(c, cOffset(i, v)), lanes: valid(v)) }
+            let inside = cg.icmp(LLVMIntSLT, cg.add(row0, i), cg.int(w.rows))
+            // Clamp the row so the load stays inside C; the value is discarded when outside.
+            let safe = cg.select(inside, cOffset(i, v), cOffset(0, v))
+            return cg.load(vectorAt: cg.at(c, safe), lanes: valid(v))
+          }
+        })
+        var acc = cg.forLoop(start, end, carrying: initial) { j, acc in
+          let k = LLVMBuildSExt(cg.builder, LLVMBuildLoad2(cg.builder, cg.i32, cg.gep(cg.i32, t.columns, j), ""),
+                                cg.i64, "")!
+          let row = cg.at(x, cg.add(cg.mul(k, d.n), n0))
+          let xs = (0..<vectors).map { v in cg.load(vectorAt: cg.at(row, v * lanes), lanes: valid(v)) }
+          var out = acc
+          let wj = cg.at(t.values, cg.mul(j, r))
+          for i in 0..<r {
+            let wv = cg.broadcast(cg.load(cg.at(wj, i)))
+            for v in 0..<vectors { out[i * vectors + v] = cg.fma(wv, xs[v], acc[i * vectors + v]) }
+          }
+          return out
         }
-      })
-      var acc = cg.forLoop(start, end, carrying: initial) { j, acc in
-        let k = LLVMBuildSExt(cg.builder, LLVMBuildLoad2(cg.builder, cg.i32, cg.gep(cg.i32, t.columns, j), ""),
-                              cg.i64, "")!
-        let row = cg.at(x, cg.add(cg.mul(k, d.n), n0))
-        let xs = (0..<vectors).map { v in cg.load(vectorAt: cg.at(row, v * lanes), lanes: valid(v)) }
-        var out = acc
-        let wj = cg.at(t.values, cg.mul(j, r))
+        acc = cg.ifElse(last, { epilogue(acc, row0: row0, vectors: vectors, n0: n0, residual: residual, t, valid: valid) },
+                        { acc })
         for i in 0..<r {
-          let wv = cg.broadcast(cg.load(cg.at(wj, i)))
-          for v in 0..<vectors { out[i * vectors + v] = cg.fma(wv, xs[v], acc[i * vectors + v]) }
-        }
-        return out
-      }
-      acc = cg.ifElse(last, { epilogue(acc, row0: row0, vectors: vectors, n0: n0, residual: residual, t, valid: valid) },
-                      { acc })
-      for i in 0..<r {
-        let store = {
-          for v in 0..<vectors { cg.store(vector: acc[i * vectors + v], at: cg.at(c, cOffset(i, v)), lanes: valid(v)) }
-        }
-        if padded && i > 0 {
-          cg.ifThen(cg.icmp(LLVMIntSLT, cg.add(row0, i), cg.int(w.rows)), store)
-        } else {
-          store()
+          let store = {
+            for v in 0..<vectors { cg.store(vector: acc[i * vectors + v], at: cg.at(c, cOffset(i, v)), lanes: valid(v)) }
+          }
+          if padded && i > 0 {
+            cg.ifThen(cg.icmp(LLVMIntSLT, cg.add(row0, i), cg.int(w.rows)), store)
+          } else {
+            store()
+          }
         }
       }
-    }
     }
   }
 
