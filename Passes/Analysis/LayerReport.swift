@@ -13,9 +13,17 @@ public struct LayerInfo: Sendable {
   public var weightType: TensorType?
   /// Fraction of non-zero weights (nil when the op has no constant weight).
   public var density: Double?
+  /// N:M patterns and block densities of a gemm/conv weight (nil for other ops).
+  public var sparsity: WeightSparsity?
+  /// The weight's layout after the pipeline (nil: dense).
+  public var layout: SparseLayout?
+  /// What the cost model picks for the weight's data and why (nil for other ops).
+  public var choice: FormatChoice?
 }
 
-public func layerReport(_ m: Module) -> [LayerInfo] {
+/// `mode` is what `sparsify` ran with: the reported choice and reason are the cost model's
+/// for the dense weight (a weight already in a sparse layout is analyzed as stored).
+public func layerReport(_ m: Module, sparsity mode: SparsityMode = .auto) -> [LayerInfo] {
   let f = m.main
   let defs = f.definingOps()
   var layers: [LayerInfo] = []
@@ -27,6 +35,12 @@ public func layerReport(_ m: Module) -> [LayerInfo] {
        let d = defs[op.operands[1]], let name = f.ops[d].constantName, let w = m.constants[name] {
       info.weightType = f.type(of: op.operands[1])
       info.density = density(of: w)
+      info.layout = info.weightType?.layout
+      let transposed = op.kind == .conv || op.attributes.bool("transB")
+      if op.kind == .gemm || op.kind == .conv, w.shape.count == 2 || w.shape.count == 4 {
+        info.sparsity = analyzeWeight(w, transposed: transposed)
+        info.choice = SparseCostModel.choose(info.sparsity, mode: mode)
+      }
     }
     layers.append(info)
   }

@@ -29,6 +29,9 @@ public enum PassRegistry {
     FuseHorizontal.self,
     LowerConv.self,
     FoldActivationMasks.self,
+    FoldMasks.self,
+    AnalyzeSparsity.self,
+    Sparsify.self,
   ]
 
   /// The pass named `name`, if registered.

@@ -22,6 +22,7 @@ public enum Pipelines {
 
   /// Everything available: cleanup, fusion, lowering, cleanup.
   public static let O2: [String] = O1 + [
+    "fold-masks",          // mul/where by constant 0/1 masks on weights -> plain constants
     "fold-activation-masks", // binary spatial masks on conv outputs -> kept_positions; first,
                            // while mul(conv, mask) is still adjacent (BN/relu fold after it)
     "fold-batch-norm",     // BatchNorm and per-channel mul/add into conv/gemm weights and bias
@@ -33,6 +34,7 @@ public enum Pipelines {
     "fold-activation-masks", // masks after conv -> BN -> relu, visible once those fused
     "fuse-horizontal",     // gemms/convs sharing an input -> one op + split (Q/K/V)
     "lower-conv",          // choose each conv's algorithm (targets obey it)
+    "sparsify",            // sparse weight layouts where exact and faster (cost model)
   ] + O1                   // cleanup: reshape chains from matmul-to-gemm, dead weights
 
   /// The pipeline text for `level`.

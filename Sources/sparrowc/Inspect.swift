@@ -1,4 +1,9 @@
 //===--- Inspect.swift - `sparrowc inspect`: per-layer report -------------===//
+//
+// One row per op: output shape and FLOPs; for gemm/conv with a constant weight, its
+// density, the sparsest exact N:M pattern (along the GEMM K order (kh, kw, Cin) and which
+// order holds it), block densities, the format sparsify chose and the cost model's reason.
+// `--json` for scripts, `--html FILE` for a per-layer chart.
 
 import ArgumentParser
 import Foundation
@@ -7,7 +12,7 @@ import SparrowPasses
 
 struct Inspect: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Per-layer report: op, output shape, FLOPs, weight shape and density.")
+    abstract: "Per-layer report: op, output shape, FLOPs, weight density, N:M pattern, block density, chosen format.")
 
   @OptionGroup var model: ModelOptions
   @OptionGroup var pipeline: PipelineOptions
@@ -15,31 +20,32 @@ struct Inspect: ParsableCommand {
   @Flag(help: "Print JSON instead of a table.")
   var json = false
 
+  @Option(help: ArgumentHelp("Also write an HTML report with a per-layer chart.", valueName: "FILE"))
+  var html: String?
+
   func run() throws {
     var module = try loadModule(model)
     try optimize(&module, pipeline, file: model.model)
-    let layers = layerReport(module)
+    let layers = layerReport(module, sparsity: pipeline.sparsity)
+    if let html {
+      try Data(htmlReport(layers, model: model.model).utf8).write(to: URL(fileURLWithPath: html))
+    }
     if json {
-      let rows = layers.map { l -> String in
-        var fields = ["\"name\": \"\(jsonEscaped(l.name))\"", "\"op\": \"\(l.op)\"",
-                      "\"shape\": \(l.outputType.shape)", "\"dtype\": \"\(l.outputType.element.rawValue)\"",
-                      "\"flops\": \(l.flops)"]
-        if let w = l.weightType {
-          fields.append("\"weight_shape\": \(w.shape)")
-          fields.append("\"params\": \(w.count)")
-          fields.append("\"density\": \(String(format: "%.6f", l.density ?? 1))")
-        }
-        return "    {" + fields.joined(separator: ", ") + "}"
-      }
-      print("{\n  \"model\": \"\(jsonEscaped(model.model))\",\n  \"total_flops\": \(layers.map(\.flops).reduce(0, +)),\n  \"layers\": [\n" + rows.joined(separator: ",\n") + "\n  ]\n}")
+      print(jsonReport(layers))
       return
     }
-    let header = ["layer", "op", "output", "MFLOPs", "weight", "density"]
+    let header = ["layer", "op", "output", "MFLOPs", "weight", "density", "N:M", "order", "4x4", "format", "reason"]
     var rows = [header]
     for l in layers {
+      let s = l.sparsity
       rows.append([l.name, l.op, l.outputType.description, String(format: "%.2f", Double(l.flops) / 1e6),
-                   l.weightType?.description ?? "-",
-                   l.density.map { String(format: "%.1f%%", $0 * 100) } ?? "-"])
+                   l.weightType?.dense.description ?? "-",
+                   l.density.map { String(format: "%.1f%%", $0 * 100) } ?? "-",
+                   s.map { $0.nm?.description ?? "-" } ?? "",
+                   s?.nmOrder ?? "",
+                   s.map { String(format: "%.1f%%", $0.blockDensities[1] * 100) } ?? "",
+                   s == nil ? "" : (l.layout.map { "\($0)" } ?? "dense"),
+                   l.choice?.reason ?? ""])
     }
     let widths = header.indices.map { c in rows.map { $0[c].count }.max()! }
     for r in rows {
@@ -49,5 +55,37 @@ struct Inspect: ParsableCommand {
     let total = layers.map(\.flops).reduce(0, +)
     print("total: \(layers.count) ops, \(String(format: "%.2f", Double(total) / 1e6)) MFLOPs")
     activationMaskTable(module).forEach { print($0) }
+  }
+
+  private func jsonReport(_ layers: [LayerInfo]) -> String {
+    let rows = layers.map { l -> String in
+      var fields = ["\"name\": \"\(jsonEscaped(l.name))\"", "\"op\": \"\(l.op)\"",
+                    "\"shape\": \(l.outputType.shape)", "\"dtype\": \"\(l.outputType.element.rawValue)\"",
+                    "\"flops\": \(l.flops)"]
+      if let w = l.weightType {
+        fields.append("\"weight_shape\": \(w.shape)")
+        fields.append("\"params\": \(w.count)")
+        fields.append("\"density\": \(String(format: "%.6f", l.density ?? 1))")
+      }
+      if let s = l.sparsity {
+        let q = { (p: NMPattern?) in p.map { "\"\($0)\"" } ?? "null" }
+        fields.append("\"gemm_shape\": [\(s.rows), \(s.k)]")
+        fields.append("\"nm\": \(q(s.nm))")
+        fields.append("\"nm_cin_kh_kw\": \(q(s.nmChannelsOuter))")
+        fields.append("\"nm_order\": \"\(s.nmOrder)\"")
+        fields.append("\"nearest_nm\": \(q(s.nearest))")
+        fields.append("\"nearest_nm_violations\": \(s.nearestViolations.map(String.init) ?? "null")")
+        let blocks = zip(reportedBlockShapes, s.blockDensities)
+          .map { "\"\($0.r)x\($0.c)\": \(String(format: "%.6f", $1))" }.joined(separator: ", ")
+        fields.append("\"block_density\": {\(blocks)}")
+        fields.append("\"format\": \"\(l.layout.map { "\($0)" } ?? "dense")\"")
+        if let c = l.choice {
+          fields.append("\"estimated_speedup\": \(String(format: "%.3f", c.estimatedSpeedup))")
+          fields.append("\"reason\": \"\(jsonEscaped(c.reason))\"")
+        }
+      }
+      return "    {" + fields.joined(separator: ", ") + "}"
+    }
+    return "{\n  \"model\": \"\(jsonEscaped(model.model))\",\n  \"total_flops\": \(layers.map(\.flops).reduce(0, +)),\n  \"layers\": [\n" + rows.joined(separator: ",\n") + "\n  ]\n}"
   }
 }

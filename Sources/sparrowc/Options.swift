@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import SparrowIR
+import SparrowPasses
 
 /// The model and how to bind its inputs.
 struct ModelOptions: ParsableArguments {
@@ -84,6 +85,10 @@ struct PipelineOptions: ParsableArguments {
                              valueName: "PIPELINE"))
   var passes: String?
 
+  @Option(help: ArgumentHelp("Sparse weight formats in -O2: auto (cost model), off, or force nm, bsr or csr where the data fits exactly.",
+                             valueName: "auto|off|nm|bsr|csr"))
+  var sparsity: SparsityMode = .auto
+
   @Flag(name: .customLong("no-verify"), help: "Skip the verifier after each pass.")
   var noVerify = false
 
@@ -103,3 +108,5 @@ struct PipelineOptions: ParsableArguments {
         help: "Run the interpreter before and after every pass on seeded inputs; name the first pass that changes results.")
   var checkPasses = false
 }
+
+extension SparsityMode: ExpressibleByArgument {}

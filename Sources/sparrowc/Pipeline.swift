@@ -10,7 +10,9 @@ extension PipelineOptions {
   func makePasses() throws -> [any Pass] {
     do {
       if let text = passes { return try parsePipeline(text) }
-      return try Pipelines.passes(for: OptimizationLevel(rawValue: level.rawValue)!)
+      let entries = Pipelines.entries(for: OptimizationLevel(rawValue: level.rawValue)!)
+        .map { $0 == Sparsify.name ? "\(Sparsify.name){mode=\(sparsity.rawValue)}" : $0 }
+      return try parsePipeline(entries.joined(separator: ","), location: "-\(level.rawValue)")
     } catch let d as Diagnostic {
       throw ValidationError(d.message)
     }

@@ -14,7 +14,7 @@ struct Sparrowc: ParsableCommand {
     commandName: "sparrowc",
     abstract: "Sparrow: a sparse-aware neural-network compiler.",
     discussion: "Passes for --passes=a,b{option=value},c:\n" + PassRegistry.listing,
-    subcommands: [Run.self, Bench.self, DumpIR.self, Opt.self, Inspect.self, Compile.self, ListPasses.self, BenchGemm.self])
+    subcommands: [Run.self, Bench.self, DumpIR.self, Opt.self, Inspect.self, Compile.self, ListPasses.self, BenchGemm.self, BenchSparseGemm.self])
 
   static func main() {
     exitWithCode3OnCrash()

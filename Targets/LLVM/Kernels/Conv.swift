@@ -33,10 +33,20 @@ extension OpContext {
     let k = channels * kh * kw, positions = oh * ow
     let direct = kh == 1 && kw == 1 && strides == [1, 1] && pads.allSatisfy { $0 == 0 }
     let epilogue = GemmEpilogue(bias: bias.map { .perRow($0) } ?? .none, steps: fused.steps)
-    let descriptor = GemmDescriptor(m: outChannels, n: positions, k: k, a: .constant(weights),
-                                    b: .argument, epilogue: epilogue)
-    let emitter = GemmEmitter(cg, descriptor, name: symbol + ".gemm")
-    let gemm = emitter.emit()
+    // A weight with a sparse layout (set by `sparsify`) gets the weight-specialized sparse
+    // GEMM (Kernels/Sparse), which runs on one thread; dense weights the packed GEMM.
+    let gemm: Value, gemmScratchBytes: Int, sparse: Bool
+    if let layout = type(op.operands[1]).layout {
+      let rows = SparseRowBlocks(weight: weights, rows: outChannels, k: k, blockRows: sparseBlockRows(layout))
+      gemm = SparseGemmEmitter(cg: cg, d: SparseGemmDescriptor(weight: rows, n: positions, epilogue: epilogue),
+                               name: symbol + ".sparse_gemm").emit()
+      (gemmScratchBytes, sparse) = (0, true)
+    } else {
+      let descriptor = GemmDescriptor(m: outChannels, n: positions, k: k, a: .constant(weights),
+                                      b: .argument, epilogue: epilogue)
+      let emitter = GemmEmitter(cg, descriptor, name: symbol + ".gemm")
+      (gemm, gemmScratchBytes, sparse) = (emitter.emit(), emitter.scratchBytes, false)
+    }
     let columnsBytes = direct ? 0 : (k * positions * 4 + 63) / 64 * 64
     let f = defineKernel(threaded: { results, operands, scratch, threads in
       cg.forLoop(0, batch) { n in
@@ -50,11 +60,20 @@ extension OpContext {
         let gemmScratch = cg.at(scratch, columnsBytes / 4)
         let outputOffset = cg.mul(n, outChannels * positions)
         let residual = fused.residual.map { cg.at(operands[$0], outputOffset) } ?? cg.nullFloatPointer()
-        cg.call(function: gemm, [cg.at(results[0], outputOffset), cg.nullFloatPointer(), b, residual,
-                                 gemmScratch, threads])
+        var arguments = [cg.at(results[0], outputOffset), cg.nullFloatPointer(), b, residual, gemmScratch]
+        if !sparse { arguments.append(threads) }
+        cg.call(function: gemm, arguments)
       }
     })
-    return OpKernel(function: f, embeddedOperands: bias == nil ? [1] : [1, 2], scratchBytes: columnsBytes + emitter.scratchBytes)
+    return OpKernel(function: f, embeddedOperands: bias == nil ? [1] : [1, 2], scratchBytes: columnsBytes + gemmScratchBytes)
+  }
+
+  /// Rows per block of the sparse GEMM: rows of a block share each X load but compute the
+  /// union of their columns, so blocks pay when rows share columns (bench/RESULTS.md,
+  /// "Weight sparsity": BSR with its own R; N:M and CSR best at 2).
+  private func sparseBlockRows(_ layout: SparseLayout) -> Int {
+    if case let .bsr(r, _) = layout { return min(max(r, 1), 8) }
+    return 2
   }
 
   /// columns[(c*kh + i)*kw + j][oy*ow + ox] = x[c][oy*sy - py + i*dy][ox*sx - px + j*dx] (0 outside).

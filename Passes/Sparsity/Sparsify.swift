@@ -1,0 +1,88 @@
+//===--- Sparsify.swift - give gemm/conv weights a sparse layout -------------===//
+//
+//   %w = constant @w : tensor<8x16xf32>                  %w2 = constant @w : tensor<8x16xf32, #nm<2,4>>
+//   %y = gemm %x, %w {transB = true}          =>         %y = gemm %x, %w2 {transB = true}
+//
+// For each gemm (transA = false) and conv (group 1, not depthwise) whose weight is an f32
+// constant, the cost model (SparseCostModel) picks the fastest of dense / N:M / BSR /
+// CSR that the data satisfies exactly (`mode` = auto), or the forced family. A layout is
+// attached only when `layoutViolation` finds nothing, so the conversion loses nothing: the
+// pool keeps the dense data and targets read the layout from the type. A gemm without
+// transB gets a transposed copy of its weight ([N, K], transB = true) so that N:M and
+// block groups run along K. The weight constant gets its own op (it may be shared).
+
+import SparrowIR
+
+public struct Sparsify: Pass {
+  public static let name = "sparsify"
+  public static let summary = "Attach #nm/#bsr/#csr layouts to gemm/conv weights the data fits exactly, chosen by a cost model."
+  public static let options = [
+    PassOptionSpec("mode", .string("auto"), help: "auto | off | nm | bsr | csr"),
+  ]
+
+  public let mode: SparsityMode
+
+  public init(options: PassOptions) throws {
+    let text = options.string("mode")
+    guard let mode = SparsityMode(rawValue: text) else {
+      throw Diagnostic("sparsify: mode must be one of \(SparsityMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+    }
+    self.mode = mode
+  }
+
+  public init(mode: SparsityMode = .auto) { self.mode = mode }
+
+  public func run(on function: inout Function, context: PassContext) throws -> Bool {
+    guard mode != .off else { return false }
+    let mode = self.mode
+    return try applyPatternsGreedily([
+      RewritePattern("sparsify-weight", roots: [.gemm, .conv]) { op, r in
+        try Self.sparsify(op, r, mode: mode)
+      },
+    ], to: &function, context: context)
+  }
+
+  /// The weight of a gemm/conv that sparsify may convert, with its transB, or nil.
+  public static func convertibleWeight(_ op: Operation, constant: (ValueID) -> Tensor?,
+                                       type: (ValueID) -> TensorType) -> (Tensor, transposed: Bool)? {
+    guard op.operands.count >= 2, type(op.operands[1]).layout == nil,
+          let w = constant(op.operands[1]), w.element == .f32 else { return nil }
+    switch op.kind {
+    case .gemm:
+      guard !op.attributes.bool("transA"), w.shape.count == 2 else { return nil }
+      return (w, op.attributes.bool("transB"))
+    case .conv:
+      guard op.attributes.int("group") == 1, op.attributes.string("algorithm") != "depthwise",
+            w.shape.count == 4 else { return nil }
+      return (w, true)
+    default:
+      return nil
+    }
+  }
+
+  private static func sparsify(_ op: Operation, _ r: Rewriter, mode: SparsityMode) throws -> [ValueID]? {
+    guard let (w, transposed) = convertibleWeight(op, constant: r.constantTensor(of:), type: r.type(of:)),
+          let analysis = analyzeWeight(w, transposed: transposed) else { return nil }
+    let choice = SparseCostModel.choose(analysis, mode: mode)
+    guard let layout = choice.layout else { return nil }
+    let stored = transposed ? w : transposed2D(w)
+    // The guarantee: the layout holds exactly, or nothing changes.
+    guard layoutViolation(of: stored, layout: layout) == nil else { return nil }
+    let v = r.insertConstant(stored, name: r.name(of: op.operands[1]) + "_sparse", layout: layout)
+    r.modifyOp(r.root) { o in
+      o.operands[1] = v
+      if !transposed { o.attributes["transB"] = .bool(true) }
+    }
+    return op.results
+  }
+}
+
+/// The transpose of a rank-2 f32 tensor.
+func transposed2D(_ w: Tensor) -> Tensor {
+  precondition(w.shape.count == 2 && w.element == .f32, "transposed2D of \(w.type)")
+  let (rows, cols) = (w.shape[0], w.shape[1])
+  let a = w.array(of: Float.self)
+  var t = [Float](repeating: 0, count: a.count)
+  for i in 0..<rows { for j in 0..<cols { t[j * rows + i] = a[i * cols + j] } }
+  return Tensor(shape: [cols, rows], scalars: t)
+}

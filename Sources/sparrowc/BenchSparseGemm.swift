@@ -1,0 +1,130 @@
+//===--- BenchSparseGemm.swift - hidden `sparrowc bench-sparse-gemm` -------===//
+//
+// Times the weight-specialized sparse GEMM against Sparrow's own dense generated GEMM
+// on one shape (weight left: W [M, K] · X [K, N], the conv orientation), same process,
+// min of N runs, interleaved rounds:
+//   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE sparrowc bench-sparse-gemm 64 3136 576 \
+//     --pattern 2:4 --block-rows 1,2,4,8
+
+import ArgumentParser
+import Foundation
+import SparrowLLVM
+
+struct BenchSparseGemm: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bench-sparse-gemm", abstract: "Time the sparse GEMM against the dense generated GEMM.",
+    shouldDisplay: false)
+
+  @Argument var m: Int
+  @Argument var n: Int
+  @Argument var k: Int
+
+  @Option(help: "N:M (e.g. 2:4), uNN (unstructured NN% zeros) or bRxC-NN (blocks).")
+  var pattern = "2:4"
+
+  @Option(name: .customLong("block-rows"), help: "Row-block sizes R to try, comma-separated.")
+  var blockRows = "1,2,4,8"
+
+  @Option(help: "Column vectors per panel.")
+  var vectors = 4
+
+  @Option(help: "Timed repetitions (the minimum is reported).")
+  var repetitions = 10
+
+  func run() throws {
+    var seed: UInt64 = 42
+    func random(_ count: Int) -> [Float] {
+      (0..<count).map { _ in
+        seed = seed &* 6364136223846793005 &+ 1442695040888963407
+        return Float(Int(seed >> 40) % 2001 - 1000) / 1000
+      }
+    }
+    let w = try prune(random(m * k))
+    let x = random(k * n)
+    let dense = try CompiledGemm(GemmDescriptor(m: m, n: n, k: k, a: .constant(w), b: .argument))
+    var reference = [Float](repeating: 0, count: m * n)
+    func time(_ body: () -> Void) -> Double {
+      body()
+      var best = Double.infinity
+      for _ in 0..<repetitions {
+        let t0 = DispatchTime.now()
+        body()
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6)
+      }
+      return best
+    }
+    let rs = blockRows.split(separator: ",").compactMap { Int($0) }
+    let kernels = try rs.map { r in
+      try CompiledSparseGemm(SparseGemmDescriptor(weight: SparseRowBlocks(weight: w, rows: m, k: k, blockRows: r),
+                                                  n: n, vectors: vectors))
+    }
+    var denseMs = Double.infinity
+    var sparseMs = [Double](repeating: .infinity, count: rs.count)
+    var c = reference
+    for _ in 0..<3 {
+      denseMs = min(denseMs, reference.withUnsafeMutableBufferPointer { rp in
+        time { dense(c: rp.baseAddress!, a: nil, b: x) }
+      })
+      for (i, kernel) in kernels.enumerated() {
+        sparseMs[i] = min(sparseMs[i], c.withUnsafeMutableBufferPointer { cp in time { kernel(c: cp.baseAddress!, x: x) } })
+      }
+    }
+    let nonZeros = w.filter { $0 != 0 }.count
+    let flops = 2.0 * Double(m) * Double(n) * Double(k)
+    print(String(format: "%dx%dx%d %@ density %.3f: dense %.3f ms (%.1f GFLOP/s)", m, n, k, pattern,
+                 Double(nonZeros) / Double(w.count), denseMs, flops / denseMs / 1e6))
+    for (i, r) in rs.enumerated() {
+      c.withUnsafeMutableBufferPointer { cp in kernels[i](c: cp.baseAddress!, x: x) }
+      var worst: Float = 0
+      for j in 0..<c.count { worst = max(worst, abs(c[j] - reference[j]) / (1 + abs(reference[j]))) }
+      let stored = kernels[i].descriptor.weight.storedValues
+      print(String(format: "  R=%d: %.3f ms, speedup %.2fx, stored %.3f of dense, compile %.0f ms, max rel diff %.1e",
+                   r, sparseMs[i], denseMs / sparseMs[i], Double(stored) / Double(w.count),
+                   kernels[i].compileMilliseconds, worst))
+    }
+  }
+
+  /// `w` [m, k] pruned by `pattern` (magnitudes; blocks by L2 norm).
+  private func prune(_ w: [Float]) throws -> [Float] {
+    var out = w
+    let parts = pattern.split(separator: ":").compactMap { Int($0) }
+    if parts.count == 2 {
+      let (keep, group) = (parts[0], parts[1])
+      guard k % group == 0 else { throw ValidationError("K must be a multiple of \(group)") }
+      for i in 0..<m {
+        for g in stride(from: 0, to: k, by: group) {
+          let idx = (g..<(g + group)).map { i * k + $0 }.sorted { abs(w[$0]) > abs(w[$1]) }
+          for j in idx.dropFirst(keep) { out[j] = 0 }
+        }
+      }
+      return out
+    }
+    if pattern.hasPrefix("u"), let pct = Int(pattern.dropFirst()) {
+      let threshold = w.map(abs).sorted()[w.count * pct / 100]
+      return w.map { abs($0) < threshold ? 0 : $0 }
+    }
+    if pattern.hasPrefix("b") {
+      // bRxC-NN
+      let spec = pattern.dropFirst().split(separator: "-")
+      let dims = spec.first?.split(separator: "x").compactMap { Int($0) } ?? []
+      guard spec.count == 2, dims.count == 2, let pct = Int(spec[1]), m % dims[0] == 0, k % dims[1] == 0 else {
+        throw ValidationError("bad block pattern \(pattern)")
+      }
+      let (br, bc) = (dims[0], dims[1])
+      var norms: [(Float, Int, Int)] = []
+      for i in stride(from: 0, to: m, by: br) {
+        for j in stride(from: 0, to: k, by: bc) {
+          var s: Float = 0
+          for a in i..<(i + br) { for b in j..<(j + bc) { s += w[a * k + b] * w[a * k + b] } }
+          norms.append((s, i, j))
+        }
+      }
+      norms.sort { $0.0 < $1.0 }
+      for (_, i, j) in norms.prefix(norms.count * pct / 100) {
+        for a in i..<(i + br) { for b in j..<(j + bc) { out[a * k + b] = 0 } }
+      }
+      return out
+    }
+    throw ValidationError("unknown pattern \(pattern)")
+  }
+}

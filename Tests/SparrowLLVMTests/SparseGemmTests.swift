@@ -1,0 +1,64 @@
+import Foundation
+import XCTest
+@testable import SparrowLLVM
+
+/// The weight-specialized sparse GEMM against a naive loop (in Double): N:M, block and
+/// unstructured weights, row tails (M not a multiple of R), column tails, and epilogues.
+final class SparseGemmTests: XCTestCase {
+  /// A seeded [m, k] weight; `keep(i, k)` decides which elements stay non-zero.
+  private func weight(_ m: Int, _ k: Int, seed: UInt64, keep: (Int, Int) -> Bool) -> [Float] {
+    var s = seed
+    let w = seededFloats(m * k, seed: &s)
+    return w.indices.map { keep($0 / k, $0 % k) ? w[$0] : 0 }
+  }
+
+  private func check(m: Int, n: Int, k: Int, blockRows: Int, vectors: Int = 4, epilogue: GemmEpilogue,
+                     keep: (Int, Int) -> Bool, file: StaticString = #filePath, line: UInt = #line) throws {
+    let w = weight(m, k, seed: 7, keep: keep)
+    var seed: UInt64 = 11
+    let x = seededFloats(k * n, seed: &seed)
+    let residual = seededFloats(m * n, seed: &seed)
+    let blocks = SparseRowBlocks(weight: w, rows: m, k: k, blockRows: blockRows)
+    let gemm = try CompiledSparseGemm(SparseGemmDescriptor(weight: blocks, n: n, epilogue: epilogue, vectors: vectors))
+    var c = [Float](repeating: .nan, count: m * n)
+    c.withUnsafeMutableBufferPointer { cp in gemm(c: cp.baseAddress!, x: x, residual: residual) }
+    for i in 0..<m {
+      for j in 0..<n {
+        var s = 0.0
+        for kk in 0..<k { s += Double(w[i * k + kk]) * Double(x[kk * n + j]) }
+        if case let .perRow(b) = epilogue.bias { s += Double(b[i]) }
+        var y = Float(s)
+        for step in epilogue.steps {
+          switch step {
+          case .addResidual: y += residual[i * n + j]
+          case .activation(.relu): y = max(y, 0)
+          default: XCTFail("test covers add and relu only")
+          }
+        }
+        XCTAssertEqual(c[i * n + j], y, accuracy: 1e-4 * (1 + abs(y)), "C[\(i), \(j)]", file: file, line: line)
+        if abs(c[i * n + j] - y) > 1e-4 * (1 + abs(y)) { return }
+      }
+    }
+  }
+
+  func testTwoOfFourWithTailsAndBiasRelu() throws {
+    let bias = (0..<13).map { Float($0) * 0.1 - 0.5 }
+    try check(m: 13, n: 70, k: 16, blockRows: 4,
+              epilogue: GemmEpilogue(bias: .perRow(bias), activation: .relu),
+              keep: { i, k in (k + i) % 4 < 2 })
+  }
+
+  func testBlocksWithResidual() throws {
+    try check(m: 16, n: 33, k: 32, blockRows: 4, vectors: 2, epilogue: GemmEpilogue(residual: true),
+              keep: { i, k in ((i / 4) * 8 + k / 4) % 5 == 0 })
+  }
+
+  func testUnstructuredOneRowBlocksAndEmptyRows() throws {
+    try check(m: 9, n: 16, k: 24, blockRows: 1, epilogue: GemmEpilogue(steps: []),
+              keep: { i, k in i != 3 && (i * 7 + k * 13) % 5 == 0 })
+  }
+
+  func testEightRowBlocksWithAllZeroWeight() throws {
+    try check(m: 8, n: 5, k: 8, blockRows: 8, epilogue: GemmEpilogue(steps: []), keep: { _, _ in false })
+  }
+}

@@ -1,0 +1,100 @@
+import SparrowIR
+import SparrowPasses
+import XCTest
+
+/// fold-masks and sparsify: structure, exactness, and interpreter equivalence.
+final class SparsifyTests: XCTestCase {
+  private func weightLayouts(_ m: Module) -> [SparseLayout?] {
+    m.main.ops.filter { $0.kind == .gemm || $0.kind == .conv }.map { m.main.type(of: $0.operands[1]).layout }
+  }
+
+  func testFoldMasksIsEquivalent() throws {
+    let m = try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([3, 8]))
+      let mask = Tensor(shape: [8, 4], scalars: (0..<32).map { Float($0 % 3 == 0 ? 1 : 0) })
+      let masked = try b.add1(.mul, [b.constant(mask, name: "m"), b.weight([8, 4], "w", seed: 1)], name: "p")
+      return [try b.add1(.gemm, [x, masked], name: "y")]
+    }
+    let after = try optimized(m, "fold-masks,dce")
+    XCTAssertEqual(opKinds(after), ["constant", "gemm"])
+    assertEquivalent(m, after)
+  }
+
+  func testGemmWithoutTransBGetsATransposedNMWeight() throws {
+    // W [K=16, N=8] pruned 1:4 along K (columns of W).
+    let k = 16, n = 8
+    let rowsNK = prunedNM(seededTensor([n, k], seed: 2).array(of: Float.self), rows: n, k: k, n: 1, m: 4)
+    var kn = [Float](repeating: 0, count: k * n)
+    for i in 0..<n { for j in 0..<k { kn[j * n + i] = rowsNK[i * k + j] } }
+    let m = try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([5, k]))
+      let g = try b.add1(.gemm, [x, b.constant(Tensor(shape: [k, n], scalars: kn), name: "w"), b.weight([n], "c", seed: 3)],
+                         ["epilogue": .strings(["relu"])], name: "y")
+      return [g]
+    }
+    let after = try optimized(m, "sparsify,dce")
+    XCTAssertEqual(weightLayouts(after), [.nm(n: 1, m: 4)])
+    let gemm = try XCTUnwrap(ops(after, .gemm).first)
+    XCTAssertTrue(gemm.attributes.bool("transB"))
+    XCTAssertEqual(after.main.type(of: gemm.operands[1]).shape, [n, k])
+    assertEquivalent(m, after)
+  }
+
+  func testConvWithEpilogueGetsNMAndStaysEquivalent() throws {
+    let m = try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([1, 8, 6, 6]))
+      let r = b.addArgument(name: "r", type: f32([1, 16, 6, 6]))
+      let w = b.constant(prunedConvWeight([16, 8, 3, 3], n: 2, m: 8, channelsInnermost: true, seed: 4), name: "w")
+      return [try b.add1(.conv, [x, w, b.weight([16], "b", seed: 5), r],
+                         ["strides": .ints([1, 1]), "pads": .ints([1, 1, 1, 1]), "dilations": .ints([1, 1]),
+                          "epilogue": .strings(["add", "relu"])], name: "y")]
+    }
+    let after = try optimized(m, "lower-conv,sparsify,dce")
+    XCTAssertEqual(weightLayouts(after), [.nm(n: 2, m: 8)])
+    try verify(after)
+    assertEquivalent(m, after)
+  }
+
+  func testBlocksAndUnstructuredPickBSRAndCSR() throws {
+    let m = try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([4, 32]))
+      let blocks = Tensor(shape: [16, 32], scalars: blockPruned(rows: 16, k: 32, r: 4, c: 4, keepEvery: 10, seed: 6))
+      let g1 = try b.add1(.gemm, [x, b.constant(blocks, name: "wb")], ["transB": .bool(true)], name: "y1")
+      let g2 = try b.add1(.gemm, [x, b.constant(magnitudePruned([16, 32], threshold: 0.8, seed: 7), name: "wu")],
+                          ["transB": .bool(true)], name: "y2")
+      return [g1, g2]
+    }
+    let after = try optimized(m, "sparsify,dce")
+    XCTAssertEqual(weightLayouts(after), [.bsr(r: 4, c: 4), .csr])
+    assertEquivalent(m, after)
+  }
+
+  func testDenseWeightsAndOffModeAreLeftAlone() throws {
+    let m = try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([4, 32]))
+      let pruned = Tensor(shape: [8, 32], scalars: prunedNM(seededTensor([8, 32], seed: 8).array(of: Float.self),
+                                                          rows: 8, k: 32, n: 1, m: 4))
+      let g1 = try b.add1(.gemm, [x, b.weight([8, 32], "dense", seed: 9)], ["transB": .bool(true)], name: "y1")
+      let g2 = try b.add1(.gemm, [x, b.constant(pruned, name: "nm")], ["transB": .bool(true)], name: "y2")
+      return [g1, g2]
+    }
+    XCTAssertEqual(weightLayouts(try optimized(m, "sparsify")), [nil, .nm(n: 1, m: 4)])
+    XCTAssertEqual(weightLayouts(try optimized(m, "sparsify{mode=off}")), [nil, nil])
+    XCTAssertEqual(weightLayouts(try optimized(m, "sparsify{mode=nm}")), [nil, .nm(n: 1, m: 4)])
+    // Forced blocks: 4x1 blocks of a 1:4 weight are partly empty; the dense weight has none.
+    XCTAssertEqual(weightLayouts(try optimized(m, "sparsify{mode=bsr}")), [nil, .bsr(r: 4, c: 1)])
+    XCTAssertEqual(weightLayouts(try optimized(m, "sparsify{mode=csr}")), [nil, .csr])
+    XCTAssertThrowsError(try optimized(m, "sparsify{mode=fast}"))
+  }
+
+  func testKNotMultipleOfMStaysDense() throws {
+    let m = try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([2, 6]))
+      var w = seededTensor([4, 6], seed: 10).array(of: Float.self)
+      for i in w.indices where i % 2 == 1 { w[i] = 0 }  // 50% but K = 6 fits no M
+      return [try b.add1(.gemm, [x, b.constant(Tensor(shape: [4, 6], scalars: w), name: "w")],
+                         ["transB": .bool(true)], name: "y")]
+    }
+    XCTAssertEqual(weightLayouts(try optimized(m, "sparsify{mode=nm}")), [nil])
+  }
+}
