@@ -135,7 +135,7 @@ final class TargetMachine {
     var error: UnsafeMutablePointer<CChar>?
     if LLVMVerifyModule(module, LLVMReturnStatusAction, &error) != 0 {
       let message = takeMessage(error)
-      preconditionFailure("generated LLVM IR does not verify: \(message)")
+      fatalError("generated LLVM IR does not verify: \(message)")  // printed in release builds too
     }
     LLVMDisposeMessage(error)
     let options = LLVMCreatePassBuilderOptions()

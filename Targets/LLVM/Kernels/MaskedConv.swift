@@ -61,7 +61,7 @@ extension OpContext {
     let columnsBytes = align(depth * max(p, 1)), sumsBytes = align(outChannels * max(p, 1))
     let residualBytes = fused.residual == nil ? 0 : sumsBytes
 
-    let f = defineKernel { results, operands, scratch in
+    let f = defineKernel(threaded: { results, operands, scratch, threads in
       let columns = scratch, sums = cg.at(scratch, columnsBytes / 4)
       let residualKept = cg.at(scratch, (columnsBytes + sumsBytes) / 4)
       let gemmScratch = cg.at(scratch, (columnsBytes + sumsBytes + residualBytes) / 4)
@@ -89,7 +89,7 @@ extension OpContext {
             }
           }
           cg.call(function: gemm, [sums, cg.nullFloatPointer(), columns,
-                                   residual == nil ? cg.nullFloatPointer() : residualKept, gemmScratch])
+                                   residual == nil ? cg.nullFloatPointer() : residualKept, gemmScratch, threads])
           cg.forEachIndex([outChannels, p]) { idx in
             let v = cg.load(cg.at(sums, cg.add(cg.mul(idx[0], p), idx[1])))
             cg.store(v, cg.at(output, cg.add(cg.mul(idx[0], plane), index(keptTable, idx[1]))))
@@ -119,7 +119,7 @@ extension OpContext {
           }
         }
       }
-    }
+    })
     return OpKernel(function: f, embeddedOperands: bias == nil ? [1] : [1, 2],
                     scratchBytes: columnsBytes + sumsBytes + residualBytes + emitter.scratchBytes)
   }
