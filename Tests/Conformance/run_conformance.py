@@ -407,6 +407,9 @@ def main():
 
     total_passed = sum(s["passed"] for s in stats.values())
     total_failed = sum(s["failed"] for s in stats.values())
+    known = total_failed - len(unexpected_failures)
+    print(f"{known} of the failures are known (expected_failures.txt); {len(unexpected_failures)} unexpected, "
+          f"{len(unexpected_passes)} listed cases passed")
     print(f"{total_passed} passed, {total_failed} failed")
     if args.update_expected:
         return 0
