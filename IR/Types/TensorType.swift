@@ -61,3 +61,16 @@ public func contiguousStrides(_ shape: [Int]) -> [Int] {
   }
   return strides
 }
+
+/// Advances a row-major multi-index over `shape` by one (last axis fastest); after the
+/// last element it wraps to all zeros.
+@inlinable
+public func advance(_ index: inout [Int], within shape: [Int]) {
+  var axis = shape.count - 1
+  while axis >= 0 {
+    index[axis] += 1
+    if index[axis] < shape[axis] { return }
+    index[axis] = 0
+    axis -= 1
+  }
+}

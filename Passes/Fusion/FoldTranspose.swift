@@ -34,13 +34,7 @@ public struct FoldTranspose: Pass {
       var source = 0
       for (axis, i) in index.enumerated() { source += i * inStrides[perm[axis]] }
       out[o * size..<(o + 1) * size] = t.bytes[source * size..<(source + 1) * size]
-      var axis = outShape.count - 1
-      while axis >= 0 {
-        index[axis] += 1
-        if index[axis] < outShape[axis] { break }
-        index[axis] = 0
-        axis -= 1
-      }
+      advance(&index, within: outShape)
     }
     return Tensor(type: TensorType(t.element, outShape), bytes: out)
   }

@@ -60,13 +60,7 @@ func forEachIndexTuple(_ shape: [Int], _ body: ([Int]) -> Void) {
   var index = [Int](repeating: 0, count: shape.count)
   for _ in 0..<count {
     body(index)
-    var axis = shape.count - 1
-    while axis >= 0 {
-      index[axis] += 1
-      if index[axis] < shape[axis] { break }
-      index[axis] = 0
-      axis -= 1
-    }
+    advance(&index, within: shape)
   }
 }
 

@@ -69,13 +69,7 @@ private func forEachIndex(_ shape: [Int], _ body: ([Int], Int) throws -> Void) r
   var index = [Int](repeating: 0, count: shape.count)
   for flat in 0..<count {
     try body(index, flat)
-    var axis = shape.count - 1
-    while axis >= 0 {
-      index[axis] += 1
-      if index[axis] < shape[axis] { break }
-      index[axis] = 0
-      axis -= 1
-    }
+    advance(&index, within: shape)
   }
 }
 

@@ -136,13 +136,7 @@ func matmul<T: KernelNumber>(_ a: Tensor, _ b: Tensor, as out: TensorType, _: T.
           gemm(transA: false, transB: false, m: m, n: n, k: kk, alpha: T(converting: 1),
                a: pa + offA * m * kk, lda: kk, b: pb + offB * kk * n, ldb: n, beta: T.zero,
                c: c + i * m * n, ldc: n)
-          var axis = batch.count - 1
-          while axis >= 0 {
-            index[axis] += 1
-            if index[axis] < batch[axis] { break }
-            index[axis] = 0
-            axis -= 1
-          }
+          advance(&index, within: batch)
         }
       }
     }
