@@ -36,8 +36,8 @@ indirect enum JSONValue: Equatable {
   }
 }
 
-/// A JSON string literal for `s`.
-func jsonQuoted(_ s: String) -> String {
+/// A JSON string literal for `s` (quotes included).
+public func jsonQuoted(_ s: String) -> String {
   var out = "\""
   for scalar in s.unicodeScalars {
     switch scalar {

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Foundation
+import SparrowIO
 import SparrowIR
 import SparrowInterpreter
 import SparrowLLVM
@@ -58,7 +59,7 @@ struct Bench: ParsableCommand {
     let p90 = times[min(times.count - 1, Int((Double(times.count) * 0.9).rounded(.up)) - 1)]
     if json {
       let fields: [(String, String)] = [
-        ("model", "\"\(jsonEscaped(model.model))\""), ("backend", "\"\(backend.rawValue)\""),
+        ("model", "\(jsonQuoted(model.model))"), ("backend", "\"\(backend.rawValue)\""),
         ("threads", "\(threads)"), ("iterations", "\(iterations)"),
         ("compile_ms", fmt(compileMs)), ("median_ms", fmt(median)), ("p90_ms", fmt(p90)),
         ("min_ms", fmt(times[0])),
@@ -71,18 +72,4 @@ struct Bench: ParsableCommand {
   }
 
   private func fmt(_ v: Double) -> String { String(format: "%.3f", v) }
-}
-
-func jsonEscaped(_ s: String) -> String {
-  var out = ""
-  for c in s.unicodeScalars {
-    switch c {
-    case "\"": out += "\\\""
-    case "\\": out += "\\\\"
-    case "\n": out += "\\n"
-    default:
-      if c.value < 0x20 { out += String(format: "\\u%04x", c.value) } else { out.unicodeScalars.append(c) }
-    }
-  }
-  return out
 }

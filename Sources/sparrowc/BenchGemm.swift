@@ -66,24 +66,14 @@ struct BenchGemm: ParsableCommand {
     }
     let gemm = try CompiledGemm(descriptor)
     var c = [Float](repeating: 0, count: m * n), reference = c
-    func time(_ body: () -> Void) -> Double {
-      body()
-      var best = Double.infinity
-      for _ in 0..<repetitions {
-        let t0 = DispatchTime.now()
-        body()
-        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6)
-      }
-      return best
-    }
     var generated = 0.0, blas = 0.0
     // Interleave rounds so both see the same machine noise.
     for _ in 0..<3 {
       let g = c.withUnsafeMutableBufferPointer { cp in
-        time { gemm(c: cp.baseAddress!, a: left ? nil : a, b: left ? b : nil, threads: threads) }
+        bestMilliseconds(repetitions) { gemm(c: cp.baseAddress!, a: left ? nil : a, b: left ? b : nil, threads: threads) }
       }
       let o = reference.withUnsafeMutableBufferPointer { rp in
-        time { sgemm(101, 111, 111, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0,
+        bestMilliseconds(repetitions) { sgemm(101, 111, 111, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0,
                      rp.baseAddress, Int32(n)) }
       }
       generated = generated == 0 ? g : min(generated, g)
@@ -110,4 +100,16 @@ private func loadCblasSgemm(threads: Int) -> CblasSgemm? {
   }
   guard let symbol = dlsym(handle, "cblas_sgemm") else { return nil }
   return unsafeBitCast(symbol, to: CblasSgemm.self)
+}
+
+/// The fastest of `repetitions` timed runs of `body` (after one untimed warm-up), in ms.
+func bestMilliseconds(_ repetitions: Int, _ body: () -> Void) -> Double {
+  body()
+  var best = Double.infinity
+  for _ in 0..<repetitions {
+    let t0 = DispatchTime.now()
+    body()
+    best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6)
+  }
+  return best
 }

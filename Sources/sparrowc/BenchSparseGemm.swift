@@ -43,16 +43,6 @@ struct BenchSparseGemm: ParsableCommand {
     let x = random(k * n)
     let dense = try CompiledGemm(GemmDescriptor(m: m, n: n, k: k, a: .constant(w), b: .argument))
     var reference = [Float](repeating: 0, count: m * n)
-    func time(_ body: () -> Void) -> Double {
-      body()
-      var best = Double.infinity
-      for _ in 0..<repetitions {
-        let t0 = DispatchTime.now()
-        body()
-        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6)
-      }
-      return best
-    }
     let rs = blockRows.split(separator: ",").compactMap { Int($0) }
     let kernels = try rs.map { r in
       try CompiledSparseGemm(SparseGemmDescriptor(weight: SparseRowBlocks(weight: w, rows: m, k: k, blockRows: r),
@@ -63,10 +53,10 @@ struct BenchSparseGemm: ParsableCommand {
     var c = reference
     for _ in 0..<3 {
       denseMs = min(denseMs, reference.withUnsafeMutableBufferPointer { rp in
-        time { dense(c: rp.baseAddress!, a: nil, b: x) }
+        bestMilliseconds(repetitions) { dense(c: rp.baseAddress!, a: nil, b: x) }
       })
       for (i, kernel) in kernels.enumerated() {
-        sparseMs[i] = min(sparseMs[i], c.withUnsafeMutableBufferPointer { cp in time { kernel(c: cp.baseAddress!, x: x) } })
+        sparseMs[i] = min(sparseMs[i], c.withUnsafeMutableBufferPointer { cp in bestMilliseconds(repetitions) { kernel(c: cp.baseAddress!, x: x) } })
       }
     }
     let nonZeros = w.filter { $0 != 0 }.count

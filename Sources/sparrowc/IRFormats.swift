@@ -4,6 +4,7 @@
 // name, mnemonic, result types and fused epilogue; weights as small grey notes. JSON: the
 // module's functions with every op's operands, results, types and attributes.
 
+import SparrowIO
 import SparrowIR
 
 /// The entry function as a Graphviz digraph.
@@ -99,7 +100,7 @@ func jsonIR(_ module: Module) -> String {
     """
 }
 
-private func jsonString(_ s: String) -> String { "\"" + jsonEscaped(s) + "\"" }
+private func jsonString(_ s: String) -> String { jsonQuoted(s) }
 
 private func jsonNumber(_ v: Float) -> String {
   v.isFinite ? "\(v)" : jsonString("\(v)")  // JSON has no inf/nan

@@ -7,6 +7,7 @@
 
 import ArgumentParser
 import Foundation
+import SparrowIO
 import SparrowIR
 import SparrowPasses
 
@@ -59,7 +60,7 @@ struct Inspect: ParsableCommand {
 
   private func jsonReport(_ layers: [LayerInfo]) -> String {
     let rows = layers.map { l -> String in
-      var fields = ["\"name\": \"\(jsonEscaped(l.name))\"", "\"op\": \"\(l.op)\"",
+      var fields = ["\"name\": \(jsonQuoted(l.name))", "\"op\": \"\(l.op)\"",
                     "\"shape\": \(l.outputType.shape)", "\"dtype\": \"\(l.outputType.element.rawValue)\"",
                     "\"flops\": \(l.flops)"]
       if let w = l.weightType {
@@ -81,11 +82,11 @@ struct Inspect: ParsableCommand {
         fields.append("\"format\": \"\(l.layout.map { "\($0)" } ?? "dense")\"")
         if let c = l.choice {
           fields.append("\"estimated_speedup\": \(String(format: "%.3f", c.estimatedSpeedup))")
-          fields.append("\"reason\": \"\(jsonEscaped(c.reason))\"")
+          fields.append("\"reason\": \(jsonQuoted(c.reason))")
         }
       }
       return "    {" + fields.joined(separator: ", ") + "}"
     }
-    return "{\n  \"model\": \"\(jsonEscaped(model.model))\",\n  \"total_flops\": \(layers.map(\.flops).reduce(0, +)),\n  \"layers\": [\n" + rows.joined(separator: ",\n") + "\n  ]\n}"
+    return "{\n  \"model\": \(jsonQuoted(model.model)),\n  \"total_flops\": \(layers.map(\.flops).reduce(0, +)),\n  \"layers\": [\n" + rows.joined(separator: ",\n") + "\n  ]\n}"
   }
 }
