@@ -13,6 +13,7 @@
 
 internal import CLLVM
 import SparrowIR
+import SparrowTargetSupport
 
 /// Codes `<name>_run` returns.
 enum RunStatus: Int32, CaseIterable {
