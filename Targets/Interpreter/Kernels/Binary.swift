@@ -44,11 +44,11 @@ private func fold<T: TensorElement>(_ k: KernelArgs, _: T.Type, _ op: (T, T) -> 
     let type = TensorType(T.elementType, shape)
     acc = acc.withElements(T.self) { pa in
       b.withElements(T.self) { pb in
-        makeTensor(type, of: T.self) { po in binaryMap(pa, acc.shape, pb, b.shape, po, shape, op) }
+        makeTensor(type, of: T.self) { po in binaryMap(pa, acc.shape, pb, b.shape, po, shape, op) }.ref
       }
     }
   }
-  return acc
+  return acc.tensor
 }
 
 // MARK: - Floats
@@ -148,9 +148,13 @@ private func compare<T: TensorElement & Comparable>(_ k: KernelArgs, _: T.Type) 
   }
 }
 
-extension Tensor {
+extension TensorBytes {
   /// A bool tensor's bytes viewed as u8 (0 or 1).
-  var asBytes: Tensor { element == .bool ? Tensor(type: type.with(element: .u8), bytes: bytes) : self }
+  var asBytes: TensorRef {
+    let t = type.element == .bool ? type.with(element: .u8) : type
+    if let r = self as? TensorRef { return r.reinterpreted(as: t) }
+    return Tensor(type: t, bytes: bytes).ref
+  }
 }
 
 private func logic(_ k: KernelArgs) -> Tensor {
@@ -174,9 +178,9 @@ private func logic(_ k: KernelArgs) -> Tensor {
 /// `where` moves bytes unchanged, so it runs on unsigned types of the element's size.
 private func evaluateWhere(_ k: KernelArgs) throws -> Tensor {
   let sized: ElementType = [1: .u8, 2: .u16, 4: .u32, 8: .u64][k.type().element.byteSize]!
-  func raw(_ t: Tensor) -> Tensor { Tensor(type: t.type.with(element: sized), bytes: t.bytes) }
+  func raw(_ t: TensorRef) -> TensorRef { t.reinterpreted(as: t.type.with(element: sized)) }
   let inner = KernelArgs(kind: .where, attributes: k.attributes,
-                         inputs: [k.inputs[0].asBytes, raw(k.inputs[1]), raw(k.inputs[2])],
+                         refs: [k.inputs[0].asBytes, raw(k.inputs[1]), raw(k.inputs[2])],
                          resultTypes: [k.type().with(element: sized)])
   let out: Tensor
   switch sized {

@@ -67,12 +67,12 @@ extension UInt16: CastDestination {}
 extension UInt8: CastDestination {}
 
 /// `cast` of `x` to the element type of `type`.
-func castTensor(_ x: Tensor, to type: TensorType) -> Tensor {
+func castTensor(_ x: some TensorBytes, to type: TensorType) -> Tensor {
   if x.element == type.element { return Tensor(type: type, bytes: x.bytes) }
   switch type.element {
   case .f16, .bf16:
-    let wide = x.element == .f32 ? x : castTensor(x, to: type.with(element: .f32))
-    return wide.narrowed(to: type.element)
+    let wide = x.element == .f32 ? Tensor(type: x.type, bytes: x.bytes) : castTensor(x, to: type.with(element: .f32))
+    return wide.narrowed(to: type.element).tensor
   case .f32: return cast(x, to: type, Float.self)
   case .f64: return cast(x, to: type, Double.self)
   case .bool: return cast(x, to: type, Bool.self)
@@ -87,7 +87,7 @@ func castTensor(_ x: Tensor, to type: TensorType) -> Tensor {
   }
 }
 
-private func cast<D: CastDestination & TensorElement>(_ x: Tensor, to type: TensorType,
+private func cast<D: CastDestination & TensorElement>(_ x: some TensorBytes, to type: TensorType,
                                                       _: D.Type) -> Tensor {
   switch x.element {
   case .f32: return mapTensor(x, Float.self, to: type) { D.cast($0) }

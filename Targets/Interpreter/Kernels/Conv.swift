@@ -152,7 +152,7 @@ private func columnBuffer<T: KernelNumber>(_: T.Type, count: Int) -> [T] {
 }
 
 /// y[n, c, ...] += bias[c].
-private func addBias<T: KernelNumber>(_ bias: Tensor, to y: UnsafeMutablePointer<T>, batch: Int,
+private func addBias<T: KernelNumber>(_ bias: some TensorBytes, to y: UnsafeMutablePointer<T>, batch: Int,
                                       channels: Int, plane: Int) {
   let one = T(converting: 1)
   bias.withElementPointer(of: T.self) { b in

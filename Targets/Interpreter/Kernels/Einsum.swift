@@ -60,7 +60,7 @@ private func strideOf(_ label: Character, in labels: [Character], sizes: [Charac
 
 /// Views `tensor` over its distinct labels (diagonals for repeats, broadcast size-1 axes)
 /// and sums out labels not in `needed`.
-private func reduceToNeeded<T: KernelNumber>(_ tensor: Tensor, labels: [Character],
+private func reduceToNeeded<T: KernelNumber>(_ tensor: some TensorBytes, labels: [Character],
                                              sizes: [Character: Int], needed: Set<Character>,
                                              _: T.Type) -> LabeledArray<T> {
   var distinct: [Character] = []

@@ -201,12 +201,14 @@ func makeTensor<T: TensorElement>(_ type: TensorType, of: T.Type,
   return Tensor(type: type, bytes: bytes)
 }
 
-extension Tensor {
+extension TensorBytes {
   /// A typed pointer to the elements (valid inside `body` only).
   @inline(__always)
   func withElements<T: TensorElement, R>(_: T.Type, _ body: (UnsafePointer<T>) throws -> R) rethrows -> R {
-    try withUnsafeBuffer(of: T.self) { b in
-      try body(b.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<T>.alignment)!)
+    precondition(T.elementType == type.element, "reading \(type.element) tensor as \(T.elementType)")
+    return try withUnsafeBytes { raw in
+      try body(raw.baseAddress.map { $0.assumingMemoryBound(to: T.self) }
+               ?? UnsafePointer(bitPattern: MemoryLayout<T>.alignment)!)
     }
   }
 }
@@ -219,7 +221,7 @@ func map<A, R>(_ n: Int, _ x: UnsafePointer<A>, _ y: UnsafeMutablePointer<R>, _ 
 
 /// A unary map from a tensor of `A` to a new tensor of `type` (element `R`).
 @inline(__always)
-func mapTensor<A: TensorElement, R: TensorElement>(_ x: Tensor, _: A.Type, to type: TensorType,
+func mapTensor<A: TensorElement, R: TensorElement>(_ x: some TensorBytes, _: A.Type, to type: TensorType,
                                                    _ f: (A) -> R) -> Tensor {
   x.withElements(A.self) { px in makeTensor(type, of: R.self) { py in map(x.count, px, py, f) } }
 }
@@ -231,7 +233,10 @@ extension ElementType {
   var isHalf: Bool { self == .f16 || self == .bf16 }
 }
 
-extension Tensor {
+extension TensorBytes {
+  var count: Int { type.count }
+  var element: ElementType { type.element }
+
   /// The elements of an f16 or bf16 tensor widened to an f32 tensor.
   func widenedToFloat() -> Tensor {
     precondition(element.isHalf, "widening \(type)")
@@ -251,11 +256,12 @@ extension Tensor {
     }
   }
 
-  /// An f32 tensor rounded (to nearest even) to f16 or bf16.
-  func narrowed(to element: ElementType) -> Tensor {
+  /// An f32 tensor rounded (to nearest even) to f16 or bf16, written at `destination`
+  /// when given.
+  func narrowed(to element: ElementType, into destination: UnsafeMutableRawPointer? = nil) -> TensorRef {
     precondition(self.element == .f32 && element.isHalf, "narrowing \(type) to \(element)")
     return withElements(Float.self) { x in
-      makeTensor(type.with(element: element), of: UInt16.self) { h in
+      resultRef(type.with(element: element), of: UInt16.self, at: destination) { h in
         if element == .bf16 {
           map(count, x, h) { $0.bfloat16Bits }
         } else {
@@ -270,12 +276,12 @@ extension Tensor {
   }
 }
 
-extension Tensor {
+extension TensorBytes {
   /// Reads an f16/bf16 tensor as `UInt16` bits (they are not `TensorElement`s of their own
   /// on every platform).
   func withHalfBits<R>(_ body: (UnsafePointer<UInt16>) throws -> R) rethrows -> R {
     precondition(element.byteSize == 2, "reading \(type) as 16-bit")
-    return try bytes.withUnsafeBytes { raw in
+    return try withUnsafeBytes { raw in
       try body(raw.baseAddress.map { $0.assumingMemoryBound(to: UInt16.self) }
                ?? UnsafePointer(bitPattern: 2)!)
     }
@@ -283,15 +289,25 @@ extension Tensor {
 }
 
 /// Runs `body` with f16/bf16 inputs widened to f32 and f16/bf16 result types as f32, then
-/// rounds those results back. Other element types pass through unchanged.
-func computingInFloat(_ k: KernelArgs, _ body: (KernelArgs) throws -> [Tensor]) rethrows -> [Tensor] {
+/// rounds those results back (into the caller's destinations). Other element types pass
+/// through unchanged, destinations included.
+func computingInFloat(_ k: KernelArgs, _ body: (KernelArgs) throws -> [TensorRef]) rethrows -> [TensorRef] {
   let halfInputs = k.inputs.contains { $0.element.isHalf }
   let halfResults = k.resultTypes.contains { $0.element.isHalf }
   guard halfInputs || halfResults else { return try body(k) }
   let wide = KernelArgs(
     kind: k.kind, attributes: k.attributes,
-    inputs: k.inputs.map { $0.element.isHalf ? $0.widenedToFloat() : $0 },
-    resultTypes: k.resultTypes.map { $0.element.isHalf ? $0.with(element: .f32) : $0 })
+    refs: k.inputs.map { $0.element.isHalf ? $0.widenedToFloat().ref : $0 },
+    resultTypes: k.resultTypes.map { $0.element.isHalf ? $0.with(element: .f32) : $0 },
+    destinations: k.resultTypes.indices.map { k.resultTypes[$0].element.isHalf ? nil : k.destination($0) })
   let outs = try body(wide)
-  return zip(outs, k.resultTypes).map { o, t in t.element.isHalf ? o.narrowed(to: t.element) : o }
+  return outs.enumerated().map { i, o in
+    let t = k.resultTypes[i]
+    return t.element.isHalf ? o.narrowed(to: t.element, into: k.destination(i)) : o
+  }
+}
+
+/// `computingInFloat` for the kernels that still return owned tensors.
+func computingInFloat(_ k: KernelArgs, _ body: (KernelArgs) throws -> [Tensor]) rethrows -> [Tensor] {
+  try computingInFloat(k.allocatingResults) { try body($0).map(\.ref) }.map(\.tensor)
 }

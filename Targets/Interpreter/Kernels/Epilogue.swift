@@ -7,37 +7,43 @@
 
 import SparrowIR
 
-/// `dispatch`, applying the epilogue of ops with the `.hasEpilogue` trait.
-func dispatchWithEpilogue(_ k: KernelArgs) throws -> [Tensor] {
+/// `dispatchKernel`, applying the epilogue of ops with the `.hasEpilogue` trait. Each
+/// step runs in place on the core kernel's result (at its destination when it has one).
+func dispatchWithEpilogue(_ k: KernelArgs) throws -> [TensorRef] {
   if let mask = ActivationMask(k.attributes, output: k.type().shape), let fill = mask.fill {
-    return try applyingMaskedFill(k, fill, mask, run: dispatchWithEpilogue)
+    return try applyingMaskedFill(k.allocatingResults, fill, mask) {
+      try dispatchWithEpilogue($0).map(\.tensor)
+    }.map(\.ref)
   }
   let steps = try epilogueSteps(k.attributes)
-  guard !steps.isEmpty else { return try dispatch(k) }
+  guard !steps.isEmpty else { return try dispatchKernel(k) }
   let residualCount = steps.filter { $0 == .add }.count
   var coreAttributes = k.attributes
   coreAttributes.values["epilogue"] = nil
   let core = KernelArgs(kind: k.kind, attributes: coreAttributes,
-                        inputs: Array(k.inputs.dropLast(residualCount)), resultTypes: k.resultTypes)
-  var y = try dispatch(core)[0]
+                        refs: Array(k.inputs.dropLast(residualCount)), resultTypes: k.resultTypes,
+                        destinations: k.destinations)
+  var y = try dispatchKernel(core)[0]
   var residuals = k.inputs.suffix(residualCount).makeIterator()
   for step in steps {
     switch step {
     case .add:
-      y = try elementwise(.add, Attributes(.add), [y, residuals.next()!])
+      y = try elementwise(.add, Attributes(.add), [y, residuals.next()!], into: y.address)
     case .silu:
-      let s = try elementwise(.sigmoid, Attributes(.sigmoid), [y])
-      y = try elementwise(.mul, Attributes(.mul), [y, s])
+      let s = try elementwise(.sigmoid, Attributes(.sigmoid), [y], into: nil)
+      y = try elementwise(.mul, Attributes(.mul), [y, s], into: y.address)
     default:
       let (kind, attributes) = step.unaryOp!
-      y = try elementwise(kind, attributes, [y])
+      y = try elementwise(kind, attributes, [y], into: y.address)
     }
   }
   return [y]
 }
 
-/// One elementwise op whose result has the first input's type.
-private func elementwise(_ kind: OpKind, _ attributes: Attributes, _ inputs: [Tensor]) throws -> Tensor {
-  try dispatch(KernelArgs(kind: kind, attributes: attributes, inputs: inputs,
-                          resultTypes: [inputs[0].type.dense]))[0]
+/// One elementwise op whose result has the first input's type, written at `destination`
+/// (in place over the first input when that is where it lives).
+private func elementwise(_ kind: OpKind, _ attributes: Attributes, _ inputs: [TensorRef],
+                         into destination: UnsafeMutableRawPointer?) throws -> TensorRef {
+  try dispatchKernel(KernelArgs(kind: kind, attributes: attributes, refs: inputs,
+                                resultTypes: [inputs[0].type.dense], destinations: [destination]))[0]
 }

@@ -20,7 +20,7 @@ func evaluateGather(_ k: KernelArgs) throws -> Tensor {
 }
 
 /// The index operand's values as Int.
-func indexOperandValues(_ t: Tensor) -> [Int] {
+func indexOperandValues(_ t: some TensorBytes) -> [Int] {
   switch t.element {
   case .i64: return t.withUnsafeBuffer(of: Int64.self) { $0.map { Int($0) } }
   case .i32: return t.withUnsafeBuffer(of: Int32.self) { $0.map { Int($0) } }
@@ -37,7 +37,7 @@ private func normalized(_ i: Int, _ n: Int, _ k: KernelArgs) throws -> Int {
   return j
 }
 
-private func requireIntegerIndices(_ t: Tensor, _ k: KernelArgs) throws {
+private func requireIntegerIndices(_ t: some TensorBytes, _ k: KernelArgs) throws {
   guard t.element == .i64 || t.element == .i32 else { throw k.unsupported("\(t.element) indices") }
 }
 
@@ -75,7 +75,7 @@ private func forEachIndex(_ shape: [Int], _ body: ([Int], Int) throws -> Void) r
 
 /// Flat element offsets into `data` of each position of the index tensor with its `axis`
 /// coordinate replaced by the index value (gather_elements and scatter_elements).
-private func elementOffsets(data: [Int], indices: Tensor, axis: Int, _ k: KernelArgs) throws -> [Int] {
+private func elementOffsets(data: [Int], indices: some TensorBytes, axis: Int, _ k: KernelArgs) throws -> [Int] {
   let values = indexOperandValues(indices)
   let strides = contiguousStrides(data)
   var offsets = [Int](repeating: 0, count: values.count)
@@ -107,7 +107,7 @@ private func gatherElements(_ k: KernelArgs) throws -> Tensor {
 
 /// Start offsets (in elements) of the slices gather_nd/scatter_nd address, and the slice
 /// length; the first `batchDims` axes of data and indices are shared.
-private func ndSlices(data: [Int], indices: Tensor, batchDims b: Int, _ k: KernelArgs) throws
+private func ndSlices(data: [Int], indices: some TensorBytes, batchDims b: Int, _ k: KernelArgs) throws
   -> (starts: [Int], length: Int) {
   let values = indexOperandValues(indices)
   let q = indices.shape
@@ -191,7 +191,7 @@ private func scatter(_ k: KernelArgs, targets: [(start: Int, length: Int)]) thro
   return y
 }
 
-private func scatterReducing<T: KernelNumber>(_ y: inout Tensor, _ updates: Tensor,
+private func scatterReducing<T: KernelNumber>(_ y: inout Tensor, _ updates: some TensorBytes,
                                               _ targets: [(start: Int, length: Int)],
                                               _ reduction: String, _: T.Type) {
   let one = T(converting: 1)

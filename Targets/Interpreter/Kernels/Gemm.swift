@@ -108,7 +108,7 @@ private func matmul(_ k: KernelArgs) throws -> Tensor {
 
 /// numpy matmul: rank-1 operands are promoted (and the added axis dropped from the
 /// result), batch dimensions broadcast.
-func matmul<T: KernelNumber>(_ a: Tensor, _ b: Tensor, as out: TensorType, _: T.Type) -> Tensor {
+func matmul<T: KernelNumber>(_ a: some TensorBytes, _ b: some TensorBytes, as out: TensorType, _: T.Type) -> Tensor {
   let sa = a.shape.count == 1 ? [1] + a.shape : a.shape
   let sb = b.shape.count == 1 ? b.shape + [1] : b.shape
   let m = sa[sa.count - 2], kk = sa[sa.count - 1], n = sb[sb.count - 1]

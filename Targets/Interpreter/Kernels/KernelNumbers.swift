@@ -85,8 +85,11 @@ extension Tensor {
     return t
   }
 
+}
+
+extension TensorBytes {
   /// Reads the elements through a typed pointer (valid only inside `body`).
   func withElementPointer<T: TensorElement, R>(of: T.Type, _ body: (UnsafePointer<T>) throws -> R) rethrows -> R {
-    try withUnsafeBuffer(of: T.self) { try body($0.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<T>.alignment)!) }
+    try withElements(T.self, body)
   }
 }

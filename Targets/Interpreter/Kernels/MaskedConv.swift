@@ -81,7 +81,7 @@ func applyingMaskedFill(_ k: KernelArgs, _ fill: Float, _ mask: ActivationMask,
                         run: (KernelArgs) throws -> [Tensor]) throws -> [Tensor] {
   var attributes = k.attributes
   attributes.values["masked_fill"] = nil
-  let y = try run(KernelArgs(kind: k.kind, attributes: attributes, inputs: k.inputs,
+  let y = try run(KernelArgs(kind: k.kind, attributes: attributes, refs: k.inputs,
                              resultTypes: k.resultTypes))[0]
   let masked = mask.masked, planes = y.shape[0] * y.shape[1]
   var values = y.array(of: Float.self)

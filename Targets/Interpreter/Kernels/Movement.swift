@@ -41,7 +41,7 @@ func evaluateMovement(_ k: KernelArgs) throws -> [Tensor] {
   }
 }
 
-private func concat(_ inputs: [Tensor], axis: Int, as out: TensorType) -> Tensor {
+private func concat(_ inputs: [TensorRef], axis: Int, as out: TensorType) -> Tensor {
   let es = out.element.byteSize
   let outer = out.shape[..<axis].reduce(1, *)
   var bytes = [UInt8]()
@@ -53,7 +53,7 @@ private func concat(_ inputs: [Tensor], axis: Int, as out: TensorType) -> Tensor
   return Tensor(type: out, bytes: bytes)
 }
 
-private func split(_ x: Tensor, axis: Int, as types: [TensorType]) -> [Tensor] {
+private func split(_ x: some TensorBytes, axis: Int, as types: [TensorType]) -> [Tensor] {
   let es = x.element.byteSize
   let outer = x.shape[..<axis].reduce(1, *)
   let row = x.shape[axis...].reduce(1, *) * es
@@ -68,7 +68,7 @@ private func split(_ x: Tensor, axis: Int, as types: [TensorType]) -> [Tensor] {
   }
 }
 
-private func slice(_ x: Tensor, _ a: Attributes, as out: TensorType) -> Tensor {
+private func slice(_ x: some TensorBytes, _ a: Attributes, as out: TensorType) -> Tensor {
   var strides = contiguousStrides(x.shape)
   var offset = 0
   let (starts, ends, axes, steps) = (a.ints("starts"), a.ints("ends"), a.ints("axes"), a.ints("steps"))
@@ -117,7 +117,7 @@ private func pad(_ k: KernelArgs) throws -> Tensor {
 
 /// out[o0, ..., on] = x[maps[0][o0], ..., maps[n][on]], or `fill` (element bytes; empty
 /// means zero) when any index is -1. Pad and nearest resize are this gather.
-func gatherAxes(_ x: Tensor, maps: [[Int]], fill: [UInt8], as out: TensorType) -> Tensor {
+func gatherAxes(_ x: some TensorBytes, maps: [[Int]], fill: [UInt8], as out: TensorType) -> Tensor {
   if out.count == 0 { return Tensor(zeros: out) }
   if maps.isEmpty { return Tensor(type: out, bytes: x.bytes) }
   var y = Tensor(zeros: out)
@@ -132,7 +132,7 @@ func gatherAxes(_ x: Tensor, maps: [[Int]], fill: [UInt8], as out: TensorType) -
   return y
 }
 
-private func gatherAxes<E: FixedWidthInteger>(_ x: Tensor, _ maps: [[Int]], _ fill: [UInt8],
+private func gatherAxes<E: FixedWidthInteger>(_ x: some TensorBytes, _ maps: [[Int]], _ fill: [UInt8],
                                               into y: inout Tensor, as: E.Type) {
   let rank = maps.count
   let strides = contiguousStrides(x.shape)
@@ -212,7 +212,7 @@ private func depthToSpace(_ k: KernelArgs) throws -> Tensor {
 }
 
 /// Zeroes the elements off the kept triangle of each trailing matrix.
-private func trilu(_ x: Tensor, upper: Bool, diagonal k: Int, as out: TensorType) -> Tensor {
+private func trilu(_ x: some TensorBytes, upper: Bool, diagonal k: Int, as out: TensorType) -> Tensor {
   var y = Tensor(type: out, bytes: x.bytes)
   let es = x.element.byteSize
   let (rows, cols) = (x.shape[x.shape.count - 2], x.shape[x.shape.count - 1])

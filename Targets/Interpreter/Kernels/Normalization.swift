@@ -184,7 +184,7 @@ private struct NormalizationKernel: FloatKernel {
     }
   }
 
-  private func lpNorm<T: KernelFloat>(_ t: Tensor, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>) throws {
+  private func lpNorm<T: KernelFloat>(_ t: TensorRef, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>) throws {
     let p = k.attributes.int("p")
     guard p == 1 || p == 2 else { throw k.unsupported("p = \(p) (only 1 and 2)") }
     let v = ReductionView(t, axis: k.attributes.int("axis"))
@@ -204,7 +204,7 @@ private struct NormalizationKernel: FloatKernel {
     }
   }
 
-  private func meanVarianceNorm<T: KernelFloat>(_ t: Tensor, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>) {
+  private func meanVarianceNorm<T: KernelFloat>(_ t: TensorRef, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>) {
     let axes = k.attributes.ints("axes")
     let v = ReductionView(t, axes: axes)
     let keptShape = reducedShape(t.shape, axes, keepdims: true)

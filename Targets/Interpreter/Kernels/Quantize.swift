@@ -15,7 +15,7 @@ func evaluateQuantize(_ k: KernelArgs) throws -> [Tensor] {
     var x = k.inputs[0]
     let output = k.kind == .quantize_linear ? k.inputs[2].element : x.element
     guard k.inputs[1].element == .f32 else { throw k.unsupported("\(k.inputs[1].element) scales") }
-    if k.kind == .quantize_linear && x.element == .i32 { x = castTensor(x, to: x.type.with(element: .f32)) }
+    if k.kind == .quantize_linear && x.element == .i32 { x = castTensor(x, to: x.type.with(element: .f32)).ref }
     guard k.kind == .dequantize_linear || x.element == .f32 else { throw k.unsupported("\(x.element) input") }
     guard k.kind == .quantize_linear || k.inputs[2].element == x.element else {
       throw k.unsupported("a \(k.inputs[2].element) zero point for \(x.element) input")
@@ -86,7 +86,7 @@ struct ScaleLayout {
 
 private struct QuantizeKernel: IntegerKernel {
   let k: KernelArgs
-  let x: Tensor
+  let x: TensorRef
   let layout: ScaleLayout
 
   func run<T: KernelInteger>(_: T.Type) throws -> Tensor {

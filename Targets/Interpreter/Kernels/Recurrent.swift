@@ -67,7 +67,7 @@ private func productTransposed(_ a: [Double], _ b: ArraySlice<Double>, m: Int, n
 }
 
 /// Swaps the first two axes of a rank-3 tensor (layout 1 <-> layout 0).
-private func transposed01(_ t: Tensor) -> Tensor {
+private func transposed01(_ t: some TensorBytes) -> Tensor {
   let s = t.shape
   let st = contiguousStrides(s)
   let type = t.type.with(shape: [s[1], s[0], s[2]])
@@ -100,7 +100,7 @@ private func recurrent<T: KernelFloat>(_ k: KernelArgs, _: T.Type) throws -> [Te
   let linearBeforeReset = k.kind == .gru && a.bool("linear_before_reset")
 
   // Everything runs in layout 0: X [seq, batch, input], states [dirs, batch, hidden].
-  let layout0 = { (t: Tensor) -> [Double] in (layout == 0 ? t : transposed01(t)).doubles }
+  let layout0 = { (t: TensorRef) -> [Double] in layout == 0 ? t.doubles : transposed01(t).doubles }
   let x = layout0(k.inputs[0])
   let (seq, batch) = layout == 0 ? (k.inputs[0].shape[0], k.inputs[0].shape[1])
                                  : (k.inputs[0].shape[1], k.inputs[0].shape[0])

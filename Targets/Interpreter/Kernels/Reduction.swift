@@ -46,14 +46,14 @@ private func reduceBoolExtreme(_ k: KernelArgs) -> Tensor {
 
 /// A tensor viewed as [outer, reduced, inner].
 struct ReductionView {
-  let input: Tensor
+  let input: TensorRef
   let outer: Int
   let reduced: Int
   let inner: Int
 
   /// `input` with `axes` reduced: contiguous if the axes (ignoring size-1 ones) are
   /// adjacent, otherwise a permuted copy.
-  init(_ x: Tensor, axes: [Int]) {
+  init(_ x: TensorRef, axes: [Int]) {
     let shape = x.shape
     let live = axes.filter { shape[$0] != 1 }.sorted()
     let reduced = live.reduce(1) { $0 * shape[$1] }
@@ -67,7 +67,7 @@ struct ReductionView {
       inner = shape[(last + 1)...].reduce(1, *)
     } else {
       let kept = shape.indices.filter { !live.contains($0) }
-      input = permuted(x, kept + live)
+      input = permuted(x, kept + live).ref
       outer = kept.reduce(1) { $0 * shape[$1] }
       self.reduced = reduced
       inner = 1
@@ -76,7 +76,7 @@ struct ReductionView {
 
   /// The view along one axis (argmax, cumsum, softmax ...); a rank-0 tensor is one
   /// element along an implicit axis.
-  init(_ x: Tensor, axis: Int) {
+  init(_ x: TensorRef, axis: Int) {
     input = x
     if x.shape.isEmpty {
       (outer, reduced, inner) = (1, 1, 1)
@@ -201,7 +201,7 @@ private struct IntegerReduction: IntegerKernel {
 }
 
 /// A copy of `x` with its axes permuted (`perm[i]` is the source axis of result axis i).
-private func permuted(_ x: Tensor, _ perm: [Int]) -> Tensor {
+private func permuted(_ x: some TensorBytes, _ perm: [Int]) -> Tensor {
   let shape = perm.map { x.shape[$0] }
   let type = TensorType(x.element, shape)
   switch x.element.byteSize {
@@ -212,7 +212,7 @@ private func permuted(_ x: Tensor, _ perm: [Int]) -> Tensor {
   }
 }
 
-private func permuted<T>(_ x: Tensor, _ perm: [Int], _ shape: [Int], _ type: TensorType, _: T.Type) -> Tensor {
+private func permuted<T>(_ x: some TensorBytes, _ perm: [Int], _ shape: [Int], _ type: TensorType, _: T.Type) -> Tensor {
   let source = contiguousStrides(x.shape)
   let strides = perm.map { source[$0] }
   var bytes = [UInt8](repeating: 0, count: x.bytes.count)

@@ -175,7 +175,7 @@ private func cubicCoefficients(_ t: Double, _ a: Double) -> [Double] {
 }
 
 /// Applies the taps axis by axis (skipping identity axes).
-private func interpolate<T: KernelFloat>(_ x: Tensor, _ axes: [ResizeAxis], as out: TensorType,
+private func interpolate<T: KernelFloat>(_ x: some TensorBytes, _ axes: [ResizeAxis], as out: TensorType,
                                          _: T.Type) -> Tensor {
   var shape = x.shape
   var values = x.withUnsafeBuffer(of: T.self) { $0.map { Double($0) } }

@@ -79,7 +79,7 @@ func copyStrided<T>(_ src: UnsafePointer<T>, _ view: StridedView, to dst: Unsafe
 }
 
 /// Copies a strided view of `source` into a new tensor of `type` (same element type).
-func copyStrided(_ source: Tensor, _ view: StridedView, as type: TensorType) -> Tensor {
+func copyStrided(_ source: some TensorBytes, _ view: StridedView, as type: TensorType) -> Tensor {
   precondition(view.count == type.count && source.element == type.element)
   var out = Tensor(zeros: type.dense)
   // Concrete types (not an opened existential) so each copy loop is specialized.
@@ -93,7 +93,7 @@ func copyStrided(_ source: Tensor, _ view: StridedView, as type: TensorType) -> 
   return out
 }
 
-private func copyStrided<E: FixedWidthInteger>(_ source: Tensor, _ view: StridedView,
+private func copyStrided<E: FixedWidthInteger>(_ source: some TensorBytes, _ view: StridedView,
                                                into out: inout Tensor, as: E.Type) {
   source.bytes.withUnsafeBytes { s in
     out.bytes.withUnsafeMutableBytes { d in

@@ -27,7 +27,7 @@ func evaluateUnary(_ k: KernelArgs) throws -> [Tensor] {
 }
 
 /// Bytewise map (bool tensors).
-private func mapBytes(_ x: Tensor, _ type: TensorType, _ f: (UInt8) -> UInt8) -> Tensor {
+private func mapBytes(_ x: some TensorBytes, _ type: TensorType, _ f: (UInt8) -> UInt8) -> Tensor {
   Tensor(type: type, bytes: x.bytes.map(f))
 }
 
