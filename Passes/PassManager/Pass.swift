@@ -44,6 +44,8 @@ extension Pass {
 public final class PassContext {
   public var constants: ConstantPool
   public var changes = ChangeCounts()
+  /// Lines an analysis reports under `--stats` (e.g. plan-memory's arena size).
+  public var notes: [String] = []
 
   public init(constants: ConstantPool) { self.constants = constants }
 

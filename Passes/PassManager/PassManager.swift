@@ -32,6 +32,8 @@ public struct PassStatistics: Sendable {
   public var changes: ChangeCounts
   public var opsBefore: Int
   public var opsAfter: Int
+  /// What an analysis pass reported (printed below the table).
+  public var notes: [String] = []
 }
 
 /// A pass broke an invariant: the IR it produced is invalid, or (with `checkPasses`) it
@@ -81,7 +83,8 @@ public struct PassManager {
         changes.added = max(0, opsAfter - opsBefore)
       }
       stats.append(PassStatistics(pass: pass.name, seconds: seconds, changed: changed,
-                                  changes: changes, opsBefore: opsBefore, opsAfter: opsAfter))
+                                  changes: changes, opsBefore: opsBefore, opsAfter: opsAfter,
+                                  notes: context.notes))
       if options.printIRAfterAll || options.printIRAfter.contains(pass.name) {
         log("// -----// IR Dump After \(pass.name) //----- //\n" + printModule(module))
       }
@@ -133,10 +136,11 @@ public func formatStatistics(_ stats: [PassStatistics]) -> String {
   let total = stats.map(\.seconds).reduce(0, +)
   rows.append(["total", String(format: "%.3f", total * 1000), "", "", "", ""])
   let widths = rows[0].indices.map { c in rows.map { $0[c].count }.max()! }
+  let notes = stats.flatMap { s in s.notes.map { "\(s.pass): \($0)\n" } }
   return rows.map { r in
     r.enumerated().map { i, s in
       i == 0 ? s.padding(toLength: widths[i], withPad: " ", startingAt: 0)
              : String(repeating: " ", count: widths[i] - s.count) + s
     }.joined(separator: "  ")
-  }.joined(separator: "\n") + "\n"
+  }.joined(separator: "\n") + "\n" + notes.joined()
 }

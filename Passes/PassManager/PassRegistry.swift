@@ -32,6 +32,7 @@ public enum PassRegistry {
     FoldMasks.self,
     AnalyzeSparsity.self,
     Sparsify.self,
+    PlanMemory.self,
   ]
 
   /// The pass named `name`, if registered.

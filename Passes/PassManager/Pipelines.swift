@@ -10,8 +10,13 @@ public enum Pipelines {
   /// Only what the targets require. Nothing yet: both targets run every op as imported.
   public static let O0: [String] = []
 
-  /// Cleanup: cheap, always-safe simplifications.
-  public static let O1: [String] = [
+  /// Cleanup: cheap, always-safe simplifications, then the memory plan (an analysis).
+  public static let O1: [String] = cleanup + [
+    "plan-memory",         // analysis: the arena the interpreter runs from (--stats)
+  ]
+
+  /// The cleanup passes O1 runs and O2 runs before and after fusion.
+  static let cleanup: [String] = [
     "remove-identity",     // identity, no-op reshape/transpose/cast/..., transpose pairs
     "simplify-algebra",    // x*1, x+0, x-0, x/1, neg(neg(x))
     "constant-fold",       // ops over constants only (shape math left by the frontend)
@@ -21,7 +26,7 @@ public enum Pipelines {
   ]
 
   /// Everything available: cleanup, fusion, lowering, cleanup.
-  public static let O2: [String] = O1 + [
+  public static let O2: [String] = cleanup + [
     "fold-masks",          // mul/where by constant 0/1 masks on weights -> plain constants
     "fold-activation-masks", // binary spatial masks on conv outputs -> kept_positions; first,
                            // while mul(conv, mask) is still adjacent (BN/relu fold after it)
@@ -35,7 +40,8 @@ public enum Pipelines {
     "fuse-horizontal",     // gemms/convs sharing an input -> one op + split (Q/K/V)
     "lower-conv",          // choose each conv's algorithm (targets obey it)
     "sparsify",            // sparse weight layouts where exact and faster (cost model)
-  ] + O1                   // cleanup: reshape chains from matmul-to-gemm, dead weights
+  ] + O1                   // cleanup: reshape chains from matmul-to-gemm, dead weights;
+                           // plan-memory (an analysis) last
 
   /// The pipeline text for `level`.
   public static func entries(for level: OptimizationLevel) -> [String] {

@@ -86,8 +86,12 @@ public struct KernelArgs {
 func dispatch(_ k: KernelArgs) throws -> [Tensor] { try dispatchKernel(k.allocatingResults).map(\.tensor) }
 
 /// The interpreter's dispatch: every op kind to its kernel family. Families returning
-/// `[TensorRef]` write their results at the destinations `k` carries; the others
-/// (`owned`) still return new tensors, which the arena run then copies into place.
+/// `[TensorRef]` write their results at the destinations `k` carries: float unary,
+/// arithmetic binary (add ... prelu), gemm and matmul, conv (fused epilogues in place),
+/// softmax and normalization. The others (`owned`: comparisons, logic, where, pow, cast,
+/// integer-unary, reductions, pooling, movement, einsum, conv_transpose, masked conv,
+/// resize, recurrent, quantize) still return new tensors, which the arena run copies
+/// into their slots.
 func dispatchKernel(_ k: KernelArgs) throws -> [TensorRef] {
   func owned(_ outs: [Tensor]) -> [TensorRef] { outs.map(\.ref) }
   switch k.kind {
@@ -97,20 +101,20 @@ func dispatchKernel(_ k: KernelArgs) throws -> [TensorRef] {
        .erf, .tanh, .sigmoid, .relu, .softplus, .softsign, .mish, .hard_swish,
        .leaky_relu, .elu, .selu, .celu, .thresholded_relu, .hard_sigmoid, .gelu, .clip,
        .shrink, .not, .bitwise_not, .is_nan, .is_inf, .identity, .cast:
-    return owned(try evaluateUnary(k))
+    return try evaluateUnary(k)
   case .add, .sub, .mul, .div, .pow, .mod, .prelu, .max, .min, .sum, .mean,
        .and, .or, .xor, .equal, .greater, .greater_or_equal, .less, .less_or_equal,
        .bit_shift, .bitwise_and, .bitwise_or, .bitwise_xor, .where:
-    return owned(try evaluateBinary(k))
+    return try evaluateBinary(k)
   case .reduce_sum, .reduce_mean, .reduce_max, .reduce_min, .reduce_prod, .reduce_l1,
        .reduce_l2, .reduce_log_sum, .reduce_log_sum_exp, .reduce_sum_square,
        .argmax, .argmin, .cumsum, .top_k:
     return owned(try evaluateReduction(k))
   case .softmax, .log_softmax, .hardmax, .batch_norm, .layer_norm, .instance_norm,
        .group_norm, .lrn, .lp_norm, .mean_variance_norm:
-    return owned(try evaluateNormalization(k))
-  case .gemm, .matmul, .einsum: return owned(try evaluateGemm(k))
-  case .conv, .conv_transpose: return owned(try evaluateConv(k))
+    return try evaluateNormalization(k)
+  case .gemm, .matmul, .einsum: return try evaluateGemm(k)
+  case .conv, .conv_transpose: return try evaluateConv(k)
   case .max_pool, .average_pool, .lp_pool, .global_average_pool, .global_max_pool,
        .global_lp_pool:
     return owned(try evaluatePool(k))

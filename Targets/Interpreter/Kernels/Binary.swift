@@ -8,13 +8,13 @@
 
 import SparrowIR
 
-func evaluateBinary(_ k: KernelArgs) throws -> [Tensor] {
+func evaluateBinary(_ k: KernelArgs) throws -> [TensorRef] {
   switch k.kind {
-  case .where: return [try evaluateWhere(k)]
-  case .pow: return [try evaluatePow(k)]
-  case .and, .or, .xor: return [logic(k)]
+  case .where: return [try evaluateWhere(k).ref]
+  case .pow: return [try evaluatePow(k).ref]
+  case .and, .or, .xor: return [logic(k).ref]
   case .equal, .greater, .greater_or_equal, .less, .less_or_equal:
-    return try computingInFloat(k) { k in
+    let outs: [Tensor] = try computingInFloat(k.allocatingResults) { k -> [Tensor] in
       let e = k.inputs[0].element
       if e == .bool { return [try compare(k, UInt8.self)] }
       if let t = try withFloatType(e, Comparison(k: k)) ?? withIntegerType(e, Comparison(k: k)) {
@@ -22,11 +22,12 @@ func evaluateBinary(_ k: KernelArgs) throws -> [Tensor] {
       }
       throw k.unsupported("\(e)")
     }
+    return outs.map(\.ref)
   case .max, .min, .sum, .mean:
-    if k.inputs.count == 1 { return [Tensor(type: k.type(), bytes: k.inputs[0].bytes)] }
+    if k.inputs.count == 1 { return [Tensor(type: k.type(), bytes: k.inputs[0].bytes).ref] }
   default: break
   }
-  return try computingInFloat(k) { k in
+  return try computingInFloat(k) { k -> [TensorRef] in
     let e = k.inputs[0].element
     if let t = try withFloatType(e, FloatBinary(k: k)) ?? withIntegerType(e, IntegerBinary(k: k)) {
       return [t]
@@ -35,20 +36,24 @@ func evaluateBinary(_ k: KernelArgs) throws -> [Tensor] {
   }
 }
 
-/// Folds `op` over the operands left to right, each step broadcasting into its own shape.
+/// Folds `op` over the operands left to right, each step broadcasting into its own shape;
+/// the last step writes the result at its destination.
 @inline(__always)
-private func fold<T: TensorElement>(_ k: KernelArgs, _: T.Type, _ op: (T, T) -> T) -> Tensor {
+private func fold<T: TensorElement>(_ k: KernelArgs, _: T.Type, _ op: (T, T) -> T) -> TensorRef {
   var acc = k.inputs[0]
   for (i, b) in k.inputs.dropFirst().enumerated() {
-    let shape = i == k.inputs.count - 2 ? k.type().shape : (try? broadcastShapes([acc.shape, b.shape]))!
+    let last = i == k.inputs.count - 2
+    let shape = last ? k.type().shape : (try? broadcastShapes([acc.shape, b.shape]))!
     let type = TensorType(T.elementType, shape)
     acc = acc.withElements(T.self) { pa in
       b.withElements(T.self) { pb in
-        makeTensor(type, of: T.self) { po in binaryMap(pa, acc.shape, pb, b.shape, po, shape, op) }.ref
+        resultRef(type, of: T.self, at: last ? k.destination(0) : nil) { po in
+          binaryMap(pa, acc.shape, pb, b.shape, po, shape, op)
+        }
       }
     }
   }
-  return acc.tensor
+  return acc
 }
 
 // MARK: - Floats
@@ -56,7 +61,7 @@ private func fold<T: TensorElement>(_ k: KernelArgs, _: T.Type, _ op: (T, T) -> 
 private struct FloatBinary: FloatKernel {
   let k: KernelArgs
 
-  func run<T: KernelFloat>(_: T.Type) throws -> Tensor {
+  func run<T: KernelFloat>(_: T.Type) throws -> TensorRef {
     switch k.kind {
     case .add, .sum: return fold(k, T.self, +)
     case .sub: return fold(k, T.self, -)
@@ -66,9 +71,9 @@ private struct FloatBinary: FloatKernel {
     case .max: return fold(k, T.self) { $0.isNaN || $0 > $1 ? $0 : $1 }
     case .min: return fold(k, T.self) { $0.isNaN || $0 < $1 ? $0 : $1 }
     case .mean:
-      let s = fold(k, T.self, +)
+      let s = fold(k.allocatingResults, T.self, +)
       let scale = 1 / T(k.inputs.count)
-      return mapTensor(s, T.self, to: k.type()) { $0 * scale }
+      return mapTensor(s, T.self, to: k.type()) { $0 * scale }.ref
     case .mod:
       if k.attributes.bool("fmod") { return fold(k, T.self) { T.fmod($0, $1) } }
       return fold(k, T.self) { a, b in
@@ -86,7 +91,7 @@ private struct FloatBinary: FloatKernel {
 private struct IntegerBinary: IntegerKernel {
   let k: KernelArgs
 
-  func run<T: KernelInteger>(_: T.Type) throws -> Tensor {
+  func run<T: KernelInteger>(_: T.Type) throws -> TensorRef {
     switch k.kind {
     case .add, .sum: return fold(k, T.self, &+)
     case .sub: return fold(k, T.self, &-)

@@ -9,13 +9,15 @@
 
 import SparrowIR
 
-func evaluateConv(_ k: KernelArgs) throws -> [Tensor] {
+func evaluateConv(_ k: KernelArgs) throws -> [TensorRef] {
   // f16 is convolved in f32 and the result rounded back once.
   try computingInFloat(k, evaluateWideConv)
 }
 
-private func evaluateWideConv(_ k: KernelArgs) throws -> [Tensor] {
-  if let mask = ActivationMask(k.attributes, output: k.type().shape) { return try evaluateMaskedConv(k, mask) }
+private func evaluateWideConv(_ k: KernelArgs) throws -> [TensorRef] {
+  if let mask = ActivationMask(k.attributes, output: k.type().shape) {
+    return try evaluateMaskedConv(k.allocatingResults, mask).map(\.ref)
+  }
   let x = k.inputs[0]
   guard let t = kernelNumberType(x.element), k.inputs.allSatisfy({ $0.element == x.element }) else {
     throw k.unsupported("element type \(x.element)")
@@ -27,7 +29,7 @@ private func evaluateWideConv(_ k: KernelArgs) throws -> [Tensor] {
   // would run them as unspecialized generics).
   switch k.kind {
   case .conv: return [x.element == .f32 ? conv(k, Float.self) : conv(k, t)]
-  case .conv_transpose: return [x.element == .f32 ? convTranspose(k, Float.self) : convTranspose(k, t)]
+  case .conv_transpose: return [(x.element == .f32 ? convTranspose(k, Float.self) : convTranspose(k, t)).ref]
   default: preconditionFailure("\(k.kind) is not a convolution")
   }
 }
@@ -38,7 +40,7 @@ private func geometry(_ k: KernelArgs, input: [Int], output: [Int], kernel: [Int
                  pads: k.attributes.ints("pads"))
 }
 
-private func conv<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tensor {
+private func conv<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> TensorRef {
   let x = k.inputs[0], w = k.inputs[1]
   let out = k.type()
   let groups = k.attributes.int("group")
@@ -49,7 +51,7 @@ private func conv<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tensor {
   let (inSize, outSize, kSize) = (g.inputSize, g.outputSize, g.kernelSize)
   let depthwise = cg == 1 && !g.isPointwise
   var col = columnBuffer(T.self, count: g.isPointwise || depthwise ? 0 : cg * kSize * outSize)
-  return Tensor.computed(out, of: T.self) { y in
+  return k.result(of: T.self, zeroed: true) { y in
     x.withElementPointer(of: T.self) { px in
       w.withElementPointer(of: T.self) { pw in
         for n in 0..<batch {

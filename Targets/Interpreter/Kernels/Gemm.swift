@@ -7,13 +7,13 @@
 
 import SparrowIR
 
-func evaluateGemm(_ k: KernelArgs) throws -> [Tensor] {
+func evaluateGemm(_ k: KernelArgs) throws -> [TensorRef] {
   // f16 operands are multiplied in f32 and the result rounded back once.
   try computingInFloat(k) { k in
     switch k.kind {
     case .gemm: return [try gemm(k)]
     case .matmul: return [try matmul(k)]
-    case .einsum: return [try einsum(k)]
+    case .einsum: return [try einsum(k.allocatingResults).ref]
     default: preconditionFailure("\(k.kind) is not a gemm op")
     }
   }
@@ -66,13 +66,13 @@ private func numberType(_ k: KernelArgs) throws -> any KernelNumber.Type {
 
 // MARK: - gemm
 
-private func gemm(_ k: KernelArgs) throws -> Tensor {
+private func gemm(_ k: KernelArgs) throws -> TensorRef {
   let t = try numberType(k)
   // f32 named statically so the kernel is specialized for it.
   return k.inputs[0].element == .f32 ? gemm(k, Float.self) : gemm(k, t)
 }
 
-private func gemm<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tensor {
+private func gemm<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> TensorRef {
   let a = k.inputs[0], b = k.inputs[1]
   let transA = k.attributes.bool("transA"), transB = k.attributes.bool("transB")
   let alpha = T(converting: Double(k.attributes.float("alpha")))
@@ -80,7 +80,7 @@ private func gemm<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tensor {
   let out = k.type()
   let (m, n) = (out.shape[0], out.shape[1])
   let kk = transA ? a.shape[0] : a.shape[1]
-  return Tensor.computed(out, of: T.self) { c in
+  return k.result(of: T.self, zeroed: true) { c in
     var beta = T.zero
     if k.inputs.count == 3 && betaValue != 0 {
       // C broadcast into the output, scaled by beta, then accumulated onto.
@@ -100,25 +100,27 @@ private func gemm<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> Tensor {
 
 // MARK: - matmul
 
-private func matmul(_ k: KernelArgs) throws -> Tensor {
+private func matmul(_ k: KernelArgs) throws -> TensorRef {
   let t = try numberType(k)
-  if k.inputs[0].element == .f32 { return matmul(k.inputs[0], k.inputs[1], as: k.type(), Float.self) }
-  return matmul(k.inputs[0], k.inputs[1], as: k.type(), t)
+  let (a, b, p) = (k.inputs[0], k.inputs[1], k.destination(0))
+  if a.element == .f32 { return matmul(a, b, as: k.type(), Float.self, into: p) }
+  return matmul(a, b, as: k.type(), t, into: p)
 }
 
 /// numpy matmul: rank-1 operands are promoted (and the added axis dropped from the
-/// result), batch dimensions broadcast.
-func matmul<T: KernelNumber>(_ a: some TensorBytes, _ b: some TensorBytes, as out: TensorType, _: T.Type) -> Tensor {
+/// result), batch dimensions broadcast. Written at `destination` when given.
+func matmul<T: KernelNumber>(_ a: some TensorBytes, _ b: some TensorBytes, as out: TensorType, _: T.Type,
+                             into destination: UnsafeMutableRawPointer? = nil) -> TensorRef {
   let sa = a.shape.count == 1 ? [1] + a.shape : a.shape
   let sb = b.shape.count == 1 ? b.shape + [1] : b.shape
   let m = sa[sa.count - 2], kk = sa[sa.count - 1], n = sb[sb.count - 1]
   let batchA = Array(sa.dropLast(2)), batchB = Array(sb.dropLast(2))
-  if out.count == 0 { return Tensor(zeros: out) }
+  if out.count == 0 { return resultRef(out, of: T.self, at: destination) { _ in } }
   guard let batch = try? broadcastShapes([batchA, batchB]) else {
     preconditionFailure("matmul batch dimensions were checked by the shape rule")
   }
   let batchCount = batch.reduce(1, *)
-  return Tensor.computed(out, of: T.self) { c in
+  return resultRef(out, of: T.self, at: destination, zeroed: true) { c in
     a.withElementPointer(of: T.self) { pa in
       b.withElementPointer(of: T.self) { pb in
         if batchB.reduce(1, *) == 1 && batchA.reduce(1, *) == batchCount {

@@ -13,10 +13,10 @@
 
 import SparrowIR
 
-func evaluateNormalization(_ k: KernelArgs) throws -> [Tensor] {
-  try computingInFloat(k) { k in
+func evaluateNormalization(_ k: KernelArgs) throws -> [TensorRef] {
+  try computingInFloat(k) { k -> [TensorRef] in
     let e = k.inputs[0].element
-    let kernel: Tensor?
+    let kernel: TensorRef?
     switch k.kind {
     case .softmax, .log_softmax, .hardmax: kernel = try withFloatType(e, SoftmaxKernel(k: k))
     default: kernel = try withFloatType(e, NormalizationKernel(k: k))
@@ -43,7 +43,7 @@ func rowStatistics<T: KernelFloat>(_ x: UnsafePointer<T>, _ n: Int, epsilon: Dou
 private struct NormalizationKernel: FloatKernel {
   let k: KernelArgs
 
-  func run<T: KernelFloat>(_: T.Type) throws -> Tensor {
+  func run<T: KernelFloat>(_: T.Type) throws -> TensorRef {
     let x = k.inputs[0]
     try checkOperands(x.shape)
     let params = try k.inputs.dropFirst().map { p in
@@ -53,7 +53,7 @@ private struct NormalizationKernel: FloatKernel {
     let shape = x.shape
     let epsilon = k.kind.spec.attribute("epsilon") != nil ? Double(k.attributes.float("epsilon")) : 0
     return try x.withElements(T.self) { p in
-      try makeTensor(k.type(), of: T.self) { y in
+      try k.result(of: T.self) { y in
         if x.count == 0 { return }
         switch k.kind {
         case .batch_norm:

@@ -9,13 +9,13 @@ import SparrowIR
 struct SoftmaxKernel: FloatKernel {
   let k: KernelArgs
 
-  func run<T: KernelFloat>(_: T.Type) throws -> Tensor {
+  func run<T: KernelFloat>(_: T.Type) throws -> TensorRef {
     let x = k.inputs[0]
     let v = ReductionView(x, axis: k.attributes.int("axis"))
     let (outer, n, inner) = (v.outer, v.reduced, v.inner)
     let kind = k.kind
     return x.withElements(T.self) { p in
-      makeTensor(k.type(), of: T.self) { y in
+      k.result(of: T.self) { y in
         if n == 0 { return }
         if inner == 1 {
           for o in 0..<outer { lane(kind, p + o * n, y + o * n, n) }

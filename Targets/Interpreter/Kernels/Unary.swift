@@ -6,23 +6,23 @@
 
 import SparrowIR
 
-func evaluateUnary(_ k: KernelArgs) throws -> [Tensor] {
+func evaluateUnary(_ k: KernelArgs) throws -> [TensorRef] {
   let x = k.inputs[0]
   switch k.kind {
-  case .identity: return [Tensor(type: k.type(), bytes: x.bytes)]
-  case .cast: return [castTensor(x, to: k.type())]
+  case .identity: return [Tensor(type: k.type(), bytes: x.bytes).ref]
+  case .cast: return [castTensor(x, to: k.type()).ref]
   case .not:
     guard x.element == .bool else { throw k.unsupported("\(x.element)") }
-    return [mapBytes(x, k.type()) { $0 == 0 ? 1 : 0 }]
+    return [mapBytes(x, k.type()) { $0 == 0 ? 1 : 0 }.ref]
   case .is_nan, .is_inf:
     guard x.element.isFloat else { throw k.unsupported("\(x.element)") }
-    return try computingInFloat(k) { try [withFloatType($0.inputs[0].element, FloatPredicate(k: $0))!] }
+    return try computingInFloat(k) { try [withFloatType($0.inputs[0].element, FloatPredicate(k: $0))!.ref] }
   default: break
   }
   if x.element.isFloat {
     return try computingInFloat(k) { try [withFloatType($0.inputs[0].element, FloatUnary(k: $0))!] }
   }
-  if let y = try withIntegerType(x.element, IntegerUnary(k: k)) { return [y] }
+  if let y = try withIntegerType(x.element, IntegerUnary(k: k)) { return [y.ref] }
   throw k.unsupported("\(x.element)")
 }
 
@@ -36,10 +36,10 @@ private func mapBytes(_ x: some TensorBytes, _ type: TensorType, _ f: (UInt8) ->
 private struct FloatUnary: FloatKernel {
   let k: KernelArgs
 
-  func run<T: KernelFloat>(_: T.Type) throws -> Tensor {
+  func run<T: KernelFloat>(_: T.Type) throws -> TensorRef {
     let x = k.inputs[0], a = k.attributes
     return try x.withElements(T.self) { px in
-      try makeTensor(k.type(), of: T.self) { py in try apply(x.count, px, py, a) }
+      try k.result(of: T.self) { py in try apply(x.count, px, py, a) }
     }
   }
 

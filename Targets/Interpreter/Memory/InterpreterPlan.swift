@@ -14,7 +14,7 @@ extension Interpreter {
   }
 
   /// Ops whose result is their first operand's bytes under a new type.
-  static func isView(_ op: Operation) -> Bool { op.kind == .reshape || op.kind == .identity }
+  public static func isView(_ op: Operation) -> Bool { op.kind == .reshape || op.kind == .identity }
 
   /// Whether the kernel for `op` may write its result over operand `k`: elementwise
   /// unary and binary float kernels (and their epilogue-free use) whose operand has the
