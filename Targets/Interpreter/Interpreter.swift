@@ -88,10 +88,11 @@ func dispatch(_ k: KernelArgs) throws -> [Tensor] { try dispatchKernel(k.allocat
 /// The interpreter's dispatch: every op kind to its kernel family. Families returning
 /// `[TensorRef]` write their results at the destinations `k` carries: float unary,
 /// arithmetic binary (add ... prelu), gemm and matmul, conv (fused epilogues in place),
-/// softmax and normalization. The others (`owned`: comparisons, logic, where, pow, cast,
-/// integer-unary, reductions, pooling, movement, einsum, conv_transpose, masked conv,
-/// resize, recurrent, quantize) still return new tensors, which the arena run copies
-/// into their slots.
+/// softmax and normalization, float pooling, transpose/expand/tile/concat/split. The
+/// others (`owned`: comparisons, logic, where, pow, cast, integer unary, reductions,
+/// slice, pad, gathers and scatters, depth_to_space, trilu, einsum, conv_transpose,
+/// masked conv, resize, recurrent, quantize) still return new tensors, which the arena
+/// run copies into their slots.
 func dispatchKernel(_ k: KernelArgs) throws -> [TensorRef] {
   func owned(_ outs: [Tensor]) -> [TensorRef] { outs.map(\.ref) }
   switch k.kind {
@@ -117,11 +118,11 @@ func dispatchKernel(_ k: KernelArgs) throws -> [TensorRef] {
   case .conv, .conv_transpose: return try evaluateConv(k)
   case .max_pool, .average_pool, .lp_pool, .global_average_pool, .global_max_pool,
        .global_lp_pool:
-    return owned(try evaluatePool(k))
+    return try evaluatePool(k)
   case .reshape, .transpose, .expand, .tile, .concat, .split, .slice, .pad, .gather,
        .gather_elements, .gather_nd, .scatter_elements, .scatter_nd, .depth_to_space,
        .space_to_depth, .reverse_sequence, .one_hot, .trilu:
-    return owned(try evaluateMovement(k))
+    return try evaluateMovement(k)
   case .resize: return owned(try evaluateResize(k))
   case .lstm, .gru, .rnn: return owned(try evaluateRecurrent(k))
   case .quantize_linear, .dequantize_linear: return owned(try evaluateQuantize(k))

@@ -42,7 +42,7 @@ private func requireIntegerIndices(_ t: some TensorBytes, _ k: KernelArgs) throw
 }
 
 private func gather(_ k: KernelArgs) throws -> Tensor {
-  let x = k.inputs[0], out = k.type()
+  let x = k.inputs[0].tensor, out = k.type()
   try requireIntegerIndices(k.inputs[1], k)
   let axis = k.attributes.int("axis")
   let indices = indexOperandValues(k.inputs[1])
@@ -90,7 +90,7 @@ private func elementOffsets(data: [Int], indices: some TensorBytes, axis: Int, _
 }
 
 private func gatherElements(_ k: KernelArgs) throws -> Tensor {
-  let x = k.inputs[0], out = k.type()
+  let x = k.inputs[0].tensor, out = k.type()
   try requireIntegerIndices(k.inputs[1], k)
   // Off the axis, indices may be smaller than the data (ONNX) but not larger.
   guard zip(k.inputs[1].shape, x.shape).enumerated().allSatisfy({ $0.offset == k.attributes.int("axis") || $0.element.0 <= $0.element.1 }) else {
@@ -133,7 +133,7 @@ private func ndSlices(data: [Int], indices: some TensorBytes, batchDims b: Int, 
 }
 
 private func gatherND(_ k: KernelArgs) throws -> Tensor {
-  let x = k.inputs[0], out = k.type()
+  let x = k.inputs[0].tensor, out = k.type()
   try requireIntegerIndices(k.inputs[1], k)
   let (starts, length) = try ndSlices(data: x.shape, indices: k.inputs[1],
                                       batchDims: k.attributes.int("batch_dims"), k)
@@ -171,7 +171,7 @@ private func scatterND(_ k: KernelArgs) throws -> Tensor {
 /// copy of the data, combining by the `reduction` attribute.
 private func scatter(_ k: KernelArgs, targets: [(start: Int, length: Int)]) throws -> Tensor {
   var y = Tensor(type: k.type(), bytes: k.inputs[0].bytes)
-  let updates = k.inputs[2]
+  let updates = k.inputs[2].tensor
   guard updates.count == targets.reduce(0, { $0 + $1.length }) else {
     throw Diagnostic("'\(k.kind.rawValue)' updates \(updates.type) do not match the indices")
   }
@@ -241,7 +241,7 @@ private func oneHot(_ k: KernelArgs) throws -> Tensor {
 }
 
 private func reverseSequence(_ k: KernelArgs) throws -> Tensor {
-  let x = k.inputs[0], out = k.type()
+  let x = k.inputs[0].tensor, out = k.type()
   let lens = indexOperandValues(k.inputs[1])
   let (batchAxis, timeAxis) = (k.attributes.int("batch_axis"), k.attributes.int("time_axis"))
   guard x.shape.count >= 2, batchAxis != timeAxis, (0..<x.shape.count).contains(batchAxis),

@@ -8,63 +8,84 @@
 
 import SparrowIR
 
-func evaluateMovement(_ k: KernelArgs) throws -> [Tensor] {
+/// Reshape, transpose, expand, tile, concat and split write at their destinations; the
+/// rest return owned tensors.
+func evaluateMovement(_ k: KernelArgs) throws -> [TensorRef] {
   let x = k.inputs[0]
   let a = k.attributes
   let out = k.type()
+  let destination = k.destination(0)
   switch k.kind {
-  case .reshape: return [Tensor(type: out, bytes: x.bytes)]
+  case .reshape: return [x.withUnsafeBytes { src in rawResult(out, at: destination) { copyBytes(src, to: $0) } }]
   case .transpose:
     let perm = a.ints("perm")
     let strides = contiguousStrides(x.shape)
-    return [copyStrided(x, StridedView(shape: out.shape, strides: perm.map { strides[$0] }), as: out)]
+    return [copyStrided(x, StridedView(shape: out.shape, strides: perm.map { strides[$0] }), as: out,
+                        into: destination)]
   case .expand:
-    return [copyStrided(x, StridedView(shape: out.shape, strides: stridesBroadcasting(x.shape, to: out.shape)), as: out)]
+    return [copyStrided(x, StridedView(shape: out.shape, strides: stridesBroadcasting(x.shape, to: out.shape)),
+                        as: out, into: destination)]
   case .tile:
     // Output axis i is (repeat, position) row-major: shape [r0, d0, r1, d1, ...].
     let strides = contiguousStrides(x.shape)
     let view = StridedView(shape: zip(a.ints("repeats"), x.shape).flatMap { [$0, $1] },
                            strides: strides.flatMap { [0, $0] })
-    return [copyStrided(x, view, as: out)]
-  case .concat: return [concat(k.inputs, axis: a.int("axis"), as: out)]
-  case .split: return split(x, axis: a.int("axis"), as: k.resultTypes)
-  case .slice: return [slice(x, a, as: out)]
-  case .pad: return [try pad(k)]
-  case .depth_to_space, .space_to_depth: return [try depthToSpace(k)]
+    return [copyStrided(x, view, as: out, into: destination)]
+  case .concat: return [concat(k.inputs, axis: a.int("axis"), as: out, into: destination)]
+  case .split: return split(x, axis: a.int("axis"), as: k.resultTypes, into: k.resultTypes.indices.map(k.destination))
+  case .slice: return [slice(x, a, as: out).ref]
+  case .pad: return [try pad(k).ref]
+  case .depth_to_space, .space_to_depth: return [try depthToSpace(k).ref]
   case .trilu:
     guard x.shape.count >= 2 else { throw k.unsupported("rank \(x.shape.count) (trilu needs rank >= 2)") }
-    return [trilu(x, upper: a.bool("upper"), diagonal: a.int("k"), as: out)]
+    return [trilu(x, upper: a.bool("upper"), diagonal: a.int("k"), as: out).ref]
   case .gather, .gather_elements, .gather_nd, .scatter_elements, .scatter_nd, .one_hot,
        .reverse_sequence:
-    return [try evaluateGather(k)]
+    return [try evaluateGather(k).ref]
   default: preconditionFailure("\(k.kind) is not a movement op")
   }
 }
 
-private func concat(_ inputs: [TensorRef], axis: Int, as out: TensorType) -> Tensor {
-  let es = out.element.byteSize
-  let outer = out.shape[..<axis].reduce(1, *)
-  var bytes = [UInt8]()
-  bytes.reserveCapacity(out.byteCount)
-  let chunks = inputs.map { $0.shape[axis...].reduce(1, *) * es }
-  for o in 0..<outer {
-    for (t, chunk) in zip(inputs, chunks) { bytes += t.bytes[(o * chunk)..<((o + 1) * chunk)] }
-  }
-  return Tensor(type: out, bytes: bytes)
+/// Copies all of `source` to `destination`.
+private func copyBytes(_ source: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer) {
+  if let base = source.baseAddress, source.count > 0 { destination.copyMemory(from: base, byteCount: source.count) }
 }
 
-private func split(_ x: some TensorBytes, axis: Int, as types: [TensorType]) -> [Tensor] {
+private func concat(_ inputs: [TensorRef], axis: Int, as out: TensorType,
+                    into destination: UnsafeMutableRawPointer?) -> TensorRef {
+  let es = out.element.byteSize
+  let outer = out.shape[..<axis].reduce(1, *)
+  let chunks = inputs.map { $0.shape[axis...].reduce(1, *) * es }
+  let row = chunks.reduce(0, +)
+  return rawResult(out, at: destination) { y in
+    var offset = 0
+    for (t, chunk) in zip(inputs, chunks) {
+      if chunk > 0 {
+        t.withUnsafeBytes { src in
+          for o in 0..<outer { (y + o * row + offset).copyMemory(from: src.baseAddress! + o * chunk, byteCount: chunk) }
+        }
+      }
+      offset += chunk
+    }
+  }
+}
+
+private func split(_ x: some TensorBytes, axis: Int, as types: [TensorType],
+                   into destinations: [UnsafeMutableRawPointer?]) -> [TensorRef] {
   let es = x.element.byteSize
   let outer = x.shape[..<axis].reduce(1, *)
   let row = x.shape[axis...].reduce(1, *) * es
   var start = 0
-  return types.map { t in
-    let chunk = t.shape[axis...].reduce(1, *) * es
-    var bytes = [UInt8]()
-    bytes.reserveCapacity(t.byteCount)
-    for o in 0..<outer { bytes += x.bytes[(o * row + start)..<(o * row + start + chunk)] }
-    start += chunk
-    return Tensor(type: t, bytes: bytes)
+  return x.withUnsafeBytes { src in
+    zip(types, destinations).map { t, destination in
+      let chunk = t.shape[axis...].reduce(1, *) * es
+      let first = start
+      start += chunk
+      return rawResult(t, at: destination) { y in
+        guard chunk > 0 else { return }
+        for o in 0..<outer { (y + o * chunk).copyMemory(from: src.baseAddress! + o * row + first, byteCount: chunk) }
+      }
+    }
   }
 }
 
@@ -79,7 +100,7 @@ private func slice(_ x: some TensorBytes, _ a: Attributes, as out: TensorType) -
     strides[axis] *= steps[i]
   }
   if out.count == 0 { return Tensor(zeros: out) }
-  return copyStrided(x, StridedView(shape: out.shape, strides: strides, offset: offset), as: out)
+  return copyStrided(x, StridedView(shape: out.shape, strides: strides, offset: offset), as: out).tensor
 }
 
 // MARK: - pad
@@ -118,6 +139,7 @@ private func pad(_ k: KernelArgs) throws -> Tensor {
 /// out[o0, ..., on] = x[maps[0][o0], ..., maps[n][on]], or `fill` (element bytes; empty
 /// means zero) when any index is -1. Pad and nearest resize are this gather.
 func gatherAxes(_ x: some TensorBytes, maps: [[Int]], fill: [UInt8], as out: TensorType) -> Tensor {
+  let x = Tensor(type: x.type, bytes: x.bytes)  // read its bytes in loops without copies
   if out.count == 0 { return Tensor(zeros: out) }
   if maps.isEmpty { return Tensor(type: out, bytes: x.bytes) }
   var y = Tensor(zeros: out)
@@ -208,7 +230,7 @@ private func depthToSpace(_ k: KernelArgs) throws -> Tensor {
     }
   }
   let strides = contiguousStrides(shape)
-  return copyStrided(x, StridedView(shape: perm.map { shape[$0] }, strides: perm.map { strides[$0] }), as: out)
+  return copyStrided(x, StridedView(shape: perm.map { shape[$0] }, strides: perm.map { strides[$0] }), as: out).tensor
 }
 
 /// Zeroes the elements off the kept triangle of each trailing matrix.

@@ -8,10 +8,10 @@
 
 import SparrowIR
 
-func evaluatePool(_ k: KernelArgs) throws -> [Tensor] {
+func evaluatePool(_ k: KernelArgs) throws -> [TensorRef] {
   let x = k.inputs[0]
   if x.element.isInteger && (k.kind == .max_pool || k.kind == .global_max_pool) {
-    return try integerMaxPool(k)
+    return try integerMaxPool(k.allocatingResults).map(\.ref)
   }
   guard let t = kernelFloatType(x.element) else { throw k.unsupported("element type \(x.element)") }
   let spatial = x.shape.count - 2
@@ -36,17 +36,17 @@ private func integerMaxPool(_ k: KernelArgs) throws -> [Tensor] {
   let wide = KernelArgs(kind: k.kind, attributes: k.attributes,
                         inputs: [castTensor(x, to: x.type.with(element: .f64))],
                         resultTypes: [k.type().with(element: .f64)] + k.resultTypes.dropFirst())
-  var outs = try evaluatePool(wide)
+  var outs = try evaluatePool(wide).map(\.tensor)
   outs[0] = castTensor(outs[0], to: k.type())
   return outs
 }
 
-private func globalPool<T: KernelFloat>(_ k: KernelArgs, _: T.Type) -> Tensor {
+private func globalPool<T: KernelFloat>(_ k: KernelArgs, _: T.Type) -> TensorRef {
   let x = k.inputs[0]
   let planes = x.shape[0] * x.shape[1]
   let size = x.shape[2...].reduce(1, *)
   let p = k.kind == .global_lp_pool ? T(k.attributes.int("p")) : 0
-  return Tensor.computed(k.type(), of: T.self) { y in
+  return k.result(of: T.self, zeroed: true) { y in
     x.withElementPointer(of: T.self) { px in
       for i in 0..<planes {
         let v = px + i * size
@@ -71,7 +71,7 @@ private func globalPool<T: KernelFloat>(_ k: KernelArgs, _: T.Type) -> Tensor {
 
 private enum WindowReduction { case max, average(includePad: Bool), lp(Int) }
 
-private func windowPool<T: KernelFloat>(_ k: KernelArgs, _: T.Type) throws -> [Tensor] {
+private func windowPool<T: KernelFloat>(_ k: KernelArgs, _: T.Type) throws -> [TensorRef] {
   let x = k.inputs[0]
   let out = k.type()
   let a = k.attributes
@@ -105,7 +105,7 @@ private func windowPool<T: KernelFloat>(_ k: KernelArgs, _: T.Type) throws -> [T
   }()
   let (td, th, tw) = (g.windowTaps(axis: 0), g.windowTaps(axis: 1), g.windowTaps(axis: 2))
   let (rowH, rowW) = (g.input[1], g.input[2])
-  let y = Tensor.computed(out, of: T.self) { py in
+  let y = k.result(of: T.self, zeroed: true) { py in
     x.withElementPointer(of: T.self) { px in
     td.taps.withUnsafeBufferPointer { tdTaps in
     th.taps.withUnsafeBufferPointer { thTaps in
@@ -179,7 +179,7 @@ private func windowPool<T: KernelFloat>(_ k: KernelArgs, _: T.Type) throws -> [T
     }
   }
   if !wantIndices { return [y] }
-  return [y, Tensor(shape: out.shape, scalars: indices)]
+  return [y, Tensor(shape: out.shape, scalars: indices).ref]
 }
 
 /// The input indices each output index's window reads along one axis (padding skipped),

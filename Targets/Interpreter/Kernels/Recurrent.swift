@@ -71,7 +71,7 @@ private func transposed01(_ t: some TensorBytes) -> Tensor {
   let s = t.shape
   let st = contiguousStrides(s)
   let type = t.type.with(shape: [s[1], s[0], s[2]])
-  return copyStrided(t, StridedView(shape: type.shape, strides: [st[1], st[0], st[2]]), as: type)
+  return copyStrided(t, StridedView(shape: type.shape, strides: [st[1], st[0], st[2]]), as: type).tensor
 }
 
 private func recurrent<T: KernelFloat>(_ k: KernelArgs, _: T.Type) throws -> [Tensor] {
@@ -190,7 +190,7 @@ private func recurrent<T: KernelFloat>(_ k: KernelArgs, _: T.Type) throws -> [Te
     if layout0Shape.count == 3 { return transposed01(t) }
     // Y: [seq, dirs, batch, h] -> [batch, seq, dirs, h].
     let s = contiguousStrides(layout0Shape)
-    return copyStrided(t, StridedView(shape: type.shape, strides: [s[2], s[0], s[1], s[3]]), as: type)
+    return copyStrided(t, StridedView(shape: type.shape, strides: [s[2], s[0], s[1], s[3]]), as: type).tensor
   }
   let e = k.inputs[0].element
   let yType = TensorType(e, layout == 0 ? [seq, dirs, batch, hidden] : [batch, seq, dirs, hidden])

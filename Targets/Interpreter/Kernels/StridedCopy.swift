@@ -78,28 +78,29 @@ func copyStrided<T>(_ src: UnsafePointer<T>, _ view: StridedView, to dst: Unsafe
   }
 }
 
-/// Copies a strided view of `source` into a new tensor of `type` (same element type).
-func copyStrided(_ source: some TensorBytes, _ view: StridedView, as type: TensorType) -> Tensor {
+/// Copies a strided view of `source` into a tensor of `type` (same element type), at
+/// `destination` when given.
+func copyStrided(_ source: some TensorBytes, _ view: StridedView, as type: TensorType,
+                 into destination: UnsafeMutableRawPointer? = nil) -> TensorRef {
   precondition(view.count == type.count && source.element == type.element)
-  var out = Tensor(zeros: type.dense)
-  // Concrete types (not an opened existential) so each copy loop is specialized.
-  switch source.element.byteSize {
-  case 1: copyStrided(source, view, into: &out, as: UInt8.self)
-  case 2: copyStrided(source, view, into: &out, as: UInt16.self)
-  case 4: copyStrided(source, view, into: &out, as: UInt32.self)
-  case 8: copyStrided(source, view, into: &out, as: UInt64.self)
-  default: preconditionFailure("element size \(source.element.byteSize)")
+  return rawResult(type.dense, at: destination) { out in
+    // Concrete types (not an opened existential) so each copy loop is specialized.
+    switch source.element.byteSize {
+    case 1: copyStrided(source, view, into: out, as: UInt8.self)
+    case 2: copyStrided(source, view, into: out, as: UInt16.self)
+    case 4: copyStrided(source, view, into: out, as: UInt32.self)
+    case 8: copyStrided(source, view, into: out, as: UInt64.self)
+    default: preconditionFailure("element size \(source.element.byteSize)")
+    }
   }
-  return out
 }
 
 private func copyStrided<E: FixedWidthInteger>(_ source: some TensorBytes, _ view: StridedView,
-                                               into out: inout Tensor, as: E.Type) {
-  source.bytes.withUnsafeBytes { s in
-    out.bytes.withUnsafeMutableBytes { d in
-      guard let sp = s.baseAddress, let dp = d.baseAddress else { return }
-      copyStrided(sp.assumingMemoryBound(to: E.self), view, to: dp.assumingMemoryBound(to: E.self))
-    }
+                                               into out: UnsafeMutableRawPointer, as: E.Type) {
+  guard view.count > 0 else { return }
+  source.withUnsafeBytes { s in
+    guard let sp = s.baseAddress else { return }
+    copyStrided(sp.assumingMemoryBound(to: E.self), view, to: out.assumingMemoryBound(to: E.self))
   }
 }
 

@@ -52,3 +52,16 @@ func resultRef<T: TensorElement>(_ type: TensorType, of: T.Type, at destination:
   try fill(p.bindMemory(to: T.self, capacity: type.count))
   return TensorRef(type, at: p)
 }
+
+/// A tensor of `type` whose bytes `fill` writes (all of them), for kernels that move
+/// bytes whatever the element type: at `destination` when given, else owned.
+func rawResult(_ type: TensorType, at destination: UnsafeMutableRawPointer?,
+               _ fill: (UnsafeMutableRawPointer) throws -> Void) rethrows -> TensorRef {
+  if let p = destination {
+    try fill(p)
+    return TensorRef(type, at: p)
+  }
+  var bytes = [UInt8](repeating: 0, count: type.byteCount)
+  try bytes.withUnsafeMutableBytes { try fill($0.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 64)!) }
+  return Tensor(type: type, bytes: bytes).ref
+}

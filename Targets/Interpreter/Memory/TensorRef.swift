@@ -93,8 +93,8 @@ extension TensorBytes {
   /// Element `i` as Double / Int64 (as `Tensor.double(at:)`): for shape math, not loops.
   func double(at i: Int) -> Double { scalar(at: i).double(at: 0) }
   func int64(at i: Int) -> Int64 { scalar(at: i).int64(at: 0) }
-  var ints: [Int] { (0..<type.count).map { Int(int64(at: $0)) } }
-  var doubles: [Double] { (0..<type.count).map { double(at: $0) } }
+  var ints: [Int] { Tensor(type: type, bytes: bytes).ints }
+  var doubles: [Double] { Tensor(type: type, bytes: bytes).doubles }
 
   /// Element `i` as a rank-0 tensor.
   private func scalar(at i: Int) -> Tensor {
