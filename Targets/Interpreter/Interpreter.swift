@@ -26,15 +26,18 @@ public enum Interpreter {
     try evaluate(op, inputs.map(\.ref), destinations: [], in: f, constants: constants).map(\.tensor)
   }
 
-  /// Evaluates one op, writing result `i` at `destinations[i]` when given.
+  /// Evaluates one op, writing result `i` at `destinations[i]` when given; `scratch` is
+  /// the op's planned scratch (see `scratchBytes`).
   static func evaluate(_ op: Operation, _ inputs: [TensorRef], destinations: [UnsafeMutableRawPointer?],
+                       scratch: UnsafeMutableRawBufferPointer? = nil,
                        in f: Function, constants: ConstantPool) throws -> [TensorRef] {
     if let name = op.constantName {
       guard let t = constants[name] else { throw Diagnostic("unknown constant @\(name)") }
       return [t.ref]
     }
     let args = KernelArgs(kind: op.kind, attributes: op.attributes, refs: inputs,
-                          resultTypes: op.results.map { f.type(of: $0).dense }, destinations: destinations)
+                          resultTypes: op.results.map { f.type(of: $0).dense }, destinations: destinations,
+                          scratch: scratch)
     do {
       let outs = try dispatchWithEpilogue(args)
       precondition(outs.count == args.resultTypes.count, "\(op.kind) returned \(outs.count) results")
@@ -60,18 +63,21 @@ public struct KernelArgs {
   public let resultTypes: [TensorType]
   /// Per result, the memory to write it in; missing or nil: the kernel allocates it.
   let destinations: [UnsafeMutableRawPointer?]
+  /// Planned scratch memory for the kernel's temporaries (conv's im2col columns).
+  let scratch: UnsafeMutableRawBufferPointer?
 
   public init(kind: OpKind, attributes: Attributes, inputs: [Tensor], resultTypes: [TensorType]) {
     self.init(kind: kind, attributes: attributes, refs: inputs.map(\.ref), resultTypes: resultTypes)
   }
 
   init(kind: OpKind, attributes: Attributes, refs: [TensorRef], resultTypes: [TensorType],
-       destinations: [UnsafeMutableRawPointer?] = []) {
+       destinations: [UnsafeMutableRawPointer?] = [], scratch: UnsafeMutableRawBufferPointer? = nil) {
     self.kind = kind
     self.attributes = attributes
     self.inputs = refs
     self.resultTypes = resultTypes
     self.destinations = destinations
+    self.scratch = scratch
   }
 
   /// Result type `i`.

@@ -50,8 +50,9 @@ private func conv<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> TensorRef {
                    kernel: Array(w.shape[2...]))
   let (inSize, outSize, kSize) = (g.inputSize, g.outputSize, g.kernelSize)
   let depthwise = cg == 1 && !g.isPointwise
-  var col = columnBuffer(T.self, count: g.isPointwise || depthwise ? 0 : cg * kSize * outSize)
-  return k.result(of: T.self, zeroed: true) { y in
+  let columns = g.isPointwise || depthwise ? 0 : cg * kSize * outSize
+  return withColumns(T.self, count: columns, scratch: k.scratch) { col in
+  k.result(of: T.self, zeroed: true) { y in
     x.withElementPointer(of: T.self) { px in
       w.withElementPointer(of: T.self) { pw in
         for n in 0..<batch {
@@ -67,12 +68,10 @@ private func conv<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> TensorRef {
                 depthwiseConv(xg, weights: wg + f * kSize, g, addingInto: yg + f * outSize)
               }
             } else {
-              col.withUnsafeMutableBufferPointer { c in
-                im2col(xg, channels: cg, g, into: c.baseAddress!)
-                gemm(transA: false, transB: false, m: mg, n: outSize, k: cg * kSize,
-                     alpha: T(converting: 1), a: wg, lda: cg * kSize, b: c.baseAddress!,
-                     ldb: outSize, beta: T.zero, c: yg, ldc: outSize)
-              }
+              im2col(xg, channels: cg, g, into: col)
+              gemm(transA: false, transB: false, m: mg, n: outSize, k: cg * kSize,
+                   alpha: T(converting: 1), a: wg, lda: cg * kSize, b: col,
+                   ldb: outSize, beta: T.zero, c: yg, ldc: outSize)
             }
           }
         }
@@ -80,6 +79,18 @@ private func conv<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> TensorRef {
     }
     if k.inputs.count == 3 { addBias(k.inputs[2], to: y, batch: batch, channels: filters, plane: outSize) }
   }
+  }
+}
+
+/// Runs `body` with `count` uninitialized column elements: the planned scratch when it is
+/// large enough, else a temporary buffer.
+private func withColumns<T: KernelNumber, R>(_: T.Type, count: Int, scratch: UnsafeMutableRawBufferPointer?,
+                                             _ body: (UnsafeMutablePointer<T>) -> R) -> R {
+  if let s = scratch, let base = s.baseAddress, s.count >= count * MemoryLayout<T>.stride {
+    return body(base.bindMemory(to: T.self, capacity: count))
+  }
+  var col = columnBuffer(T.self, count: max(count, 1))
+  return col.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
 }
 
 /// One input plane convolved with one filter, accumulated into one output plane.

@@ -299,7 +299,8 @@ func computingInFloat(_ k: KernelArgs, _ body: (KernelArgs) throws -> [TensorRef
     kind: k.kind, attributes: k.attributes,
     refs: k.inputs.map { $0.element.isHalf ? $0.widenedToFloat().ref : $0 },
     resultTypes: k.resultTypes.map { $0.element.isHalf ? $0.with(element: .f32) : $0 },
-    destinations: k.resultTypes.indices.map { k.resultTypes[$0].element.isHalf ? nil : k.destination($0) })
+    destinations: k.resultTypes.indices.map { k.resultTypes[$0].element.isHalf ? nil : k.destination($0) },
+    scratch: k.scratch)
   let outs = try body(wide)
   return outs.enumerated().map { i, o in
     let t = k.resultTypes[i]

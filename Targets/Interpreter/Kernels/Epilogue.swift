@@ -22,7 +22,7 @@ func dispatchWithEpilogue(_ k: KernelArgs) throws -> [TensorRef] {
   coreAttributes.values["epilogue"] = nil
   let core = KernelArgs(kind: k.kind, attributes: coreAttributes,
                         refs: Array(k.inputs.dropLast(residualCount)), resultTypes: k.resultTypes,
-                        destinations: k.destinations)
+                        destinations: k.destinations, scratch: k.scratch)
   var y = try dispatchKernel(core)[0]
   var residuals = k.inputs.suffix(residualCount).makeIterator()
   for step in steps {

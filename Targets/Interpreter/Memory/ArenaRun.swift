@@ -74,7 +74,7 @@ struct ArenaRun {
       default: return nil
       }
     }
-    for op in f.ops {
+    for (i, op) in f.ops.enumerated() {
       if let name = op.constantName {
         guard let t = module.constants[name] else { throw Diagnostic("unknown constant @\(name)") }
         values[op.result.index] = t.ref
@@ -85,8 +85,11 @@ struct ArenaRun {
         continue
       }
       let destinations = op.results.map(address)
-      let outs = try Interpreter.evaluate(op, op.operands.map { values[$0.index]! },
-                                          destinations: destinations, in: f, constants: module.constants)
+      let scratch = plan.scratchOffset[i].map {
+        UnsafeMutableRawBufferPointer(start: arena + $0, count: Interpreter.scratchBytes(op, in: f))
+      }
+      let outs = try Interpreter.evaluate(op, op.operands.map { values[$0.index]! }, destinations: destinations,
+                                          scratch: scratch, in: f, constants: module.constants)
       for (r, (out, destination)) in zip(op.results, zip(outs, destinations)) {
         guard let p = destination else {
           values[r.index] = out

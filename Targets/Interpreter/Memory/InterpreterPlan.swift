@@ -10,7 +10,23 @@ import SparrowTargetSupport
 extension Interpreter {
   /// The arena layout `run` uses for `f`.
   public static func memoryPlan(for f: Function) -> MemoryPlan {
-    MemoryPlan(f, isView: isView, mayRunInPlace: { op, k in mayRunInPlace(op, operand: k, in: f) })
+    MemoryPlan(f, isView: isView, scratch: { scratchBytes(f.ops[$0], in: f) },
+               mayRunInPlace: { op, k in mayRunInPlace(op, operand: k, in: f) })
+  }
+
+  /// Scratch an op's kernel takes from the arena: conv's im2col columns (one image and
+  /// group at a time; none for pointwise and depthwise convs, which need no columns).
+  static func scratchBytes(_ op: Operation, in f: Function) -> Int {
+    guard op.kind == .conv, op.operands.count >= 2 else { return 0 }
+    let x = f.type(of: op.operands[0]), w = f.type(of: op.operands[1]), y = f.type(of: op.result)
+    guard x.shape.count >= 3, w.shape.count == x.shape.count, y.shape.count == x.shape.count,
+          ActivationMask(op.attributes, output: y.shape) == nil else { return 0 }
+    let cg = x.shape[1] / max(op.attributes.int("group"), 1)
+    let kernel = w.shape[2...].reduce(1, *), plane = y.shape[2...].reduce(1, *)
+    let pointwise = kernel == 1 && op.attributes.ints("strides").allSatisfy { $0 == 1 }
+      && op.attributes.ints("pads").allSatisfy { $0 == 0 } && x.shape[2...] == y.shape[2...]
+    guard cg > 1 || kernel > 1, !pointwise, cg != 1 else { return 0 }
+    return cg * kernel * plane * (x.element == .f64 ? 8 : 4)
   }
 
   /// Ops whose result is their first operand's bytes under a new type.

@@ -27,11 +27,10 @@ extension KernelArgs {
   /// These arguments with other inputs (and the same results and destinations).
   func with(inputs: [TensorRef]) -> KernelArgs {
     KernelArgs(kind: kind, attributes: attributes, refs: inputs, resultTypes: resultTypes,
-               destinations: destinations)
+               destinations: destinations, scratch: scratch)
   }
 
   /// Result `i`, whose elements `fill` writes (every element, unless `zeroed`).
-  @inline(__always)
   func result<T: TensorElement>(_ i: Int = 0, of: T.Type, zeroed: Bool = false,
                                 _ fill: (UnsafeMutablePointer<T>) throws -> Void) rethrows -> TensorRef {
     try resultRef(resultTypes[i], of: T.self, at: destination(i), zeroed: zeroed, fill)
@@ -43,14 +42,21 @@ extension KernelArgs {
 func resultRef<T: TensorElement>(_ type: TensorType, of: T.Type, at destination: UnsafeMutableRawPointer?,
                                  zeroed: Bool = false,
                                  _ fill: (UnsafeMutablePointer<T>) throws -> Void) rethrows -> TensorRef {
-  guard let p = destination else {
-    return zeroed ? try Tensor.computed(type, of: T.self, fill).ref : try makeTensor(type, of: T.self, fill).ref
-  }
   precondition(T.elementType == type.element || (T.self == UInt16.self && type.element.byteSize == 2),
                "filling \(type) with \(T.self)")
-  if zeroed { memset(p, 0, type.byteCount) }
-  try fill(p.bindMemory(to: T.self, capacity: type.count))
-  return TensorRef(type, at: p)
+  if let p = destination {
+    if zeroed { memset(p, 0, type.byteCount) }
+    try fill(p.bindMemory(to: T.self, capacity: type.count))
+    return TensorRef(type, at: p)
+  }
+  // Owned: a zeroed array (one plain loop; the uninitialized-capacity initializer inside
+  // this generic, rethrowing helper crashes the 6.3 optimizer).
+  var bytes = [UInt8](repeating: 0, count: type.byteCount)
+  try bytes.withUnsafeMutableBytes { raw in
+    let base = raw.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 64)!
+    try fill(base.bindMemory(to: T.self, capacity: type.count))
+  }
+  return Tensor(type: type, bytes: bytes).ref
 }
 
 /// A tensor of `type` whose bytes `fill` writes (all of them), for kernels that move
