@@ -38,6 +38,13 @@ final class MemoryPlanTests: XCTestCase {
                        file: file, line: line)
       }
     }
+    // An op's scratch overlaps no value live at that op (its operands and results included).
+    for (i, offset) in plan.scratchOffset {
+      let scratch = offset..<offset + Interpreter.scratchBytes(f.ops[i], in: f)
+      for (v, range) in ranges where defining[v]! <= i && i <= (lastUse[v] ?? defining[v]!) {
+        XCTAssertFalse(scratch.overlaps(range), "scratch of op \(i) overlaps \(f.name(of: v))", file: file, line: line)
+      }
+    }
   }
 
   func testRandomGraphsNeverOverlapLiveValues() throws {
@@ -54,12 +61,16 @@ final class MemoryPlanTests: XCTestCase {
   }
 
   func testRealGraphsNeverOverlapAtO0AndO2() throws {
+    var scratches = 0
     for m in try realModules() {
       for pipeline in ["dce", Pipelines.O2.joined(separator: ",")] {
         let o = try optimized(m, pipeline)
-        assertNoLiveOverlap(o.main, Interpreter.memoryPlan(for: o.main))
+        let plan = Interpreter.memoryPlan(for: o.main)
+        assertNoLiveOverlap(o.main, plan)
+        scratches += plan.scratchOffset.count
       }
     }
+    XCTAssertGreaterThan(scratches, 0, "some conv takes im2col scratch from the arena")
   }
 
   // MARK: In place

@@ -16,7 +16,7 @@ extension Interpreter {
 
   /// Scratch an op's kernel takes from the arena: conv's im2col columns (one image and
   /// group at a time; none for pointwise and depthwise convs, which need no columns).
-  static func scratchBytes(_ op: Operation, in f: Function) -> Int {
+  public static func scratchBytes(_ op: Operation, in f: Function) -> Int {
     guard op.kind == .conv, op.operands.count >= 2 else { return 0 }
     let x = f.type(of: op.operands[0]), w = f.type(of: op.operands[1]), y = f.type(of: op.result)
     guard x.shape.count >= 3, w.shape.count == x.shape.count, y.shape.count == x.shape.count,
@@ -35,7 +35,7 @@ extension Interpreter {
   /// Whether the kernel for `op` may write its result over operand `k`: elementwise
   /// unary and binary float kernels (and their epilogue-free use) whose operand has the
   /// result's shape and element type.
-  static func mayRunInPlace(_ op: Operation, operand k: Int, in f: Function) -> Bool {
+  public static func mayRunInPlace(_ op: Operation, operand k: Int, in f: Function) -> Bool {
     let inPlaceKinds: Set<OpKind> = [
       .abs, .neg, .exp, .log, .sqrt, .reciprocal, .floor, .ceil, .round, .sign, .sin, .cos,
       .tan, .asin, .acos, .atan, .sinh, .cosh, .asinh, .acosh, .atanh, .erf, .tanh,
