@@ -1,41 +1,48 @@
-//===--- Sanitizer.swift - ThreadSanitizer instrumentation of generated code ---===//
+//===--- Sanitizer.swift - sanitizer instrumentation of generated code ---===//
 //
-// `sparrowc compile --sanitize thread` (hidden; `make test-tsan`) instruments the
-// generated functions themselves, so races between the threads of the generated
-// thread pool are seen, not only the pthread calls. After the normal O3 pipeline:
+// `sparrowc compile --sanitize thread|address` (hidden; `make test-tsan`, `make test-asan`)
+// instruments the generated functions themselves, so the sanitizers see what the
+// generated code does, not only the libc calls around it. After the normal O3 pipeline
+// every defined function gets the `sanitize_*` attribute, then:
 //
-//   every defined function gets `sanitize_thread`;
-//   function(scalarize-masked-mem-intrin, scalarizer)   masked and vector loads/stores
-//       become scalar ones: LLVM 14's tsan pass ignores accesses wider than 16 bytes;
-//   tsan-module, function(tsan)                          __tsan_read4/__tsan_write4 ...
+//   thread:  function(scalarize-masked-mem-intrin, scalarizer)   masked and vector
+//              loads/stores become scalar ones (LLVM 14's tsan pass ignores accesses
+//              wider than 16 bytes), then tsan-module, function(tsan);
+//   address: asan-module (in LLVM 14 it instruments the functions too: whole-vector
+//              and masked accesses are checked; redzones around embedded constants).
 //
-// The library then needs the TSan runtime of the executable that loads it
-// (`cc -fsanitize=thread`). The code is slow and only for testing.
+// The library then needs the runtime of the executable that loads it (`cc
+// -fsanitize=thread` or `-fsanitize=address`). The code is slow and only for testing.
 
 internal import CLLVM
 import Foundation
 
 /// Sanitizers `compile` can instrument generated code for.
 public enum Sanitizer: String, CaseIterable, Sendable {
-  case thread
+  case thread, address
 }
 
 extension CodegenModule {
   /// Instruments the (already optimized) module for `sanitizer`.
   func instrument(for sanitizer: Sanitizer, with machine: TargetMachine) throws {
+    let attribute: String, pipeline: String
     switch sanitizer {
     case .thread:
       enableScalarizedLoadsAndStores
-      var f = LLVMGetFirstFunction(ref)
-      while let function = f {
-        if LLVMCountBasicBlocks(function) > 0 { addEnumAttribute("sanitize_thread", to: function) }
-        f = LLVMGetNextFunction(function)
-      }
-      let options = LLVMCreatePassBuilderOptions()
-      defer { LLVMDisposePassBuilderOptions(options) }
-      let pipeline = "function(scalarize-masked-mem-intrin,scalarizer),tsan-module,function(tsan)"
-      try check(LLVMRunPasses(ref, pipeline, machine.ref, options), "ThreadSanitizer instrumentation failed")
+      attribute = "sanitize_thread"
+      pipeline = "function(scalarize-masked-mem-intrin,scalarizer),tsan-module,function(tsan)"
+    case .address:
+      attribute = "sanitize_address"
+      pipeline = "asan-module"
     }
+    var f = LLVMGetFirstFunction(ref)
+    while let function = f {
+      if LLVMCountBasicBlocks(function) > 0 { addEnumAttribute(attribute, to: function) }
+      f = LLVMGetNextFunction(function)
+    }
+    let options = LLVMCreatePassBuilderOptions()
+    defer { LLVMDisposePassBuilderOptions(options) }
+    try check(LLVMRunPasses(ref, pipeline, machine.ref, options), "\(sanitizer) sanitizer instrumentation failed")
   }
 }
 

@@ -1,5 +1,6 @@
-/* ThreadSanitizer driver for a library written by `sparrowc compile --sanitize thread`
- * (run_tsan.py builds it with `cc -fsanitize=thread`, one binary per model):
+/* Sanitizer driver for a library written by `sparrowc compile --sanitize thread|address`
+ * (run_sanitized.py builds it with `cc -fsanitize=thread` or `-fsanitize=address,undefined`,
+ * one binary per model):
  *
  *   ./driver THREADS OUT_PREFIX INPUT0.bin [INPUT1.bin ...]
  *
@@ -7,9 +8,10 @@
  * separate workspaces (the API is reentrant for distinct workspaces). Every run must
  * give the same bytes; the first run's outputs are written to OUT_PREFIX<i>.bin.
  *
- * With SHARE_WORKSPACE=1 in the environment the two concurrent runs share one workspace:
- * a real data race inside generated code, which TSan must report (run_tsan.py checks
- * this control, so a silent run means no race, not uninstrumented code).
+ * Controls (run_sanitized.py checks that the sanitizer reports them, so a silent run means
+ * no error, not uninstrumented code): SHARE_WORKSPACE=1, the two concurrent runs share one
+ * workspace (a data race inside generated code); SHORT_INPUT=1, the first input is
+ * allocated 4 bytes short (its last element is read past the end by generated code).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -53,6 +55,11 @@ static struct run make_run(const void **in, int threads) {
   return r;
 }
 
+static int flag(const char *name) {
+  const char *value = getenv(name);
+  return value && strcmp(value, "1") == 0;
+}
+
 static int same_outputs(const struct run *a, const struct run *b) {
   for (int32_t i = 0; i < API(_num_outputs)(); i++)
     if (memcmp(a->out[i], b->out[i], byte_size(API(_output_info)(i))) != 0) return 0;
@@ -69,6 +76,7 @@ int main(int argc, char **argv) {
   const void **in = calloc((size_t)inputs, sizeof *in);
   for (int32_t i = 0; i < inputs; i++) {
     size_t size = byte_size(API(_input_info)(i));
+    if (i == 0 && flag("SHORT_INPUT")) size -= 4;
     void *buffer = malloc(size);
     FILE *f = fopen(argv[3 + i], "rb");
     if (!f || fread(buffer, 1, size, f) != size) {
@@ -81,8 +89,7 @@ int main(int argc, char **argv) {
   struct run first = make_run(in, threads);
   run_model(&first);
   struct run second = make_run(in, threads), third = make_run(in, threads);
-  const char *share = getenv("SHARE_WORKSPACE");
-  if (share && strcmp(share, "1") == 0) third.workspace = second.workspace;
+  if (flag("SHARE_WORKSPACE")) third.workspace = second.workspace;
   pthread_t t2, t3;
   if (pthread_create(&t2, NULL, run_model, &second) || pthread_create(&t3, NULL, run_model, &third)) {
     fprintf(stderr, "pthread_create failed\n");
