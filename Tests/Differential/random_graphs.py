@@ -39,9 +39,7 @@ import prune  # noqa: E402
 FAILURES = os.path.join(HERE, "failures")
 # Known open bugs: a failure whose every problem contains one of these is counted as an
 # expected failure (regressions.py holds the minimized reproducer of each).
-KNOWN = {
-    "GemmEmitter.swift:58": "LLVM target: Gemm with N = 1 and an [M, 1] bias traps (regressions.py)",
-}
+KNOWN = {}
 UNSUPPORTED = ("not supported", "unsupported", "does not support")
 
 
