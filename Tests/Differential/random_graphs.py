@@ -1,7 +1,9 @@
 """Differential tester: small random valid ONNX graphs through every Sparrow configuration.
 
-    python random_graphs.py --sparrowc PATH [--count 1000] [--seed 0] [--jobs 2]
+    python random_graphs.py --sparrowc PATH [--count 1000] [--start 0] [--seed 0] [--jobs 2]
                             [--threads 1] [--no-llvm] [--timeout 60]
+
+`--start S --count N` runs graphs S ..< S+N (split a long run over processes).
 
 Graph i (seeded by (seed, i)) is a chain of 2-7 ops on an NCHW or [M, K] input, drawn
 from: Conv (random kernel, stride, pads, dilation, group), MaxPool/AveragePool,
@@ -288,6 +290,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sparrowc", default=os.path.join(ROOT, ".build", "debug", "sparrowc"))
     ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
@@ -301,8 +304,10 @@ def main():
     passed = failed = xfailed = llvm_skips = ort_skips = runs = 0
     start = time.time()
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(run_case, i, args) for i in range(args.count)]
-        for fut in concurrent.futures.as_completed(futures):
+        futures = [pool.submit(run_case, i, args) for i in range(args.start, args.start + args.count)]
+        for done, fut in enumerate(concurrent.futures.as_completed(futures), 1):
+            if done % 50 == 0:
+                print(f"... {done} graphs, {time.time() - start:.0f} s", flush=True)
             index, description, problems, skips, case_runs, ort_error = fut.result()
             llvm_skips += skips
             runs += case_runs
@@ -312,13 +317,13 @@ def main():
                 xfailed += 1
             elif problems:
                 failed += 1
-                print(f"FAIL graph {index} ({description}):\n  " + "\n  ".join(problems))
+                print(f"FAIL graph {index} ({description}):\n  " + "\n  ".join(problems), flush=True)
             else:
                 passed += 1
     print(f"skipped: {ort_skips} graphs onnxruntime rejected, {llvm_skips} llvm runs with unsupported ops")
     if xfailed:
         print(f"{xfailed} expected failures (known bugs: {'; '.join(KNOWN.values())})")
-    print(f"{args.count} graphs, {runs} sparrowc runs in {time.time() - start:.0f} s")
+    print(f"{args.count} graphs (from {args.start}), {runs} sparrowc runs in {time.time() - start:.0f} s")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
