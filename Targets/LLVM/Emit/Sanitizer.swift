@@ -7,7 +7,7 @@
 //
 //   thread:  function(scalarize-masked-mem-intrin, scalarizer)   masked and vector
 //              loads/stores become scalar ones (LLVM 14's tsan pass ignores accesses
-//              wider than 16 bytes), then tsan-module, function(tsan);
+//              wider than 16 bytes and masked intrinsics), then tsan-module, function(tsan);
 //   address: asan-module (in LLVM 14 it instruments the functions too: whole-vector
 //              and masked accesses are checked; redzones around embedded constants).
 //
@@ -26,11 +26,16 @@ extension CodegenModule {
   /// Instruments the (already optimized) module for `sanitizer`.
   func instrument(for sanitizer: Sanitizer, with machine: TargetMachine) throws {
     let attribute: String, pipeline: String
+    var passMachine = machine
     switch sanitizer {
     case .thread:
       enableScalarizedLoadsAndStores
       attribute = "sanitize_thread"
       pipeline = "function(scalarize-masked-mem-intrin,scalarizer),tsan-module,function(tsan)"
+      // scalarize-masked-mem-intrin expands only what the target cannot do natively: ask
+      // a baseline x86-64 (no AVX) so every masked access is expanded.
+      passMachine = try TargetMachine(TargetSpec(triple: machine.spec.triple, cpu: "x86-64", features: ""),
+                                      relocation: .pic)
     case .address:
       attribute = "sanitize_address"
       pipeline = "asan-module"
@@ -42,7 +47,7 @@ extension CodegenModule {
     }
     let options = LLVMCreatePassBuilderOptions()
     defer { LLVMDisposePassBuilderOptions(options) }
-    try check(LLVMRunPasses(ref, pipeline, machine.ref, options), "\(sanitizer) sanitizer instrumentation failed")
+    try check(LLVMRunPasses(ref, pipeline, passMachine.ref, options), "\(sanitizer) sanitizer instrumentation failed")
   }
 }
 
