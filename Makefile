@@ -4,8 +4,8 @@
 #   make build   release build of the sparrowc driver
 #   make demo    build the example model; run it on the interpreter and as a compiled .so
 #                (from C and Python), compare, bench both backends
-#   make test    unit + golden tests, driver checks, ONNX conformance, mutation harness and
-#                differential regressions, all on one release build
+#   make test    unit + golden tests, driver checks, ONNX conformance, mutation harness,
+#                differential regressions (all on one release build) and a libFuzzer smoke run
 
 SHELL := /bin/bash
 PY := .venv/bin/python
@@ -55,11 +55,16 @@ test: setup
 	$(PY) $(CONFORMANCE) --sparrowc $(SPARROWC)
 	$(MAKE) mutation MUTATION_SPARROWC=$(SPARROWC)
 	$(PY) Tests/Differential/regressions.py --sparrowc $(SPARROWC)
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 # --- Reliability: mutation harness, libFuzzer, sanitizers, differential testing ---------
-# (Tests/Mutation, Tests/Fuzz, Tests/Differential; each script's docstring says more.)
+# (Tests/Mutation, Tests/Fuzz, Tests/Sanitizers, Tests/Differential; each script's
+# docstring says more; Tests/Fuzz/RESULTS.md has the long runs.)
 MUTATION_COUNT ?= 250
+# `make fuzz`: seconds per target; `make test` runs the smoke length. The instrumented
+# build lives in .build-fuzz and is incremental (a clean one takes a few minutes).
 FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 30
 N ?= 1000
 SPARROWC_DEBUG := .build/debug/sparrowc
 # `make test` points the harness at its release driver; alone, `make mutation` builds debug.
@@ -77,26 +82,30 @@ mutation: setup
 fuzz: setup
 	PY=$(PY) Tests/Fuzz/fuzz.sh $(FUZZ_SECONDS)
 
-# Unit tests under AddressSanitizer (own build folder), then the conformance suite and the
-# mutation harness with the ASan driver. (swiftc has no -sanitize=undefined on Linux;
-# debug builds trap on overflow and out-of-bounds, which the harnesses turn into failures.)
-# Known: GemmTests.testShapesWithTails SEGVs under ASan (a read past a page end in the
-# JIT-compiled GEMM, LLVM target); skipped until fixed (ASAN_SKIP= to run it).
-ASAN_SKIP ?= testShapesWithTails
+# AddressSanitizer: unit tests (own build folder), the conformance suite and the mutation
+# harness with the ASan driver; then generated code itself instrumented
+# (`compile --sanitize address`) and called from C built with -fsanitize=address,undefined.
+# (swiftc has no -sanitize=undefined on Linux; debug Swift traps on overflow and
+# out-of-bounds, which the harnesses turn into failures.)
 test-asan: setup
 	swift build --build-path .build-asan --build-tests -Xswiftc -sanitize=address
-	ASAN_OPTIONS=detect_leaks=0 swift test --build-path .build-asan --skip-build $(if $(ASAN_SKIP),--skip '$(ASAN_SKIP)',)
+	ASAN_OPTIONS=detect_leaks=0 swift test --build-path .build-asan --skip-build
 	ASAN_OPTIONS=detect_leaks=0 $(PY) $(CONFORMANCE) --sparrowc .build-asan/debug/sparrowc
 	ASAN_OPTIONS=detect_leaks=0 $(PY) Tests/Mutation/mutate.py --sparrowc .build-asan/debug/sparrowc --count 100 --address-space-limit 0
+	swift build --product sparrowc
+	$(PY) Tests/Sanitizers/run_sanitized.py --sparrowc $(SPARROWC_DEBUG) --sanitizer address
 
-# ThreadSanitizer: the interpreter (OpenBLAS) and the LLVM target run with --threads 2 (the
-# LLVM target has no generated thread pool yet; when it does, this covers it).
+# ThreadSanitizer: the generated thread pool, with the generated code instrumented
+# (`compile --sanitize thread`), zoo models run with 2 threads from a -fsanitize=thread C
+# driver; then the Swift side (interpreter, JIT) with --threads 2 under a TSan build.
 test-tsan: setup
+	swift build --product sparrowc
+	$(PY) Tests/Sanitizers/run_sanitized.py --sparrowc $(SPARROWC_DEBUG) --sanitizer thread --threads 2
 	swift build --build-path .build-tsan --build-tests -Xswiftc -sanitize=thread
 	TSAN_OPTIONS=halt_on_error=1 swift test --build-path .build-tsan --skip-build --filter 'SparrowLLVMTests|SparrowInterpreterTests'
 	TSAN_OPTIONS=halt_on_error=1 $(PY) Tests/Differential/random_graphs.py --sparrowc .build-tsan/debug/sparrowc --count 50 --threads 2
 
-# Random valid graphs: interpreter at -O0/-O1/-O2, LLVM, onnxruntime must agree.
+# Random valid graphs: interpreter and LLVM at every -O level and sparsity mode vs onnxruntime.
 differential: setup
 	swift build --product sparrowc
 	$(PY) Tests/Differential/regressions.py --sparrowc $(SPARROWC_DEBUG)

@@ -53,5 +53,35 @@ expect 0 "run" "$sparrowc" run "$model" --input "image=$work/image.npy" --output
 "$py" examples/compare.py "$work/expected_probs.npy" "$work/o/probs.npy" >/dev/null 2>&1 \
   || { echo "FAIL run: output differs from onnxruntime"; failures=$((failures + 1)); }
 
+# Artifacts: byte-identical rebuilds from two processes; a failed compile leaves the
+# previous output untouched and no file (partial or temporary) behind.
+mkdir -p "$work/art"
+for kind in so obj; do
+  expect 0 "compile --emit $kind" "$sparrowc" compile "$model" --emit "$kind" -o "$work/art/one.$kind" --header "$work/art/one.h"
+  expect 0 "compile --emit $kind again" "$sparrowc" compile "$model" --emit "$kind" -o "$work/art/two.$kind" --header "$work/art/two.h"
+  cmp -s "$work/art/one.$kind" "$work/art/two.$kind" || { echo "FAIL compile --emit $kind: rebuild is not byte-identical"; failures=$((failures + 1)); }
+done
+cmp -s "$work/art/one.h" "$work/art/two.h" || { echo "FAIL compile: header rebuild is not byte-identical"; failures=$((failures + 1)); }
+printf 'previous' >"$work/art/keep.so"
+expect 1 "compile of a corrupt model" "$sparrowc" compile "$work/bad.onnx" -o "$work/art/keep.so" --header "$work/art/keep.h"
+"$py" -c "
+import onnx, sys
+from onnx import helper, TensorProto as T
+g = helper.make_graph([helper.make_node('Round', ['x'], ['y'])], 'r', [helper.make_tensor_value_info('x', T.FLOAT, [4])],
+                      [helper.make_tensor_value_info('y', T.FLOAT, [4])])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 17)]), sys.argv[1])" "$work/round.onnx"
+expect 1 "compile of an op the LLVM target lacks" "$sparrowc" compile "$work/round.onnx" -o "$work/art/keep.so" --header "$work/art/keep.h"
+expect 2 "compile with a bad --name" "$sparrowc" compile "$model" --name "9x" -o "$work/art/keep.so"
+[ "$(cat "$work/art/keep.so")" = previous ] || { echo "FAIL failed compile replaced the previous output"; failures=$((failures + 1)); }
+# Link failure (cc cannot write next to the output: the folder is read-only).
+if [ "$(id -u)" -ne 0 ]; then
+  mkdir -p "$work/ro" && chmod a-w "$work/ro"
+  expect 1 "compile into a read-only folder" "$sparrowc" compile "$model" -o "$work/ro/x.so"
+  chmod u+w "$work/ro"
+fi
+expect 1 "compile into a missing folder" "$sparrowc" compile "$model" -o "$work/missing/x.so"
+leftovers=$(cd "$work/art" && ls -A | grep -vxE 'one\.(so|obj|h)|two\.(so|obj|h)|keep\.so' || true)
+[ -z "$leftovers" ] || { echo "FAIL compile left files behind: $leftovers"; failures=$((failures + 1)); }
+
 if [ "$failures" -ne 0 ]; then echo "check_cli: $failures failure(s)"; exit 1; fi
 echo "check_cli: all driver checks passed"

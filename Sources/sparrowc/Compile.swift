@@ -11,6 +11,7 @@ import SparrowIR
 import SparrowLLVM
 
 extension ArtifactKind: ExpressibleByArgument {}
+extension Sanitizer: ExpressibleByArgument {}
 
 struct Compile: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -37,6 +38,9 @@ struct Compile: ParsableCommand {
   @Option(name: .customLong("target-features"), help: "LLVM feature string, e.g. +avx512f,+fma.")
   var targetFeatures: String?
 
+  @Option(help: .hidden)  // `thread`: ThreadSanitizer-instrumented code (make test-tsan)
+  var sanitize: Sanitizer?
+
   func validate() throws {
     guard isValidLibraryName(name) else {
       throw ValidationError("--name '\(name)' must be a C identifier")
@@ -49,7 +53,8 @@ struct Compile: ParsableCommand {
     try model.checkMemory(module)
     let target = TargetSpec.resolve(cpu: targetCPU, features: targetFeatures, defaultToHost: false)
     do {
-      try compileModel(module, to: output, kind: emit, name: name, header: header, target: target)
+      try compileModel(module, to: output, kind: emit, name: name, header: header, target: target,
+                       sanitizer: sanitize)
     } catch let d as Diagnostic where d.location == nil {
       throw d.located(model.model)
     }

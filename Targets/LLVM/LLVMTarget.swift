@@ -14,9 +14,11 @@ public func isValidLibraryName(_ name: String) -> Bool {
   return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
 }
 
-/// Writes `module` as a native artifact (and, when `header` is given, its C header).
+/// Writes `module` as a native artifact (and, when `header` is given, its C header);
+/// `sanitizer` instruments the generated code (testing only, see Sanitizer.swift).
 public func compileModel(_ module: Module, to path: String, kind: ArtifactKind, name: String = "net",
-                         header: String? = nil, target: TargetSpec = .host) throws {
+                         header: String? = nil, target: TargetSpec = .host,
+                         sanitizer: Sanitizer? = nil) throws {
   guard isValidLibraryName(name) else {
     throw Diagnostic("--name '\(name)' is not a C identifier")
   }
@@ -24,7 +26,7 @@ public func compileModel(_ module: Module, to path: String, kind: ArtifactKind, 
   var codegen = ModelCodegen(cg, module: module, name: name)
   try codegen.emit()
   let machine = try TargetMachine(target, relocation: .pic)
-  try cg.write(kind, to: path, with: machine)
+  try cg.write(kind, to: path, with: machine, sanitizer: sanitizer)
   if let header { try writeAtomically(Array(cHeader(name: name, function: module.main).utf8), to: header) }
 }
 

@@ -1,15 +1,18 @@
 """Differential tester: small random valid ONNX graphs through every Sparrow configuration.
 
-    python random_graphs.py --sparrowc PATH [--count 1000] [--seed 0] [--jobs 2]
+    python random_graphs.py --sparrowc PATH [--count 1000] [--start 0] [--seed 0] [--jobs 2]
                             [--threads 1] [--no-llvm] [--timeout 60]
+
+`--start S --count N` runs graphs S ..< S+N (split a long run over processes).
 
 Graph i (seeded by (seed, i)) is a chain of 2-7 ops on an NCHW or [M, K] input, drawn
 from: Conv (random kernel, stride, pads, dilation, group), MaxPool/AveragePool,
 BatchNormalization, Relu/Sigmoid/Tanh/LeakyRelu/Clip, Add/Mul/Sub with broadcast
 constants, Flatten + Gemm (random transB, alpha, beta), MatMul, Reshape, Transpose,
 Softmax, Concat. A third of the graphs have their GEMM and conv weights pruned with
-bench/prune.py (2:4 or unstructured 70%). Each graph runs through `sparrowc run` at
--O0, -O1 and -O2 with `--backend interp`, and at -O0 and -O2 with `--backend llvm`
+bench/prune.py (2:4, 1:4, unstructured 70/90%, 4x4/4x1/1x4 blocks). Each graph runs
+through `sparrowc run` with `--backend interp` and `--backend llvm` at -O0, -O1 and -O2
+(sparsity auto), and, when pruned, at -O2 with each `--sparsity off|nm|bsr|csr`
 (a diagnostic that an op is not supported by the LLVM target counts as a skip), and
 through onnxruntime. Results must agree with onnxruntime (rtol 1e-3, atol 1e-4); any
 disagreement, crash, or unexpected error saves the graph, its input and a README
@@ -23,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 import onnx
@@ -37,9 +41,7 @@ import prune  # noqa: E402
 FAILURES = os.path.join(HERE, "failures")
 # Known open bugs: a failure whose every problem contains one of these is counted as an
 # expected failure (regressions.py holds the minimized reproducer of each).
-KNOWN = {
-    "GemmEmitter.swift:58": "LLVM target: Gemm with N = 1 and an [M, 1] bias traps (regressions.py)",
-}
+KNOWN = {}
 UNSUPPORTED = ("not supported", "unsupported", "does not support")
 
 
@@ -207,31 +209,41 @@ def random_graph(seed, index):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     description = " -> ".join(n.op_type for n in g.nodes)
+    pruned = 0
     if rng.random() < 1 / 3:
-        pattern = pick(rng, ["2:4", "u70"])
+        pattern = pick(rng, PRUNE_PATTERNS)
         pruned, _ = prune.prune_model(model, pattern)
         if pruned:
             description += f" (pruned {pattern})"
     onnx.checker.check_model(model)
     x = rng.standard_normal(shape).astype(np.float32)
-    return model, x, description
+    return model, x, description, pruned > 0
 
 
-def configurations(use_llvm, threads):
-    configs = [("interp", level) for level in ("-O0", "-O1", "-O2")]
-    if use_llvm:
-        configs += [("llvm", "-O0"), ("llvm", "-O2")]
-    return [(b, lvl, ["--backend", b, lvl, "--threads", str(threads)]) for b, lvl in configs]
+# Weight patterns of the pruned third: each fits at least one forced sparsity mode.
+PRUNE_PATTERNS = ["2:4", "1:4", "u70", "u90", "b4x4-70", "b4x1-80", "b1x4-80"]
+LEVELS = ("-O0", "-O1", "-O2")
+SPARSE_MODES = ("off", "nm", "bsr", "csr")
+
+
+def configurations(use_llvm, threads, pruned):
+    """(backend, label, flags): every -O level on both backends (sparsity auto at -O2)
+    and, for graphs with pruned weights, -O2 with each forced sparsity mode."""
+    backends = ["interp", "llvm"] if use_llvm else ["interp"]
+    configs = [(b, lvl, [lvl]) for b in backends for lvl in LEVELS]
+    if pruned:
+        configs += [(b, f"-O2/{m}", ["-O2", "--sparsity", m]) for b in backends for m in SPARSE_MODES]
+    return [(b, label, ["--backend", b, *flags, "--threads", str(threads)]) for b, label, flags in configs]
 
 
 def run_case(index, args):
-    model, x, description = random_graph(args.seed, index)
+    model, x, description, pruned = random_graph(args.seed, index)
     work = tempfile.mkdtemp(prefix="sparrow-diff-")
     model_file, x_file = os.path.join(work, "model.onnx"), os.path.join(work, "x.npy")
     onnx.save(model, model_file)
     np.save(x_file, x)
     out_name = model.graph.output[0].name
-    problems, skips = [], 0
+    problems, skips, runs = [], 0, 0
     try:
         so = ort.SessionOptions()
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
@@ -239,9 +251,10 @@ def run_case(index, args):
                                         providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
     except Exception as e:  # the generator made something onnxruntime rejects: a skip
         shutil.rmtree(work, ignore_errors=True)
-        return index, description, [], 0, f"onnxruntime: {e}"
-    for backend, level, flags in configurations(args.llvm, args.threads):
-        out = os.path.join(work, f"out-{backend}{level}")
+        return index, description, [], 0, 0, f"onnxruntime: {e}"
+    for backend, level, flags in configurations(args.llvm, args.threads, pruned):
+        out = os.path.join(work, f"out-{backend}{level.replace('/', '-')}")
+        runs += 1
         argv = [args.sparrowc, "run", model_file, "--input", f"x={x_file}", "--output-dir", out, *flags]
         try:
             p = subprocess.run(argv, capture_output=True, text=True, timeout=args.timeout)
@@ -270,13 +283,14 @@ def run_case(index, args):
         with open(os.path.join(dest, "README.txt"), "w") as f:
             f.write(f"graph {index} (seed {args.seed}): {description}\n" + "\n".join(problems) + "\n")
     shutil.rmtree(work, ignore_errors=True)
-    return index, description, problems, skips, None
+    return index, description, problems, skips, runs, None
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sparrowc", default=os.path.join(ROOT, ".build", "debug", "sparrowc"))
     ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
@@ -287,24 +301,29 @@ def main():
     args.sparrowc = os.path.abspath(args.sparrowc)
     if not os.access(args.sparrowc, os.X_OK):
         sys.exit(f"random_graphs.py: no sparrowc at {args.sparrowc}")
-    passed = failed = xfailed = llvm_skips = ort_skips = 0
+    passed = failed = xfailed = llvm_skips = ort_skips = runs = 0
+    start = time.time()
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(run_case, i, args) for i in range(args.count)]
-        for fut in concurrent.futures.as_completed(futures):
-            index, description, problems, skips, ort_error = fut.result()
+        futures = [pool.submit(run_case, i, args) for i in range(args.start, args.start + args.count)]
+        for done, fut in enumerate(concurrent.futures.as_completed(futures), 1):
+            if done % 50 == 0:
+                print(f"... {done} graphs, {time.time() - start:.0f} s", flush=True)
+            index, description, problems, skips, case_runs, ort_error = fut.result()
             llvm_skips += skips
+            runs += case_runs
             if ort_error:
                 ort_skips += 1
             elif problems and all(any(k in p for k in KNOWN) for p in problems):
                 xfailed += 1
             elif problems:
                 failed += 1
-                print(f"FAIL graph {index} ({description}):\n  " + "\n  ".join(problems))
+                print(f"FAIL graph {index} ({description}):\n  " + "\n  ".join(problems), flush=True)
             else:
                 passed += 1
     print(f"skipped: {ort_skips} graphs onnxruntime rejected, {llvm_skips} llvm runs with unsupported ops")
     if xfailed:
         print(f"{xfailed} expected failures (known bugs: {'; '.join(KNOWN.values())})")
+    print(f"{args.count} graphs (from {args.start}), {runs} sparrowc runs in {time.time() - start:.0f} s")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

@@ -39,7 +39,7 @@ for t in "${TARGETS[@]}"; do
   fi
 done
 
-$PY Tests/Fuzz/make_corpus.py $BUILD/corpus
+$PY Tests/Fuzz/make_corpus.py $BUILD/corpus "${TARGETS[@]}"
 status=0
 summary=()
 for t in "${TARGETS[@]}"; do

@@ -1,6 +1,9 @@
 """Writes the libFuzzer seed corpora (at test time; never committed).
 
-    python make_corpus.py OUTDIR    # OUTDIR/{ONNX,DumpIR,SIR,Npy,Safetensors}/
+    python make_corpus.py OUTDIR [TARGET ...]   # OUTDIR/{ONNX,DumpIR,SIR,Npy,Safetensors}/
+
+Only the named targets' folders are replaced (default: all), so runs of different
+targets can proceed side by side.
 
 ONNX and DumpIR: the mutation harness's seed models plus up to 300 conformance models
 under 16 KiB, not from the `light` suite (if Tests/Conformance/data exists). SIR: Tests/IRFiles/*.sir. Npy: arrays
@@ -23,12 +26,6 @@ sys.path.insert(0, os.path.join(ROOT, "Tests", "Mutation"))
 import seeds  # noqa: E402
 
 
-def put(folder, name, data):
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, name), "wb") as f:
-        f.write(data)
-
-
 def safetensors(tensors):
     header, blobs, offset = {}, [], 0
     codes = {np.float32: "F32", np.float16: "F16", np.int64: "I64", np.int32: "I32",
@@ -44,9 +41,19 @@ def safetensors(tensors):
     return struct.pack("<Q", len(text)) + text + b"".join(blobs)
 
 
-def main(out):
-    for t in ["ONNX", "DumpIR", "SIR", "Npy", "Safetensors"]:
+TARGETS = ["ONNX", "DumpIR", "SIR", "Npy", "Safetensors"]
+
+
+def main(out, targets):
+    for t in targets:
         shutil.rmtree(os.path.join(out, t), ignore_errors=True)
+
+    def put(target, name, data):
+        if target in targets:
+            os.makedirs(os.path.join(out, target), exist_ok=True)
+            with open(os.path.join(out, target, name), "wb") as f:
+                f.write(data)
+
     models = [(n, m.SerializeToString()) for n, m in seeds.seed_models()]
     pattern = os.path.join(ROOT, "Tests", "Conformance", "data", "*", "*", "model.onnx")
     for path in sorted(glob.glob(pattern)):
@@ -55,10 +62,10 @@ def main(out):
         if "light" not in path and os.path.getsize(path) < 16384 and len(models) < 300:
             models.append(("_".join(path.split(os.sep)[-3:-1]), open(path, "rb").read()))
     for name, data in models:
-        put(os.path.join(out, "ONNX"), name + ".onnx", data)
-        put(os.path.join(out, "DumpIR"), name + ".onnx", data)
+        put("ONNX", name + ".onnx", data)
+        put("DumpIR", name + ".onnx", data)
     for path in glob.glob(os.path.join(ROOT, "Tests", "IRFiles", "*.sir")):
-        put(os.path.join(out, "SIR"), os.path.basename(path), open(path, "rb").read())
+        put("SIR", os.path.basename(path), open(path, "rb").read())
     rng = np.random.default_rng(0)
     arrays = {"f32": rng.standard_normal([2, 3]).astype(np.float32),
               "f16": rng.standard_normal([4]).astype(np.float16),
@@ -72,14 +79,14 @@ def main(out):
     for name, a in arrays.items():
         buf = io.BytesIO()
         np.save(buf, a)
-        put(os.path.join(out, "Npy"), name + ".npy", buf.getvalue())
+        put("Npy", name + ".npy", buf.getvalue())
     st = {k: v for k, v in arrays.items() if k not in ("bigendian", "fortran")}
-    put(os.path.join(out, "Safetensors"), "all.safetensors", safetensors(st))
-    put(os.path.join(out, "Safetensors"), "one.safetensors", safetensors({"w": arrays["f32"]}))
-    put(os.path.join(out, "Safetensors"), "none.safetensors", safetensors({}))
-    counts = {t: len(os.listdir(os.path.join(out, t))) for t in ["ONNX", "DumpIR", "SIR", "Npy", "Safetensors"]}
+    put("Safetensors", "all.safetensors", safetensors(st))
+    put("Safetensors", "one.safetensors", safetensors({"w": arrays["f32"]}))
+    put("Safetensors", "none.safetensors", safetensors({}))
+    counts = {t: len(os.listdir(os.path.join(out, t))) for t in targets}
     print("corpus:", ", ".join(f"{t} {n}" for t, n in counts.items()))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2:] or TARGETS)

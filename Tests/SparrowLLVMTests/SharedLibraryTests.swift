@@ -106,5 +106,7 @@ final class SharedLibraryTests: XCTestCase {
     let path = directory + "/bad.so"
     XCTAssertThrowsError(try compileModel(b.finish(results: [y]), to: path, kind: .so))
     XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix(".") }
+    XCTAssertEqual(leftovers, [], "temporary files left behind")
   }
 }

@@ -104,8 +104,11 @@ final class TargetMachine {
     self.spec = spec
   }
 
-  /// A new target machine the caller owns (the JIT builder consumes one).
-  static func create(_ spec: TargetSpec, relocation: Relocation) throws -> LLVMTargetMachineRef {
+  /// A new target machine the caller owns (the JIT builder consumes one). `largeCodeModel`:
+  /// 64-bit absolute addresses for globals (the JIT maps code and data sections apart,
+  /// possibly more than 2 GiB, out of reach of the small model's 32-bit RIP offsets).
+  static func create(_ spec: TargetSpec, relocation: Relocation,
+                     largeCodeModel: Bool = false) throws -> LLVMTargetMachineRef {
     initializeLLVM()
     var target: LLVMTargetRef?
     var error: UnsafeMutablePointer<CChar>?
@@ -114,7 +117,8 @@ final class TargetMachine {
     }
     let reloc: LLVMRelocMode = relocation == .pic ? LLVMRelocPIC : LLVMRelocDefault
     guard let tm = LLVMCreateTargetMachine(target, spec.triple, spec.cpu, spec.features,
-                                           LLVMCodeGenLevelAggressive, reloc, LLVMCodeModelDefault)
+                                           LLVMCodeGenLevelAggressive, reloc,
+                                           largeCodeModel ? LLVMCodeModelLarge : LLVMCodeModelDefault)
     else { throw Diagnostic("cannot create a target machine for CPU '\(spec.cpu)'") }
     return tm
   }

@@ -30,9 +30,12 @@ extension CodegenModule {
     }
   }
 
-  /// Writes the artifact to `path`: optimizes for `machine` first.
-  func write(_ kind: ArtifactKind, to path: String, with machine: TargetMachine) throws {
+  /// Writes the artifact to `path`: optimizes for `machine` first (then instruments
+  /// for `sanitizer`, if given).
+  func write(_ kind: ArtifactKind, to path: String, with machine: TargetMachine,
+             sanitizer: Sanitizer? = nil) throws {
     try machine.optimize(ref)
+    if let sanitizer { try instrument(for: sanitizer, with: machine) }
     switch kind {
     case .llvmIR: try writeAtomically(Array(printed().utf8), to: path)
     case .asm: try writeAtomically(emit(LLVMAssemblyFile, with: machine), to: path)

@@ -18,9 +18,11 @@ final class JITSession {
     self.target = target
     machine = try TargetMachine(target, relocation: .pic)
     let builder = LLVMOrcCreateLLJITBuilder()
-    // The JIT target machine builder consumes its own target machine. PIC: the JIT may
-    // place globals more than 2 GiB from code, out of reach of 32-bit absolute addresses.
-    let tm = try TargetMachine.create(target, relocation: .pic)
+    // The JIT target machine builder consumes its own target machine. The JIT maps each
+    // section on its own and may place constants more than 2 GiB from code (it does
+    // under ASan): neither 32-bit absolute nor RIP-relative offsets reach, so the large
+    // code model (64-bit addresses of globals).
+    let tm = try TargetMachine.create(target, relocation: .pic, largeCodeModel: true)
     LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(
       builder, LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(tm))
     var jit: LLVMOrcLLJITRef?
