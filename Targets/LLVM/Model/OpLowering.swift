@@ -27,6 +27,7 @@ extension ModelCodegen {
     case .pad: return try ctx.lowerPad()
     case .gather: return try ctx.lowerGather()
     case .resize: return try ctx.lowerResize()
+    case .lstm, .gru, .rnn: return try ctx.lowerRecurrent()
     case .reduce_sum, .reduce_mean, .reduce_max, .reduce_min, .reduce_sum_square, .reduce_l1,
          .reduce_l2:
       return try ctx.lowerReduction()
@@ -38,12 +39,15 @@ extension ModelCodegen {
       return ctx.emitElementwise { scalar($0[0]) }
     case .add, .sub, .mul, .div, .max, .min, .sum, .mean, .pow, .prelu:
       return ctx.emitElementwise(ctx.naryFunction()!)
+    case .round, .sign, .tan, .asin, .acos, .atan, .sinh, .cosh, .asinh, .acosh, .atanh,
+         .mish, .softsign, .selu, .celu, .thresholded_relu, .shrink:
+      let scalar = ctx.mathUnaryFunction()!  // ElementwiseMath.swift
+      return ctx.emitElementwise { scalar($0[0]) }
 
     case .constant, .reshape, .identity:
       preconditionFailure("\(ctx.op.kind) needs no kernel (constants and views)")
 
-    case .round, .sign, .tan, .asin, .acos, .atan, .sinh, .cosh, .asinh, .acosh, .atanh,
-         .mish, .softsign, .selu, .celu, .thresholded_relu, .shrink, .not, .bitwise_not,
+    case .not, .bitwise_not,
          .is_nan, .is_inf, .mod, .and, .or, .xor, .equal, .greater, .greater_or_equal,
          .less, .less_or_equal, .bit_shift, .bitwise_and, .bitwise_or, .bitwise_xor, .where,
          .reduce_prod, .reduce_log_sum, .reduce_log_sum_exp, .argmax,
@@ -51,7 +55,7 @@ extension ModelCodegen {
          .mean_variance_norm, .einsum, .lp_pool, .global_lp_pool,
          .tile, .gather_elements, .gather_nd,
          .scatter_elements, .scatter_nd, .depth_to_space, .space_to_depth,
-         .reverse_sequence, .one_hot, .trilu, .lstm, .gru, .rnn, .quantize_linear,
+         .reverse_sequence, .one_hot, .trilu, .quantize_linear,
          .dequantize_linear:
       throw ctx.unsupported("this op")
     }
