@@ -1,7 +1,14 @@
 """Runs the ONNX backend test suites through `sparrowc run` and compares the outputs.
 
-    python run_conformance.py [--sparrowc PATH] [--filter SUBSTR] [--jobs 2] [--timeout 60]
-                              [--update-expected] [--list] [SPARROWC FLAGS ...]
+    python run_conformance.py [--sparrowc PATH] [--backend interp|llvm] [-O0|-O1|-O2]
+                              [--cross-level] [--suite NAME ...] [--filter SUBSTR]
+                              [--jobs 2] [--timeout 60] [--update-expected] [-v]
+                              [SPARROWC FLAGS ...]
+
+`--backend` and `-O` are passed to `sparrowc run` (default: interp at sparrowc's default
+level, -O2). `--cross-level` runs every case at -O0, -O1 and -O2 and fails a case when a
+level fails while another runs, or when two levels' outputs differ by more than rtol
+1e-4 (atol 1e-6), besides checking each level against the expected data.
 
 Suites, from the installed `onnx` package:
   light              light/*.onnx (weights from ConstantOfShape): seeded random inputs,
@@ -14,13 +21,16 @@ positions; exact for integers and bools).
 
 Cases outside Sparrow's scope (control flow, sequences/maps/optionals, string/double/
 complex/bfloat16/float8/4-bit/2-bit tensors, random and training ops including losses,
-ops the default domain does not define at opset 21, non-default domains) are counted separately and not run. Unknown flags (e.g. `-O0`, `--backend llvm`)
-are forwarded to `sparrowc run`, so the same suite runs per level and backend.
+ops the default domain does not define at opset 21, non-default domains) are counted
+separately and not run. Unknown flags are forwarded to `sparrowc run`.
 
 Cases are written once to Tests/Conformance/data/ (git-ignored) as model.onnx plus .npy
-inputs and expected outputs. `expected_failures.txt` lists `suite/case  # reason`; the
-exit status is non-zero if an unlisted case fails or a listed case passes.
-`--update-expected` rewrites it with the current failures. The last line printed is
+inputs and expected outputs. `expected_failures.txt` lists `suite/case  # reason` for the
+interpreter; with `--backend llvm` the cases in `expected_failures_llvm.txt` (what fails
+on the LLVM target only) are expected too. The exit status is non-zero if an unlisted
+case fails or a listed case passes. `--update-expected` rewrites the backend's list with
+the current failures (for llvm: those not already in the interpreter's list; reasons
+already written there are kept). The last line printed is
 `N passed, N failed`.
 """
 import argparse
@@ -399,6 +409,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sparrowc", default=os.path.join(ROOT, ".build", "release", "sparrowc"))
     ap.add_argument("--filter", default="", help="run only cases whose suite/name contains this")
+    ap.add_argument("--suite", action="append", choices=SUITES,
+                    help="run only this suite (repeatable; default: all)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--update-expected", action="store_true")
@@ -426,7 +438,7 @@ def main():
 
     cases = []
     stats = {s: {"in": 0, "passed": 0, "failed": 0, "out": 0} for s in SUITES}
-    for suite in SUITES:
+    for suite in args.suite or SUITES:
         for case_dir in sorted(glob.glob(os.path.join(DATA, suite, "*"))):
             name = f"{suite}/{os.path.basename(case_dir)}"
             if args.filter not in name:
