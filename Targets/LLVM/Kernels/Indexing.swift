@@ -64,11 +64,12 @@ extension OpContext {
     return OpKernel(function: f)
   }
 
+  /// constant: the fill outside; edge: the nearest border element; reflect: mirrored
+  /// about the border element (pads smaller than the axis, as ONNX requires).
   func lowerPad() throws -> OpKernel {
     let x = shape(operand: 0), out = shape()
-    guard attributes.string("mode") == "constant" else {
-      throw unsupported("pad mode '\(attributes.string("mode"))'")
-    }
+    let mode = attributes.string("mode")
+    guard ["constant", "edge", "reflect"].contains(mode) else { throw unsupported("pad mode '\(mode)'") }
     let pads = attributes.ints("pads"), fill = cg.float(attributes.float("value"))
     let strides = contiguousStrides(x)
     let f = defineKernel { results, operands, _ in
@@ -76,8 +77,12 @@ extension OpContext {
         var valid = LLVMConstInt(cg.i1, 1, 0)!
         var offset = cg.int(0)
         for d in x.indices {
-          let i = cg.sub(idx[d], cg.int(pads[d]))
-          valid = LLVMBuildAnd(cg.builder, valid, cg.inRange(i, x[d]), "")
+          var i = cg.sub(idx[d], cg.int(pads[d]))
+          if mode == "reflect" && x[d] > 1 {
+            i = cg.select(cg.icmp(LLVMIntSLT, i, cg.int(0)), cg.sub(cg.int(0), i), i)
+            i = cg.select(cg.icmp(LLVMIntSGE, i, cg.int(x[d])), cg.sub(cg.int(2 * (x[d] - 1)), i), i)
+          }
+          if mode == "constant" { valid = LLVMBuildAnd(cg.builder, valid, cg.inRange(i, x[d]), "") }
           offset = cg.add(offset, cg.mul(cg.clamp(i, x[d]), strides[d]))
         }
         let v = x.reduce(1, *) > 0 ? cg.load(cg.at(operands[0], offset)) : fill

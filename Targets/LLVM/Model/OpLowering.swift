@@ -12,7 +12,7 @@ extension ModelCodegen {
     case .gemm: return try ctx.lowerGemmOrDirect()  // DirectGemm.swift
     case .matmul: return try ctx.lowerMatMulOrDirect()
     case .conv: return try ctx.lowerConv()
-    case .conv_transpose: return try ctx.lowerConvTranspose()
+    case .conv_transpose: return try ctx.lowerConvTransposeAnyForm()  // DirectConvTranspose.swift
     case .cast: return try ctx.lowerCast()
     case .max_pool, .average_pool: return try ctx.lowerPoolAnyRank()  // WindowPooling.swift
     case .lp_pool, .global_lp_pool: return try ctx.lowerWindowPool()
@@ -30,7 +30,9 @@ extension ModelCodegen {
     case .pad: return try ctx.lowerPad()
     case .gather: return try ctx.lowerGather()
     case .resize: return try ctx.lowerResize()
-    case .lstm, .gru, .rnn: return try ctx.lowerRecurrent()
+    case .lstm, .gru, .rnn: return try ctx.lowerRecurrent()  // Recurrent.swift
+    case .tile, .depth_to_space, .space_to_depth, .trilu, .hardmax, .mod:
+      return try ctx.lowerIndexMap()  // IndexMaps.swift
     case .reduce_sum, .reduce_mean, .reduce_max, .reduce_min, .reduce_sum_square, .reduce_l1,
          .reduce_l2, .reduce_prod, .reduce_log_sum, .reduce_log_sum_exp:
       return try ctx.lowerReduction()
@@ -50,15 +52,11 @@ extension ModelCodegen {
     case .constant, .reshape, .identity:
       preconditionFailure("\(ctx.op.kind) needs no kernel (constants and views)")
 
-    case .not, .bitwise_not,
-         .is_nan, .is_inf, .mod, .and, .or, .xor, .equal, .greater, .greater_or_equal,
-         .less, .less_or_equal, .bit_shift, .bitwise_and, .bitwise_or, .bitwise_xor, .where,
-         .argmax,
-         .argmin, .cumsum, .top_k, .hardmax, .einsum,
-         .tile, .gather_elements, .gather_nd,
-         .scatter_elements, .scatter_nd, .depth_to_space, .space_to_depth,
-         .reverse_sequence, .one_hot, .trilu, .quantize_linear,
-         .dequantize_linear:
+    case .not, .bitwise_not, .is_nan, .is_inf, .and, .or, .xor, .equal, .greater,
+         .greater_or_equal, .less, .less_or_equal, .bit_shift, .bitwise_and, .bitwise_or,
+         .bitwise_xor, .where, .argmax, .argmin, .cumsum, .top_k, .einsum, .gather_elements,
+         .gather_nd, .scatter_elements, .scatter_nd, .reverse_sequence, .one_hot,
+         .quantize_linear, .dequantize_linear:
       throw ctx.unsupported("this op")
     }
   }
