@@ -4,8 +4,11 @@
 #   make build   release build of the sparrowc driver
 #   make demo    build the example model; run it on the interpreter and as a compiled .so
 #                (from C and Python), compare, bench both backends
-#   make test    unit + golden tests, driver checks, ONNX conformance, mutation harness,
-#                differential regressions (all on one release build) and a libFuzzer smoke run
+#   make test    unit + golden tests, driver checks, ONNX conformance (interpreter at -O0,
+#                -O1 and -O2 cross-checked; LLVM target), pass tests on both backends,
+#                mutation harness, differential regressions (all on one release build)
+#                and a libFuzzer smoke run
+#   make conformance-llvm   the LLVM target on every conformance suite, `light` included
 
 SHELL := /bin/bash
 PY := .venv/bin/python
@@ -16,7 +19,7 @@ SKIP_TESTS ?=
 SWIFT_TEST_FLAGS := $(if $(SKIP_TESTS),--skip '$(SKIP_TESTS)',)
 CONFORMANCE := Tests/Conformance/run_conformance.py
 
-.PHONY: setup build demo test
+.PHONY: setup build demo test conformance-llvm
 
 setup:
 	@scripts/setup.sh
@@ -48,14 +51,23 @@ demo: setup build
 	$(SPARROWC) bench $(DEMO_DIR)/tiny.onnx --backend interp --iterations 50
 	$(SPARROWC) bench $(DEMO_DIR)/tiny.onnx --backend llvm --iterations 50
 
+# The LLVM conformance run in `make test` leaves out `light` (eight full CNNs: each takes
+# minutes to JIT-compile on a loaded 2-core machine); `make conformance-llvm` runs it all.
+LLVM_CI_SUITES := --suite pytorch-converted --suite pytorch-operator --suite simple --suite node
+
 test: setup
 	swift build $(RELEASE) --build-tests
 	swift test $(RELEASE) --skip-build $(SWIFT_TEST_FLAGS)
 	scripts/check_cli.sh $(SPARROWC) $(PY)
-	$(PY) $(CONFORMANCE) --sparrowc $(SPARROWC)
+	$(PY) $(CONFORMANCE) --sparrowc $(SPARROWC) --cross-level
+	$(PY) $(CONFORMANCE) --sparrowc $(SPARROWC) --backend llvm $(LLVM_CI_SUITES)
+	$(PY) Tests/Conformance/pass_tests_differential.py --sparrowc $(SPARROWC)
 	$(MAKE) mutation MUTATION_SPARROWC=$(SPARROWC)
 	$(PY) Tests/Differential/regressions.py --sparrowc $(SPARROWC)
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+
+conformance-llvm: setup build
+	$(PY) $(CONFORMANCE) --sparrowc $(SPARROWC) --backend llvm --timeout 900
 
 # --- Reliability: mutation harness, libFuzzer, sanitizers, differential testing ---------
 # (Tests/Mutation, Tests/Fuzz, Tests/Sanitizers, Tests/Differential; each script's

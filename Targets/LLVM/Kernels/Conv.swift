@@ -12,6 +12,7 @@ import SparrowIR
 extension OpContext {
   func lowerConv() throws -> OpKernel {
     if let mask = ActivationMask(attributes, output: shape()) { return try lowerMaskedConv(mask) }
+    if let direct = try lowerDirectConvIfNeeded() { return direct }  // DirectConv.swift
     let x = shape(operand: 0), w = shape(operand: 1), y = shape()
     guard x.count == 4 else { throw unsupported("\(x.count - 2)-D convolution (2-D only)") }
     let a = attributes

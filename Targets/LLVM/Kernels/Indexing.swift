@@ -6,6 +6,7 @@
 
 internal import CLLVM
 import SparrowIR
+import SparrowTargetSupport
 
 extension OpContext {
   /// Copies `source[base + Σ i_d * strides[d]]` into a contiguous result of `shape`.
@@ -63,11 +64,12 @@ extension OpContext {
     return OpKernel(function: f)
   }
 
+  /// constant: the fill outside; edge: the nearest border element; reflect: mirrored
+  /// about the border element (pads smaller than the axis, as ONNX requires).
   func lowerPad() throws -> OpKernel {
     let x = shape(operand: 0), out = shape()
-    guard attributes.string("mode") == "constant" else {
-      throw unsupported("pad mode '\(attributes.string("mode"))'")
-    }
+    let mode = attributes.string("mode")
+    guard ["constant", "edge", "reflect"].contains(mode) else { throw unsupported("pad mode '\(mode)'") }
     let pads = attributes.ints("pads"), fill = cg.float(attributes.float("value"))
     let strides = contiguousStrides(x)
     let f = defineKernel { results, operands, _ in
@@ -75,8 +77,12 @@ extension OpContext {
         var valid = LLVMConstInt(cg.i1, 1, 0)!
         var offset = cg.int(0)
         for d in x.indices {
-          let i = cg.sub(idx[d], cg.int(pads[d]))
-          valid = LLVMBuildAnd(cg.builder, valid, cg.inRange(i, x[d]), "")
+          var i = cg.sub(idx[d], cg.int(pads[d]))
+          if mode == "reflect" && x[d] > 1 {
+            i = cg.select(cg.icmp(LLVMIntSLT, i, cg.int(0)), cg.sub(cg.int(0), i), i)
+            i = cg.select(cg.icmp(LLVMIntSGE, i, cg.int(x[d])), cg.sub(cg.int(2 * (x[d] - 1)), i), i)
+          }
+          if mode == "constant" { valid = LLVMBuildAnd(cg.builder, valid, cg.inRange(i, x[d]), "") }
           offset = cg.add(offset, cg.mul(cg.clamp(i, x[d]), strides[d]))
         }
         let v = x.reduce(1, *) > 0 ? cg.load(cg.at(operands[0], offset)) : fill
@@ -107,19 +113,16 @@ extension OpContext {
     return OpKernel(function: f)
   }
 
+  /// Nearest resize as a gather through per-axis index tables; other modes and
+  /// tf_crop_and_resize extrapolation in ResizeInterpolation.swift.
   func lowerResize() throws -> OpKernel {
     let x = shape(operand: 0), out = shape()
     let a = attributes
-    guard a.string("mode") == "nearest" else { throw unsupported("resize mode '\(a.string("mode"))'") }
-    let scales = a.values["scales"].flatMap { v -> [Float]? in if case let .floats(s) = v { return s } else { return nil } }
-    var tables: [[Int]] = []
-    for d in x.indices {
-      let scale = scales.map { Double($0[d]) } ?? Double(out[d]) / Double(max(x[d], 1))
-      tables.append(try (0..<out[d]).map { o in
-        try nearestSource(o, input: x[d], output: out[d], scale: scale,
-                          transform: a.string("coordinate_transformation_mode"), rounding: a.string("nearest_mode"))
-      })
-    }
+    let axes = try resizeAxes(a, input: x, output: out)
+    let extrapolates = a.string("coordinate_transformation_mode") == "tf_crop_and_resize"
+      && axes.contains { !$0.outside.isEmpty }
+    if a.string("mode") != "nearest" || extrapolates { return try lowerInterpolatingResize() }
+    let tables = axes.map { $0.taps.map { $0[0].index } }
     let strides = contiguousStrides(x)
     let f = defineKernel { results, operands, _ in
       let globals = tables.enumerated().map { d, t in
@@ -135,29 +138,5 @@ extension OpContext {
       }
     }
     return OpKernel(function: f)
-  }
-
-  /// The input index ONNX Resize (nearest) reads for output index `o` along one axis.
-  private func nearestSource(_ o: Int, input: Int, output: Int, scale: Double, transform: String,
-                             rounding: String) throws -> Int {
-    let x = Double(o)
-    let c: Double
-    switch transform {
-    case "half_pixel": c = (x + 0.5) / scale - 0.5
-    case "pytorch_half_pixel": c = output > 1 ? (x + 0.5) / scale - 0.5 : 0
-    case "asymmetric": c = x / scale
-    case "tf_half_pixel_for_nn": c = (x + 0.5) / scale
-    case "align_corners": c = output > 1 ? x * Double(input - 1) / Double(output - 1) : 0
-    default: throw unsupported("resize coordinate_transformation_mode '\(transform)'")
-    }
-    let r: Double
-    switch rounding {
-    case "round_prefer_floor": r = c == c.rounded(.down) + 0.5 ? c.rounded(.down) : c.rounded()
-    case "round_prefer_ceil": r = c == c.rounded(.down) + 0.5 ? c.rounded(.up) : c.rounded()
-    case "floor": r = c.rounded(.down)
-    case "ceil": r = c.rounded(.up)
-    default: throw unsupported("resize nearest_mode '\(rounding)'")
-    }
-    return min(max(Int(r), 0), input - 1)
   }
 }

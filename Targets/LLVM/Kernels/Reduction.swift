@@ -1,4 +1,4 @@
-//===--- Reduction.swift - reduce_sum/mean/max/min/sum_square/l1/l2 over any axes ---===//
+//===--- Reduction.swift - reduce_sum/mean/max/min/prod/sum_square/l1/l2/log_sum(_exp) ---===//
 //
 // One loop nest over the kept dimensions, an inner nest over the reduced ones carrying
 // the accumulator in a stack slot (promoted to a register by LLVM).
@@ -18,7 +18,10 @@ extension OpContext {
     switch kind {
     case .reduce_max: initial = -.infinity
     case .reduce_min: initial = .infinity
-    case .reduce_sum, .reduce_mean, .reduce_sum_square, .reduce_l1, .reduce_l2: initial = 0
+    case .reduce_prod: initial = 1
+    case .reduce_sum, .reduce_mean, .reduce_sum_square, .reduce_l1, .reduce_l2, .reduce_log_sum,
+         .reduce_log_sum_exp:
+      initial = 0
     default: throw unsupported("this reduction")
     }
     let f = defineKernel { results, operands, _ in
@@ -35,6 +38,8 @@ extension OpContext {
           case .reduce_min: next = cg.fmin(acc, v)
           case .reduce_sum_square, .reduce_l2: next = cg.fma(v, v, acc)
           case .reduce_l1: next = cg.fadd(acc, cg.call("llvm.fabs", [v]))
+          case .reduce_prod: next = cg.fmul(acc, v)
+          case .reduce_log_sum_exp: next = cg.fadd(acc, cg.exp(v))
           default: next = cg.fadd(acc, v)
           }
           LLVMBuildStore(cg.builder, next, slot)
@@ -42,6 +47,7 @@ extension OpContext {
         var total = LLVMBuildLoad2(cg.builder, cg.f32, slot, "")!
         if kind == .reduce_mean { total = cg.fdiv(total, cg.float(count)) }
         if kind == .reduce_l2 { total = cg.call("llvm.sqrt", [total]) }
+        if kind == .reduce_log_sum || kind == .reduce_log_sum_exp { total = cg.call("llvm.log", [total]) }
         cg.store(total, cg.at(results[0], cg.linearOffset(outer, contiguousStrides(kept.map { x[$0] }))))
       }
     }

@@ -9,16 +9,19 @@ import SparrowIR
 extension ModelCodegen {
   func lowerOp(_ ctx: OpContext) throws -> OpKernel {
     switch ctx.op.kind {
-    case .gemm: return try ctx.lowerGemm()
-    case .matmul: return try ctx.lowerMatMul()
+    case .gemm: return try ctx.lowerGemmOrDirect()  // DirectGemm.swift
+    case .matmul: return try ctx.lowerMatMulOrDirect()
     case .conv: return try ctx.lowerConv()
-    case .conv_transpose: return try ctx.lowerConvTranspose()
+    case .conv_transpose: return try ctx.lowerConvTransposeAnyForm()  // DirectConvTranspose.swift
     case .cast: return try ctx.lowerCast()
-    case .max_pool, .average_pool: return try ctx.lowerPool()
+    case .max_pool, .average_pool: return try ctx.lowerPoolAnyRank()  // WindowPooling.swift
+    case .lp_pool, .global_lp_pool: return try ctx.lowerWindowPool()
     case .global_average_pool, .global_max_pool: return try ctx.lowerGlobalPool()
     case .softmax, .log_softmax: return try ctx.lowerSoftmax()
     case .layer_norm: return try ctx.lowerLayerNorm()
     case .batch_norm: return try ctx.lowerBatchNorm()
+    case .instance_norm, .group_norm, .mean_variance_norm, .lp_norm, .lrn:
+      return try ctx.lowerStatisticsNorm()  // StatisticsNorms.swift
     case .transpose: return try ctx.lowerTranspose()
     case .concat: return try ctx.lowerConcat()
     case .slice: return try ctx.lowerSlice()
@@ -27,8 +30,11 @@ extension ModelCodegen {
     case .pad: return try ctx.lowerPad()
     case .gather: return try ctx.lowerGather()
     case .resize: return try ctx.lowerResize()
+    case .lstm, .gru, .rnn: return try ctx.lowerRecurrent()  // Recurrent.swift
+    case .tile, .depth_to_space, .space_to_depth, .trilu, .hardmax, .mod:
+      return try ctx.lowerIndexMap()  // IndexMaps.swift
     case .reduce_sum, .reduce_mean, .reduce_max, .reduce_min, .reduce_sum_square, .reduce_l1,
-         .reduce_l2:
+         .reduce_l2, .reduce_prod, .reduce_log_sum, .reduce_log_sum_exp:
       return try ctx.lowerReduction()
 
     case .relu, .neg, .abs, .exp, .log, .sqrt, .floor, .ceil, .reciprocal, .sigmoid, .tanh,
@@ -38,21 +44,19 @@ extension ModelCodegen {
       return ctx.emitElementwise { scalar($0[0]) }
     case .add, .sub, .mul, .div, .max, .min, .sum, .mean, .pow, .prelu:
       return ctx.emitElementwise(ctx.naryFunction()!)
+    case .round, .sign, .tan, .asin, .acos, .atan, .sinh, .cosh, .asinh, .acosh, .atanh,
+         .mish, .softsign, .selu, .celu, .thresholded_relu, .shrink:
+      let scalar = ctx.mathUnaryFunction()!  // ElementwiseMath.swift
+      return ctx.emitElementwise { scalar($0[0]) }
 
     case .constant, .reshape, .identity:
       preconditionFailure("\(ctx.op.kind) needs no kernel (constants and views)")
 
-    case .round, .sign, .tan, .asin, .acos, .atan, .sinh, .cosh, .asinh, .acosh, .atanh,
-         .mish, .softsign, .selu, .celu, .thresholded_relu, .shrink, .not, .bitwise_not,
-         .is_nan, .is_inf, .mod, .and, .or, .xor, .equal, .greater, .greater_or_equal,
-         .less, .less_or_equal, .bit_shift, .bitwise_and, .bitwise_or, .bitwise_xor, .where,
-         .reduce_prod, .reduce_log_sum, .reduce_log_sum_exp, .argmax,
-         .argmin, .cumsum, .top_k, .hardmax, .instance_norm, .group_norm, .lrn, .lp_norm,
-         .mean_variance_norm, .einsum, .lp_pool, .global_lp_pool,
-         .tile, .gather_elements, .gather_nd,
-         .scatter_elements, .scatter_nd, .depth_to_space, .space_to_depth,
-         .reverse_sequence, .one_hot, .trilu, .lstm, .gru, .rnn, .quantize_linear,
-         .dequantize_linear:
+    case .not, .bitwise_not, .is_nan, .is_inf, .and, .or, .xor, .equal, .greater,
+         .greater_or_equal, .less, .less_or_equal, .bit_shift, .bitwise_and, .bitwise_or,
+         .bitwise_xor, .where, .argmax, .argmin, .cumsum, .top_k, .einsum, .gather_elements,
+         .gather_nd, .scatter_elements, .scatter_nd, .reverse_sequence, .one_hot,
+         .quantize_linear, .dequantize_linear:
       throw ctx.unsupported("this op")
     }
   }
