@@ -30,6 +30,10 @@ extension OpContext {
     }
     guard group == 1 else { throw unsupported("grouped convolution (group = \(group))") }
     guard let weights = constant(operand: 1) else { throw unsupported("a run-time conv weight") }
+    if let tile = WinogradTile(algorithm: a.string("algorithm")), type(op.operands[1]).layout == nil,
+       kh == 3, kw == 3, strides == [1, 1], dilations == [1, 1] {
+      return lowerWinogradConv(tile, weights: weights, bias: bias, steps: fused.steps, residual: fused.residual)
+    }
     let k = channels * kh * kw, positions = oh * ow
     let direct = kh == 1 && kw == 1 && strides == [1, 1] && pads.allSatisfy { $0 == 0 }
     let epilogue = GemmEpilogue(bias: bias.map { .perRow($0) } ?? .none, steps: fused.steps)
