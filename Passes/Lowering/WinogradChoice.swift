@@ -46,12 +46,19 @@ public enum WinogradChoice {
     }
   }
 
-  /// The measured rule (bench/winograd.md).
-  static func autoAlgorithm(inChannels: Int, outChannels: Int, outHeight: Int, outWidth: Int) -> String? {
-    // Small channel counts: the transforms cost as much as the GEMMs save.
-    guard inChannels >= 32, outChannels >= 32, outHeight >= 4, outWidth >= 4 else { return nil }
-    // F(4x4) needs enough tiles for full GEMM vectors; otherwise F(2x2).
-    let tiles4 = ((outHeight + 3) / 4) * ((outWidth + 3) / 4)
-    return tiles4 >= 16 ? "winograd4" : "winograd2"
+  /// The measured rule (bench/winograd.md, 1 thread, against the im2col GEMM):
+  /// - enough work per image, Cin·Cout·OH·OW ≥ 2^19 MACs/9 (64 channels at 7x7 lose: the
+  ///   alpha² GEMM calls and the transforms cost more than they save);
+  /// - at least 16 tiles per image (one full vector of tiles): below that the transformed
+  ///   weights (alpha²/9 times the original) are read for too little work (512 channels at
+  ///   4x4 ran 2.5x slower with F(2x2), 10x with F(4x4));
+  /// - F(4x4) where it has 16 tiles and Cin ≥ 64 or ≥ 512 tiles (few channels: its larger
+  ///   transforms dominate, F(2x2) is faster), F(2x2) otherwise.
+  public static func autoAlgorithm(inChannels: Int, outChannels: Int, outHeight: Int, outWidth: Int) -> String? {
+    func tiles(_ m: Int) -> Int { ((outHeight + m - 1) / m) * ((outWidth + m - 1) / m) }
+    guard inChannels * outChannels * outHeight * outWidth >= 1 << 19 else { return nil }
+    if tiles(4) >= 16 && (inChannels >= 64 || tiles(4) >= 512) { return "winograd4" }
+    if tiles(2) >= 16 { return "winograd2" }
+    return nil
   }
 }

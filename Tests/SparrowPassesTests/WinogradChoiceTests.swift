@@ -26,6 +26,19 @@ final class WinogradChoiceTests: XCTestCase {
     XCTAssertEqual(try algorithms("f4", layers), ["winograd4", "winograd4", "im2col", "winograd4"].map { .string($0) })
   }
 
+  func testMeasuredShapes() {
+    // bench/winograd.md: (channels, side) -> the fastest measured algorithm (nil: im2col).
+    let expected: [(Int, Int, String?)] = [
+      (64, 56, "winograd4"), (128, 28, "winograd4"), (256, 14, "winograd4"), (512, 7, "winograd2"),
+      (16, 56, "winograd2"), (32, 56, "winograd2"), (32, 28, "winograd2"), (16, 112, "winograd4"),
+      (64, 7, nil), (512, 4, nil)]
+    for (channels, side, algorithm) in expected {
+      XCTAssertEqual(WinogradChoice.autoAlgorithm(inChannels: channels, outChannels: channels,
+                                                  outHeight: side, outWidth: side), algorithm,
+                     "\(channels) channels at \(side)x\(side)")
+    }
+  }
+
   func testWinogradKeepsTheMathAndABadModeIsRejected() throws {
     let m = try makeModule { b in
       let x = b.addArgument(name: "x", type: f32([2, 6, 9, 7]))

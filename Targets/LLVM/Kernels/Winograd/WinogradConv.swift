@@ -66,6 +66,7 @@ extension OpContext {
     let gemm = gemmEmitter.emit()
     let inputTransform = emitWinogradInputTransform(g)
     let outputTransform = emitWinogradOutputTransform(g, bias: biasGlobal, steps: steps)
+    for helper in [inputTransform, outputTransform] { cg.addEnumAttribute("noinline", to: helper) }
 
     let vFloats = g.transformedInputFloats, mFloats = g.productFloats
     let offsets = (v: 0, m: vFloats, staging: vFloats + mFloats,
