@@ -139,6 +139,18 @@ final class WinogradTests: XCTestCase {
     }
   }
 
+  func testThreadsSplitTheGemms() throws {
+    let m = try module(Conv(batch: 2, channels: 40, outChannels: 70, height: 12, width: 9, epilogue: ["relu"]),
+                       algorithm: "winograd4")
+    let x = inputs(m)
+    let want = try Interpreter.run(m, inputs: x)[0].array(of: Float.self)
+    let model = try JITModel(m)
+    for threads in [2, 3] {
+      let got = try model.run(x, threads: threads)[0].array(of: Float.self)
+      XCTAssertLessThan(relativeError(got, want), 1e-4, "\(threads) threads")
+    }
+  }
+
   func testVerifierRejectsWinogradOnAStridedConv() throws {
     var b = Builder(module: Module(name: "m"), function: Function(name: "main"))
     let x = b.addArgument(name: "x", type: TensorType(.f32, [1, 4, 8, 8]))
