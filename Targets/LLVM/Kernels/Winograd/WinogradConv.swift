@@ -104,20 +104,43 @@ extension OpContext {
       cg.forLoop(0, g.channels) { c in
         let plane = cg.at(x, cg.mul(c, g.height * g.width))
         // Stage the channel: every (column j, row residue) run contiguous over tiles.
+        // Tiles [first, end) read only columns inside the row: no bounds checks there, and
+        // all alpha columns in one loop body (one interleaved load group for the vectorizer).
+        let first = min(tilesX, (g.padLeft + m - 1) / m)
+        let lastStart = g.width - alpha + g.padLeft  // of the last tile reading only inside
+        let end = lastStart < 0 ? first : max(first, min(tilesX, lastStart / m + 1))
         cg.forLoop(0, g.stagedRows) { row in
           let yIn = cg.sub(row, cg.int(g.padTop))
           let rowValid = cg.inRange(yIn, g.height)
           let src = cg.at(plane, cg.mul(cg.clamp(yIn, g.height), g.width))
           let dst = cg.at(col, cg.add(cg.mul(cg.urem(row, m), residueStride), cg.mul(cg.udiv(row, m), tilesX)))
-          for j in 0..<alpha {
-            let dstColumn = cg.at(dst, j * columnStride)
-            cg.forLoop(0, tilesX) { q in
-              let xIn = cg.add(cg.mul(q, m), j - g.padLeft)
-              let valid = LLVMBuildAnd(cg.builder, rowValid, cg.inRange(xIn, g.width), "")!
-              let value = cg.load(cg.at(src, cg.clamp(xIn, g.width)))
-              cg.store(cg.select(valid, value, cg.float(0)), cg.at(dstColumn, q))
+          func checked(_ range: Range<Int>) {
+            guard !range.isEmpty else { return }
+            cg.forLoop(range.lowerBound, range.upperBound) { q in
+              for j in 0..<alpha {
+                let xIn = cg.add(cg.mul(q, m), j - g.padLeft)
+                let valid = LLVMBuildAnd(cg.builder, rowValid, cg.inRange(xIn, g.width), "")!
+                let value = cg.load(cg.at(src, cg.clamp(xIn, g.width)))
+                cg.store(cg.select(valid, value, cg.float(0)), cg.at(dst, cg.add(q, j * columnStride)))
+              }
             }
           }
+          checked(0..<first)
+          if end > first {
+            _ = cg.ifElse(rowValid, {
+              cg.forLoop(first, end) { q in
+                let base = cg.at(src, cg.sub(cg.mul(q, m), cg.int(g.padLeft)))
+                for j in 0..<alpha { cg.store(cg.load(cg.at(base, j)), cg.at(dst, cg.add(q, j * columnStride))) }
+              }
+              return []
+            }, {
+              cg.forLoop(first, end) { q in
+                for j in 0..<alpha { cg.store(cg.float(0), cg.at(dst, cg.add(q, j * columnStride))) }
+              }
+              return []
+            })
+          }
+          checked(end..<tilesX)
         }
         // Transform 16 tiles at a time.
         forEachTileChunk(g.tiles) { t0, lanes in
