@@ -32,16 +32,16 @@ public enum WinogradChoice {
   public static func algorithm(_ a: Attributes, input: TensorType, weight: TensorType,
                                mode: WinogradMode) -> String? {
     guard mode != .off, fits(a, weight: weight) else { return nil }
+    let pads = a.ints("pads")
+    let outHeight = input.shape[2] + pads[0] + pads[2] - 2
+    let outWidth = input.shape[3] + pads[1] + pads[3] - 2
+    guard outHeight > 0 && outWidth > 0 && input.shape[0] > 0 else { return nil }
     switch mode {
     case .off: return nil
     case .f2: return "winograd2"
     case .f4: return "winograd4"
     case .auto:
-      let (inChannels, outChannels) = (weight.shape[1], weight.shape[0])
-      let pads = a.ints("pads")
-      let outHeight = input.shape[2] + pads[0] + pads[2] - 2
-      let outWidth = input.shape[3] + pads[1] + pads[3] - 2
-      return autoAlgorithm(inChannels: inChannels, outChannels: outChannels,
+      return autoAlgorithm(inChannels: weight.shape[1], outChannels: weight.shape[0],
                            outHeight: outHeight, outWidth: outWidth)
     }
   }

@@ -46,5 +46,9 @@ final class WinogradChoiceTests: XCTestCase {
     }
     assertEquivalent(m, try optimized(m, "lower-conv{winograd=f4}"))
     XCTAssertThrowsError(try optimized(m, "lower-conv{winograd=f8}"))
+    XCTAssertEqual(try algorithms("f4") { b in  // an empty output plane is never Winograd
+      let x = b.addArgument(name: "x", type: f32([1, 4, 2, 2]))
+      return [try b.conv([x, b.weight([4, 4, 3, 3], "w", seed: 1)], kernel: 3, name: "y")]
+    }, [.string("im2col")])
   }
 }
