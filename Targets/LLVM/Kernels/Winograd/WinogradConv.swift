@@ -9,6 +9,8 @@
 //        a contiguous run over t.
 //   2. alpha² GEMMs M[ξν] [Cout x T] = U[ξν] [Cout x Cin] · V[ξν] [Cin x T] by the
 //      generated GEMM (U = G g G^T, transformed at compile time: WinogradTransform.swift).
+//      One GEMM function serves every position: it reads U from one embedded table as a
+//      row-major operand (alpha² packed-constant GEMMs would repeat the code 16-36 times).
 //   3. output transform, channel by channel: O[a][b][t] = (A^T M A)[a][b] + bias (16
 //      tiles per vector), then each output row is gathered from O and the fused epilogue
 //      (residual add, activations) runs before the store.
