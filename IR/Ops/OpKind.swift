@@ -20,8 +20,9 @@
 //   "gelu:tanh", and "add", which adds the next residual operand. Residuals are extra
 //   trailing operands after the bias (a zero bias is materialized so positions stay
 //   fixed), one per "add" step, each with exactly the result's type.
-// - conv `algorithm` ("direct", "gemm1x1", "depthwise", "im2col"): chosen by the
-//   lower-conv pass and only there; targets obey it. The layout stays NCHW.
+// - conv `algorithm` ("direct", "gemm1x1", "depthwise", "im2col", "winograd2",
+//   "winograd4"): chosen by the lower-conv pass and only there; targets obey it (the
+//   interpreter computes every one the same way). The layout stays NCHW.
 // - conv `kept_positions` (optional, from fold-activation-masks; 2-D, group 1): the flat
 //   output-plane positions (oy * OW + ox, sorted, distinct) at which the weights x inputs
 //   sum is computed; at every other position of every channel and image that sum is 0.

@@ -13,6 +13,9 @@
 //              window; as a gemm it would have K = kh*kw and waste the machine.
 //   im2col     other 2-D convs with group 1: unfold the input into [Cin*kh*kw, Ho*Wo]
 //              columns and run one gemm per image.
+//   winograd2  3x3, stride 1, dilation 1, group 1, where WinogradChoice says it pays:
+//   winograd4  Winograd F(2x2,3x3) / F(4x4,3x3) tiles, the GEMMs run per tile position.
+//              Option `winograd` = auto (measured rule) | off | f2 | f4.
 //   direct     everything else (grouped non-depthwise, 1-D/3-D, transposed weights):
 //              the plain loop nest.
 
@@ -20,17 +23,31 @@ import SparrowIR
 
 public struct LowerConv: Pass {
   public static let name = "lower-conv"
-  public static let summary = "Choose each conv's algorithm (gemm1x1, depthwise, im2col, direct); targets obey it."
+  public static let summary = "Choose each conv's algorithm (gemm1x1, depthwise, im2col, winograd2/4, direct); targets obey it."
+  public static let options = [
+    PassOptionSpec("winograd", .string("auto"), help: "auto | off | f2 | f4"),
+  ]
 
-  public init(options: PassOptions) {}
-  public init() {}
+  public let winograd: WinogradMode
+
+  public init(options: PassOptions) throws {
+    let text = options.string("winograd")
+    guard let mode = WinogradMode(rawValue: text) else {
+      throw Diagnostic("lower-conv: winograd must be one of \(WinogradMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+    }
+    winograd = mode
+  }
+
+  public init(winograd: WinogradMode = .auto) { self.winograd = winograd }
 
   public func run(on function: inout Function, context: PassContext) throws -> Bool {
-    try applyPatternsGreedily(Self.patterns, to: &function, context: context)
+    try applyPatternsGreedily(Self.patterns(winograd: winograd), to: &function, context: context)
   }
 
   /// The algorithm for a conv with these attributes, input and weight types.
-  public static func algorithm(_ a: Attributes, input: TensorType, weight: TensorType) -> String {
+  public static func algorithm(_ a: Attributes, input: TensorType, weight: TensorType,
+                               winograd: WinogradMode = .auto) -> String {
+    if let chosen = WinogradChoice.algorithm(a, input: input, weight: weight, mode: winograd) { return chosen }
     let group = a.int("group")
     let kernel = weight.shape.dropFirst(2)
     if kernel.allSatisfy({ $0 == 1 }) && group == 1 && a.ints("strides").allSatisfy({ $0 == 1 })
@@ -42,13 +59,13 @@ public struct LowerConv: Pass {
     return "direct"
   }
 
-  static let patterns: [RewritePattern] = [
+  static func patterns(winograd: WinogradMode) -> [RewritePattern] { [
     RewritePattern("choose-algorithm", roots: [.conv]) { op, r in
       let chosen = algorithm(op.attributes, input: r.type(of: op.operands[0]),
-                             weight: r.type(of: op.operands[1]))
+                             weight: r.type(of: op.operands[1]), winograd: winograd)
       guard op.attributes.values["algorithm"] != .string(chosen) else { return nil }
       r.modifyOp(r.root) { $0.attributes.values["algorithm"] = .string(chosen) }
       return op.results
     },
-  ]
+  ] }
 }

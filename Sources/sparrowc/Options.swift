@@ -89,6 +89,10 @@ struct PipelineOptions: ParsableArguments {
                              valueName: "auto|off|nm|bsr|csr"))
   var sparsity: SparsityMode = .auto
 
+  @Option(help: ArgumentHelp("Winograd for 3x3 stride-1 convs in -O2: auto (measured rule), off (im2col), or force F(2x2,3x3) f2 or F(4x4,3x3) f4.",
+                             valueName: "auto|off|f2|f4"))
+  var winograd: WinogradMode = .auto
+
   @Flag(name: .customLong("no-verify"), help: "Skip the verifier after each pass.")
   var noVerify = false
 
@@ -110,3 +114,4 @@ struct PipelineOptions: ParsableArguments {
 }
 
 extension SparsityMode: ExpressibleByArgument {}
+extension WinogradMode: ExpressibleByArgument {}

@@ -3,6 +3,7 @@
 //   groups = 1, 1x1, stride 1, no pad:  Y[n] = W[Co, C] · X[n][C, H*W]     (+ bias per row)
 //   groups = 1 otherwise:               Y[n] = W[Co, C*kh*kw] · im2col(X[n]) (scratch)
 //   groups = C = Co (depthwise):        direct loops, one channel at a time
+//   algorithm winograd2/winograd4:      Winograd tiles, 16/36 GEMMs (Kernels/Winograd/)
 //
 // The weight must be a constant: it is packed into the GEMM's panels at compile time.
 
@@ -31,6 +32,10 @@ extension OpContext {
     }
     guard group == 1 else { throw unsupported("grouped convolution (group = \(group))") }
     guard let weights = constant(operand: 1) else { throw unsupported("a run-time conv weight") }
+    if let tile = WinogradTile(algorithm: a.string("algorithm")), type(op.operands[1]).layout == nil,
+       kh == 3, kw == 3, strides == [1, 1], dilations == [1, 1], oh > 0, ow > 0 {
+      return lowerWinogradConv(tile, weights: weights, bias: bias, steps: fused.steps, residual: fused.residual)
+    }
     let k = channels * kh * kw, positions = oh * ow
     let direct = kh == 1 && kw == 1 && strides == [1, 1] && pads.allSatisfy { $0 == 0 }
     let epilogue = GemmEpilogue(bias: bias.map { .perRow($0) } ?? .none, steps: fused.steps)
