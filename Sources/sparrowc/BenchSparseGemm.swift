@@ -39,8 +39,11 @@ struct BenchSparseGemm: ParsableCommand {
   @Flag(help: "Weight on the right (gemm layers): Y [N, M] = X [N, K] · W^T.")
   var transposed = false
 
-  @Flag(help: "Pack X per panel and K block (always on with --transposed).")
-  var packs = false
+  @Flag(inversion: .prefixedNo, help: "Pack X per panel and K block (always on with --transposed).")
+  var packs = true
+
+  @Option(name: .customLong("k-block"), help: "Depth of one K block.")
+  var kBlock = 128
 
   func run() throws {
     var seed: UInt64 = 42
@@ -65,7 +68,8 @@ struct BenchSparseGemm: ParsableCommand {
     }
     let kernels = try configurations.map { config in
       try CompiledSparseGemm(SparseGemmDescriptor(
-        weight: SparseRowBlocks(weight: w, rows: m, k: k, blockRows: config.r, arrangement: config.arrangement),
+        weight: SparseRowBlocks(weight: w, rows: m, k: k, blockRows: config.r, kBlock: kBlock,
+                                arrangement: config.arrangement),
         n: n, vectors: vectors, transposed: transposed, packs: packs))
     }
     var denseMs = Double.infinity

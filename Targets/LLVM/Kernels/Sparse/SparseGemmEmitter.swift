@@ -36,11 +36,12 @@ public struct SparseGemmDescriptor: Sendable {
   /// Weight on the right: x is [n, K], c and the residual [n, M] (row-major).
   public var transposed: Bool
   /// Copy each (panel, K block) of X into contiguous scratch rows first (always when
-  /// transposed).
+  /// transposed). Without it X rows are read in place at a stride of N floats, which
+  /// alias in L1 and leave the kernel at ~0.5 of the dense FLOP rate (RESULTS.md).
   public var packs: Bool
 
   public init(weight: SparseRowBlocks, n: Int, epilogue: GemmEpilogue = GemmEpilogue(steps: []), vectors: Int = 4,
-              transposed: Bool = false, packs: Bool = false) {
+              transposed: Bool = false, packs: Bool = true) {
     if case .perColumn = epilogue.bias { preconditionFailure("the sparse GEMM takes per-row (per-W-row) bias only") }
     self.weight = weight
     self.n = n

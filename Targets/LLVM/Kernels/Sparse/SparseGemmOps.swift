@@ -19,10 +19,14 @@ extension SparseGemmDescriptor {
     switch layout {
     case let .bsr(r, _):
       blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: min(max(r, 1), 8))
-    case .nm, .csr:
+    case .nm:
       blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: 4, arrangement: .lockstep)
+    case .csr:
+      // Short rows are padded to the block's longest: fewer rows per block pad less.
+      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: 2, arrangement: .lockstep)
     }
-    self.init(weight: blocks, n: n, epilogue: epilogue, transposed: transposed)
+    // R x vectors accumulators must stay in registers (32 with AVX-512).
+    self.init(weight: blocks, n: n, epilogue: epilogue, vectors: blocks.blockRows > 4 ? 2 : 4, transposed: transposed)
   }
 }
 
