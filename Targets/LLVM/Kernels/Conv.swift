@@ -38,7 +38,7 @@ extension OpContext {
     let gemm: Value, gemmScratchBytes: Int, sparse: Bool
     if let layout = type(op.operands[1]).layout {
       let d = SparseGemmDescriptor(layout: layout, weight: weights, rows: outChannels, k: k, n: positions,
-                                   epilogue: epilogue)
+                                   epilogue: epilogue, taps: kh * kw)
       gemm = SparseGemmEmitter(cg: cg, d: d, name: symbol + ".sparse_gemm").emit()
       (gemmScratchBytes, sparse) = (d.scratchBytes(lanes: cg.lanes), true)
     } else {

@@ -13,14 +13,19 @@ import SparrowIR
 extension SparseGemmDescriptor {
   /// The kernel for a weight W [rows, k] with `layout`: #bsr<R,C> blocks share each X
   /// load over R rows; N:M and CSR rows run in lockstep blocks (no zero computed for N:M).
+  /// `taps` is a conv's kh * kw: its K order is (Cin, kh, kw) while N:M groups run along
+  /// Cin at each tap, so an N:M K block spans whole groups of M channels x taps and every
+  /// row then has the same count in it (lockstep without padding).
   public init(layout: SparseLayout, weight: [Float], rows: Int, k: Int, n: Int, epilogue: GemmEpilogue,
-              transposed: Bool = false) {
+              transposed: Bool = false, taps: Int = 1) {
     let blocks: SparseRowBlocks
     switch layout {
     case let .bsr(r, _):
       blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: min(max(r, 1), 8))
-    case .nm:
-      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: 4, arrangement: .lockstep)
+    case let .nm(_, m):
+      let group = max(m * taps, 1)
+      let kBlock = group <= 128 ? 128 / group * group : 128
+      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: 4, kBlock: kBlock, arrangement: .lockstep)
     case .csr:
       // Short rows are padded to the block's longest: fewer rows per block pad less.
       blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: 2, arrangement: .lockstep)
