@@ -33,7 +33,7 @@ struct BenchSparseGemm: ParsableCommand {
   @Option(help: "Timed repetitions (the minimum is reported).")
   var repetitions = 10
 
-  @Option(help: "Row-block arrangements to try: shared (union of columns), lockstep.")
+  @Option(help: "Row-block arrangements to try: shared (union of columns), lockstep, hybrid.")
   var arrangements = "shared,lockstep"
 
   @Flag(help: "Weight on the right (gemm layers): Y [N, M] = X [N, K] · W^T.")
@@ -44,6 +44,9 @@ struct BenchSparseGemm: ParsableCommand {
 
   @Option(name: .customLong("k-block"), help: "Depth of one K block.")
   var kBlock = 128
+
+  @Option(name: .customLong("shared-rows"), help: "Hybrid: rows of a block that must use a column to share its loads.")
+  var sharedRows: Int?
 
   func run() throws {
     var seed: UInt64 = 42
@@ -69,7 +72,7 @@ struct BenchSparseGemm: ParsableCommand {
     let kernels = try configurations.map { config in
       try CompiledSparseGemm(SparseGemmDescriptor(
         weight: SparseRowBlocks(weight: w, rows: m, k: k, blockRows: config.r, kBlock: kBlock,
-                                arrangement: config.arrangement),
+                                arrangement: config.arrangement, sharedRows: sharedRows),
         n: n, vectors: vectors, transposed: transposed, packs: packs))
     }
     var denseMs = Double.infinity

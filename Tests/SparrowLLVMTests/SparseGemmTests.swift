@@ -13,13 +13,14 @@ final class SparseGemmTests: XCTestCase {
   }
 
   private func check(m: Int, n: Int, k: Int, blockRows: Int, vectors: Int = 4, epilogue: GemmEpilogue,
-                     arrangement: SparseRowBlocks.Arrangement = .shared, transposed: Bool = false, packs: Bool = false,
-                     kBlock: Int = 128, keep: (Int, Int) -> Bool, file: StaticString = #filePath, line: UInt = #line) throws {
+                     arrangement: SparseRowBlocks.Arrangement = .shared, sharedRows: Int? = nil, transposed: Bool = false,
+                     packs: Bool = false, kBlock: Int = 128, keep: (Int, Int) -> Bool, file: StaticString = #filePath, line: UInt = #line) throws {
     let w = weight(m, k, seed: 7, keep: keep)
     var seed: UInt64 = 11
     let x = seededFloats(k * n, seed: &seed)
     let residual = seededFloats(m * n, seed: &seed)
-    let blocks = SparseRowBlocks(weight: w, rows: m, k: k, blockRows: blockRows, kBlock: kBlock, arrangement: arrangement)
+    let blocks = SparseRowBlocks(weight: w, rows: m, k: k, blockRows: blockRows, kBlock: kBlock, arrangement: arrangement,
+                                 sharedRows: sharedRows)
     let gemm = try CompiledSparseGemm(SparseGemmDescriptor(weight: blocks, n: n, epilogue: epilogue, vectors: vectors,
                                                            transposed: transposed, packs: packs))
     var c = [Float](repeating: .nan, count: m * n)
@@ -96,5 +97,21 @@ final class SparseGemmTests: XCTestCase {
   func testTransposedUnstructuredTinyShapes() throws {
     try check(m: 5, n: 3, k: 7, blockRows: 2, epilogue: GemmEpilogue(residual: true), arrangement: .lockstep,
               transposed: true, keep: { i, k in (i + 2 * k) % 3 == 0 })
+  }
+
+  func testHybridSharesColumnsUsedByEnoughRows() throws {
+    // Rows of a 4-row block agree on some columns (shared entries) and not on others.
+    let keep = { (i: Int, k: Int) in k % 4 == 0 || (k + i) % 4 == 1 || (i == 5 && k % 7 == 2) }
+    let blocks = SparseRowBlocks(weight: weight(14, 40, seed: 7, keep: keep), rows: 14, k: 40, blockRows: 4,
+                                 arrangement: .hybrid, sharedRows: 3)
+    XCTAssertEqual(blocks.parts.count, 2)
+    XCTAssertFalse(blocks.parts[0].columns.isEmpty)
+    XCTAssertFalse(blocks.parts[1].columns.isEmpty)
+    for transposed in [false, true] {
+      try check(m: 14, n: 45, k: 40, blockRows: 4, epilogue: GemmEpilogue(residual: true, activation: .relu),
+                arrangement: .hybrid, sharedRows: 3, transposed: transposed, kBlock: 16, keep: keep)
+    }
+    try check(m: 9, n: 20, k: 33, blockRows: 2, epilogue: GemmEpilogue(steps: []), arrangement: .hybrid,
+              packs: true, keep: { i, k in (i * 5 + k * 3) % 4 < 2 })
   }
 }

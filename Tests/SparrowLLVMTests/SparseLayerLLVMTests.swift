@@ -112,4 +112,36 @@ final class SparseLayerLLVMTests: XCTestCase {
       try compare(m)
     }
   }
+
+  func testConvEveryFormatWithBiasResidualRelu() throws {
+    for layout in layouts {
+      var b = Builder(module: Module(name: "sparse_conv"), function: Function(name: "main"))
+      let x = b.addArgument(name: "x", type: TensorType(.f32, [2, 8, 9, 9]))
+      var weights: [Float]
+      if case let .nm(n, m) = layout {  // N:M along input channels at each kernel tap
+        var s: UInt64 = 21
+        weights = seededFloats(16 * 8 * 9, seed: &s)
+        for o in 0..<16 {
+          for tap in 0..<9 {
+            for group in stride(from: 0, to: 8, by: m) {
+              let slots = (group..<(group + m)).map { (o * 8 + $0) * 9 + tap }
+              for i in slots.sorted(by: { abs(weights[$0]) > abs(weights[$1]) }).dropFirst(n) { weights[i] = 0 }
+            }
+          }
+        }
+      } else {
+        weights = prunedWeight(16, 8 * 9, layout, seed: 21)  // the [O, C kh kw] view
+      }
+      var s: UInt64 = 23
+      let w = b.constant(Tensor(shape: [16, 8, 3, 3], scalars: weights), name: "w", layout: layout)
+      let bias = b.constant(Tensor(shape: [16], scalars: seededFloats(16, seed: &s)), name: "b")
+      let r = b.addArgument(name: "r", type: TensorType(.f32, [2, 16, 9, 9]))
+      let y = try b.add1(.conv, [x, w, bias, r],
+                         ["strides": .ints([1, 1]), "pads": .ints([1, 1, 1, 1]), "dilations": .ints([1, 1]),
+                          "epilogue": .strings(["add", "relu"])], name: "y")
+      let m = b.finish(results: [y])
+      try verify(m)
+      try compare(m)
+    }
+  }
 }

@@ -75,8 +75,14 @@ struct SparseGemmEmitter {
   /// Floats between consecutive X rows in the pack.
   var width: Int { d.vectors * lanes }
 
-  struct Tables {
+  /// One `SparseRowBlocks.Entries` part as constant tables.
+  struct PartTables {
     let starts: Value, offsets: Value, values: Value
+    let columnsPerEntry: Int
+  }
+
+  struct Tables {
+    let parts: [PartTables]
     let bias: Value?
   }
 
@@ -105,37 +111,42 @@ struct SparseGemmEmitter {
     return f
   }
 
-  /// The weight as constant tables: entry ranges, X element offsets (relative to the
-  /// pack or to the panel's first column of X) and values; the bias padded to whole
-  /// vectors and row blocks.
+  /// The weight as constant tables: per part, entry ranges, X element offsets (relative
+  /// to the pack or to the panel's first column of X) and values; the bias padded to
+  /// whole vectors and row blocks.
   private func tables() -> Tables {
     let w = d.weight
     let i64Ptr = LLVMPointerType(cg.i64, 0)!, i32Ptr = LLVMPointerType(cg.i32, 0)!
-    var offsets = [Int32](repeating: 0, count: w.columns.count)
-    let perEntry = w.columnsPerEntry
-    for b in 0..<w.blocks {
-      for kb in 0..<w.kBlocks {
-        let i = b * w.kBlocks + kb
-        for e in Int(w.blockStart[i])..<Int(w.blockStart[i + 1]) {
-          for c in 0..<perEntry {
-            let k = Int(w.columns[e * perEntry + c])
-            let offset = d.packs ? (k - kb * w.kBlock) * width : k * d.n
-            precondition(offset <= Int(Int32.max), "sparse GEMM offset \(offset) overflows")
-            offsets[e * perEntry + c] = Int32(offset)
+    let parts = w.parts.enumerated().map { index, part -> PartTables in
+      var offsets = [Int32](repeating: 0, count: part.columns.count)
+      let perEntry = part.columnsPerEntry
+      for b in 0..<w.blocks {
+        for kb in 0..<w.kBlocks {
+          let i = b * w.kBlocks + kb
+          for e in Int(part.blockStart[i])..<Int(part.blockStart[i + 1]) {
+            for c in 0..<perEntry {
+              let k = Int(part.columns[e * perEntry + c])
+              let offset = d.packs ? (k - kb * w.kBlock) * width : k * d.n
+              precondition(offset <= Int(Int32.max), "sparse GEMM offset \(offset) overflows")
+              offsets[e * perEntry + c] = Int32(offset)
+            }
           }
         }
       }
+      let prefix = "\(name).\(index)"
+      return PartTables(
+        starts: cg.constantBytes("\(prefix).starts", part.blockStart.withUnsafeBytes { Array($0) }, as: i64Ptr),
+        offsets: cg.constantBytes("\(prefix).offsets", offsets.isEmpty ? [0, 0, 0, 0] : offsets.withUnsafeBytes { Array($0) },
+                                  as: i32Ptr),
+        values: cg.constantFloats("\(prefix).values", part.values.isEmpty ? [0] : part.values),
+        columnsPerEntry: perEntry)
     }
-    let starts = cg.constantBytes("\(name).starts", w.blockStart.withUnsafeBytes { Array($0) }, as: i64Ptr)
-    let offsetTable = cg.constantBytes("\(name).offsets", offsets.isEmpty ? [0, 0, 0, 0] : offsets.withUnsafeBytes { Array($0) },
-                                       as: i32Ptr)
-    let values = cg.constantFloats("\(name).values", w.values.isEmpty ? [0] : w.values)
     var bias: Value?
     if case let .perRow(b) = d.epilogue.bias {
       precondition(b.count == w.rows, "bias \(b.count) for \(w.rows) rows")
       bias = cg.constantFloats("\(name).bias", b + [Float](repeating: 0, count: d.partialRows(lanes: lanes) - w.rows))
     }
-    return Tables(starts: starts, offsets: offsetTable, values: values, bias: bias)
+    return Tables(parts: parts, bias: bias)
   }
 
   /// One column panel of `columns` (static) at `n0`, all row blocks.
@@ -152,8 +163,6 @@ struct SparseGemmEmitter {
       let rowBase = d.packs ? buf.pack : cg.at(buf.x, n0)
       cg.forLoop(0, w.blocks) { b in
         let entry = cg.add(cg.mul(b, kBlocks), kb)
-        let start = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, t.starts, entry), "")!
-        let end = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, t.starts, cg.add(entry, 1)), "")!
         let row0 = cg.mul(b, r)
         let partialAt = { (i: Int, v: Int) in cg.at(buf.partial, cg.add(cg.mul(cg.add(row0, i), width), v * lanes)) }
         let cOffset = { (i: Int, v: Int) in cg.add(cg.add(cg.mul(cg.add(row0, i), d.n), n0), v * lanes) }
@@ -171,8 +180,12 @@ struct SparseGemmEmitter {
             return cg.load(vectorAt: cg.at(buf.c, safe), lanes: outer)
           }
         })
-        var acc = accumulate(from: start, to: end, initial: initial, rowBase: rowBase, vectors: vectors,
-                             valid: valid, t)
+        var acc = initial
+        for part in t.parts {
+          let start = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, part.starts, entry), "")!
+          let end = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, part.starts, cg.add(entry, 1)), "")!
+          acc = accumulate(from: start, to: end, initial: acc, rowBase: rowBase, vectors: vectors, valid: valid, part)
+        }
         if d.transposed {
           for i in 0..<r { for v in 0..<vectors { cg.store(vector: acc[i * vectors + v], at: partialAt(i, v)) } }
           return
@@ -197,8 +210,8 @@ struct SparseGemmEmitter {
 
   /// The entry loop of one row block: acc[i][v] += w * X row vectors.
   private func accumulate(from start: Value, to end: Value, initial: [Value], rowBase: Value, vectors: Int,
-                          valid: @escaping (Int) -> Int, _ t: Tables) -> [Value] {
-    let perEntry = d.weight.columnsPerEntry
+                          valid: @escaping (Int) -> Int, _ t: PartTables) -> [Value] {
+    let perEntry = t.columnsPerEntry
     return cg.forLoop(start, end, carrying: initial) { j, acc in
       let xs: [[Value]] = (0..<perEntry).map { c in
         let index = cg.add(cg.mul(j, perEntry), c)

@@ -12,7 +12,8 @@ import SparrowIR
 
 extension SparseGemmDescriptor {
   /// The kernel for a weight W [rows, k] with `layout`: #bsr<R,C> blocks share each X
-  /// load over R rows; N:M and CSR rows run in lockstep blocks (no zero computed for N:M).
+  /// load over R rows; N:M and CSR rows run in hybrid blocks (columns all rows of the
+  /// block use shared, the rest in lockstep: no zero computed for N:M).
   /// `taps` is a conv's kh * kw: its K order is (Cin, kh, kw) while N:M groups run along
   /// Cin at each tap, so an N:M K block spans whole groups of M channels x taps and every
   /// row then has the same count in it (lockstep without padding).
@@ -25,10 +26,10 @@ extension SparseGemmDescriptor {
     case let .nm(_, m):
       let group = max(m * taps, 1)
       let kBlock = group <= 128 ? 128 / group * group : 128
-      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: 4, kBlock: kBlock, arrangement: .lockstep)
+      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridRows(n: n), kBlock: kBlock,
+                               arrangement: .hybrid)
     case .csr:
-      // Short rows are padded to the block's longest: fewer rows per block pad less.
-      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: 2, arrangement: .lockstep)
+      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridRows(n: n), arrangement: .hybrid)
     }
     // R x vectors accumulators must stay in registers (32 with AVX-512).
     self.init(weight: blocks, n: n, epilogue: epilogue, vectors: blocks.blockRows > 4 ? 2 : 4, transposed: transposed)
@@ -92,4 +93,11 @@ extension OpContext {
     return OpKernel(function: f, embeddedOperands: embedded,
                     scratchBytes: descriptor.scratchBytes(lanes: cg.lanes))
   }
+}
+
+extension SparseGemmDescriptor {
+  /// Rows per hybrid block (bench/RESULTS.md "Weight sparsity"): 2 share more columns
+  /// (2:4: a quarter of K) and pad less (CSR); with less than one 64-column panel (N =
+  /// 49) 4 rows amortize the loop better (2:4 1.48x against 1.27x).
+  static func hybridRows(n: Int) -> Int { n >= 64 ? 2 : 4 }
 }
