@@ -26,10 +26,10 @@ extension SparseGemmDescriptor {
     case let .nm(_, m):
       let group = max(m * taps, 1)
       let kBlock = group <= 128 ? 128 / group * group : 128
-      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridRows(n: n), kBlock: kBlock,
+      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridBlockRows, kBlock: kBlock,
                                arrangement: .hybrid)
     case .csr:
-      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridRows(n: n), arrangement: .hybrid)
+      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridBlockRows, arrangement: .hybrid)
     }
     // R x vectors accumulators must stay in registers (32 with AVX-512).
     self.init(weight: blocks, n: n, epilogue: epilogue, vectors: blocks.blockRows > 4 ? 2 : 4, transposed: transposed)
@@ -96,8 +96,8 @@ extension OpContext {
 }
 
 extension SparseGemmDescriptor {
-  /// Rows per hybrid block (bench/RESULTS.md "Weight sparsity"): 2 share more columns
-  /// (2:4: a quarter of K) and pad less (CSR); with less than one 64-column panel (N =
-  /// 49) 4 rows amortize the loop better (2:4 1.48x against 1.27x).
-  static func hybridRows(n: Int) -> Int { n >= 64 ? 2 : 4 }
+  /// Rows per hybrid block (bench/RESULTS.md "Weight sparsity"): 2 rows share more
+  /// columns (2:4: a quarter of K) and were 4-8% faster on most shapes, but 2x slower on
+  /// 3072x128x768 and 15% slower with less than one panel (N = 49); 4 is never far off.
+  static let hybridBlockRows = 4
 }
