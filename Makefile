@@ -5,7 +5,7 @@
 #   make demo    build the example model; run it on the interpreter and as a compiled .so
 #                (from C and Python), compare, bench both backends
 #   make test    unit + golden tests, driver checks, ONNX conformance, mutation harness and
-#                differential regressions, all on one release build
+#                differential regressions, the weight-sparsity checks, all on one release build
 
 SHELL := /bin/bash
 PY := .venv/bin/python
@@ -55,6 +55,7 @@ test: setup
 	$(PY) $(CONFORMANCE) --sparrowc $(SPARROWC)
 	$(MAKE) mutation MUTATION_SPARROWC=$(SPARROWC)
 	$(PY) Tests/Differential/regressions.py --sparrowc $(SPARROWC)
+	$(PY) Tests/Models/check_sparsity.py --sparrowc $(SPARROWC)
 
 # --- Reliability: mutation harness, libFuzzer, sanitizers, differential testing ---------
 # (Tests/Mutation, Tests/Fuzz, Tests/Differential; each script's docstring says more.)
