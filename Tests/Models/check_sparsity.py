@@ -3,8 +3,9 @@
     python Tests/Models/check_sparsity.py --sparrowc PATH [--workdir DIR] [--skip-size]
     python Tests/Models/check_sparsity.py --sparrowc PATH --inspect MODEL.onnx...
 
-1. `inspect`: for every pruned variant (bench/prune.py's seven patterns plus a conv pruned
-   2:4 along the plain (Cin, kh, kw) order), numpy computes each conv/gemm weight's density,
+1. `inspect`: for every pruned variant (bench/prune.py's seven patterns, stored as plain
+   and as sparse initializers, plus a conv pruned 2:4 along the plain (Cin, kh, kw)
+   order), numpy computes each conv/gemm weight's density,
    the sparsest exact N:M pattern in both conv K orders and which order holds it, the
    4x1/4x4/8x1/16x1 block densities and the groups violating the nearest N:M pattern;
    `sparrowc inspect -O0 --json` must report the same. `--inspect` does this for any model
@@ -114,10 +115,19 @@ def expected_report(w, kind):
     return report
 
 
+def densify(sparse):
+    """A SparseTensorProto as a dense array (linearized or tuple indices)."""
+    values, indices = numpy_helper.to_array(sparse.values), numpy_helper.to_array(sparse.indices)
+    dense = np.zeros(int(np.prod(sparse.dims)), values.dtype)
+    dense[indices if indices.ndim == 1 else np.ravel_multi_index(indices.T, tuple(sparse.dims))] = values
+    return dense.reshape(tuple(sparse.dims))
+
+
 def check_inspect(sparrowc, path):
     """Problems found comparing `inspect -O0 --json` with numpy on the model's initializers."""
     model = onnx.load(path)
     inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    inits.update({s.values.name: densify(s) for s in model.graph.sparse_initializer})
     out = subprocess.run([sparrowc, "inspect", path, "-O0", "--json"], capture_output=True, text=True)
     if out.returncode != 0:
         return [f"inspect exit {out.returncode}: {out.stderr.strip()[:300]}"]
@@ -248,7 +258,8 @@ def main():
     patterns = check_pruned.PATTERNS.split(",")
     variants = check_pruned.write_variants(base, workdir, patterns, sparse_initializers=True)
     plain = [path for _, path, _ in variants if not path.endswith(".coo.onnx")]
-    for path in [base] + plain + [cin_order_variant(base, os.path.join(workdir, "small.2of4_cin.onnx"))]:
+    # The sparse-initializer variants too: the analysis must see the same zeros.
+    for path in [base] + [p for _, p, _ in variants] + [cin_order_variant(base, os.path.join(workdir, "small.2of4_cin.onnx"))]:
         report(f"inspect {os.path.basename(path)}", check_inspect(a.sparrowc, path))
 
     lines = []
