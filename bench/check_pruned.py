@@ -1,20 +1,23 @@
 """Checks pruned variants of models against onnxruntime on both Sparrow backends.
 
     python bench/check_pruned.py --sparrowc PATH MODEL.onnx... [--patterns 2:4,u80,...]
-        [--backends interp,llvm] [--workdir DIR] [--sparse-initializers] [--quick]
+        [--backends interp,llvm] [--workdir DIR] [--sparse-initializers] [--all-formats]
 
 For each model, writes the pruned variants of bench/prune.py (2:4, 1:4, 2:8 along K,
 unstructured 80/90 %, 4x4 blocks 80/90 %) into the work folder, runs each on seeded inputs
 through onnxruntime (1 thread; it densifies sparse initializers) and through
 `sparrowc run --backend B --sparsity S` for S = auto and the format the pattern fits
-(`nm` for N:M, `bsr` for blocks, `csr` for unstructured, which also takes every other
-variant), and compares within rtol 1e-3 / atol 1e-4 (Tests/Models/check_models.py).
+(`nm` for N:M, `bsr` for blocks, `csr` for unstructured; `--all-formats` forces all
+three on every variant), and compares within rtol 1e-3 / atol 1e-4
+(Tests/Models/check_models.py). A mode whose per-layer formats (`inspect --json`) equal
+an earlier mode's builds the same program and is skipped.
 
 `--sparse-initializers` also checks every variant with its pruned weights stored as ONNX
 sparse_initializers (COO: linearized indices for 2-D weights, index tuples otherwise).
 Prints one Markdown row per (variant, backend, sparsity); exits 1 on any mismatch.
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -120,6 +123,26 @@ def compare(got, expected):
     return None, worst
 
 
+def chosen_formats(sparrowc, path, sparsity):
+    """The per-layer weight formats `sparsify` picks (from `inspect --json`), or None."""
+    proc = subprocess.run([sparrowc, "inspect", path, "--json", "--sparsity", sparsity], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None
+    return [layer.get("format") for layer in json.loads(proc.stdout)["layers"]]
+
+
+def distinct_modes(sparrowc, path, modes):
+    """`modes` without those whose formats equal an earlier mode's (the same program)."""
+    seen, out = [], []
+    for mode in modes:
+        formats = chosen_formats(sparrowc, path, mode)
+        if formats is not None and formats in seen:
+            continue
+        seen.append(formats)
+        out.append(mode)
+    return out
+
+
 def check_variants(sparrowc, variants, backends, workdir, all_formats=False, log=print):
     """Checks each variant; returns the number of mismatches."""
     failures = 0
@@ -130,7 +153,7 @@ def check_variants(sparrowc, variants, backends, workdir, all_formats=False, log
         feeds = seeded_inputs(model)
         expected = reference(path, feeds)
         modes = ["auto", forced] + (["nm", "bsr", "csr"] if all_formats else [])
-        modes = list(dict.fromkeys(modes))
+        modes = distinct_modes(sparrowc, path, list(dict.fromkeys(modes)))
         for backend in backends:
             for mode in modes:
                 got, seconds = run_sparrow(sparrowc, path, feeds, backend, mode, workdir)

@@ -121,7 +121,8 @@ final class GraphImporter {
         throw Diagnostic("sparse initializer '\(name)' has the name of another initializer", at: file)
       }
       do {
-        addKnown(name, try makeTensor(s, root: root, what: "sparse initializer '\(name)'"))
+        addKnown(name, try makeTensor(s, root: root, what: "sparse initializer '\(name)'",
+                                      maxBytes: options.maxSparseInitializerBytes))
       } catch let d as Diagnostic {
         throw d.located(file)
       }

@@ -12,15 +12,15 @@
 
 import SparrowIR
 
-/// The largest dense tensor a sparse initializer may describe (elements).
-private let maxDenseCount = 1 << 31
-
-/// Reads a sparse initializer as a dense tensor holding its values at its indices.
-func makeTensor(_ s: Onnx_SparseTensorProto, root: ExternalDataRoot, what: String) throws -> Tensor {
+/// Reads a sparse initializer as a dense tensor holding its values at its indices; the
+/// dense tensor may take at most `maxBytes`.
+func makeTensor(_ s: Onnx_SparseTensorProto, root: ExternalDataRoot, what: String,
+                maxBytes: Int = 1 << 30) throws -> Tensor {
   guard s.hasValues else { throw Diagnostic("\(what) has no values tensor") }
   guard s.dims.allSatisfy({ $0 >= 0 }) else { throw Diagnostic("\(what) has negative dims \(s.dims)") }
   let shape = s.dims.map { Int(truncatingIfNeeded: $0) }
-  let count = try denseCount(shape, what: what)
+  let element = try elementType(onnxCode: s.values.dataType, what: what + " values")
+  let count = try denseCount(shape, maxCount: maxBytes / element.byteSize, what: what)
 
   let values = try makeTensor(s.values, root: root, what: what + " values")
   guard values.shape.count == 1 else {
@@ -45,13 +45,14 @@ func makeTensor(_ s: Onnx_SparseTensorProto, root: ExternalDataRoot, what: Strin
   return out
 }
 
-/// The element count of `shape`, refusing overflow and tensors too large to densify.
-private func denseCount(_ shape: [Int], what: String) throws -> Int {
+/// The element count of `shape`, refusing overflow and more than `maxCount` elements.
+private func denseCount(_ shape: [Int], maxCount: Int, what: String) throws -> Int {
   var count = 1
   for d in shape {
     let (c, overflow) = count.multipliedReportingOverflow(by: d)
-    guard !overflow, c <= maxDenseCount else {
-      throw Diagnostic("\(what) is too large to hold densely (dims \(shape))")
+    guard !overflow, c <= maxCount else {
+      throw Diagnostic("\(what) is too large to hold densely (dims \(shape); Sparrow densifies sparse "
+                       + "initializers and allows \(maxCount) elements)")
     }
     count = c
   }

@@ -149,6 +149,10 @@ final class InitializerTests: XCTestCase {
         XCTAssert("\(e)".contains(expected), "'\(e)' should say '\(expected)'")
       }
     }
+    // A few bytes of COO declaring a dense tensor over the limit: refused before allocating.
+    XCTAssertThrowsError(try makeTensor(sparse(dims: [1 << 15, 1 << 15], values: [1], indices: [0]), root: root, what: "sp"))
+    XCTAssertThrowsError(try makeTensor(sparse(dims: [1024], values: [1], indices: [0]), root: root, what: "sp",
+                                        maxBytes: 4000)) { e in XCTAssert("\(e)".contains("1000 elements"), "\(e)") }
     var floatIndices = sparse(dims: [4], values: [1], indices: [0])
     floatIndices.indices = Proto.floats("", [1], [0])
     XCTAssertThrowsError(try makeTensor(floatIndices, root: root, what: "sp")) { e in
