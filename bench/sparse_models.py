@@ -82,7 +82,7 @@ def variant(path, pattern, workdir):
     out = os.path.join(workdir, f"{stem}.{pattern.replace(':', 'of')}.onnx")
     if not os.path.exists(out):
         model = onnx.load(path)
-        pruned, dense = prune.prune_model(model, pattern)
+        prune.prune_model(model, pattern)
         onnx.save(model, out)
     return out
 

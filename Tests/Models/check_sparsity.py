@@ -8,8 +8,9 @@
    order), numpy computes each conv/gemm weight's density,
    the sparsest exact N:M pattern in both conv K orders and which order holds it, the
    4x1/4x4/8x1/16x1 block densities and the groups violating the nearest N:M pattern;
-   `sparrowc inspect -O0 --json` must report the same. `--inspect` does this for any model
-   (at -O0 the layers are the ONNX nodes, the weights the initializers).
+   `sparrowc inspect --passes matmul-to-gemm --json` must report the same. `--inspect`
+   does this for any model (with that one pass the layers are the ONNX nodes, the weights
+   the initializers).
 2. Correctness: every variant, and every variant with its weights stored as ONNX
    sparse_initializers, matches onnxruntime on the interpreter and the LLVM target with
    --sparsity auto and the format the pattern fits (bench/check_pruned.py); malformed
@@ -124,13 +125,16 @@ def densify(sparse):
 
 
 def check_inspect(sparrowc, path):
-    """Problems found comparing `inspect -O0 --json` with numpy on the model's initializers."""
+    """(problems, layers checked) comparing `inspect --json` with numpy on the initializers."""
     model = onnx.load(path)
     inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
     inits.update({s.values.name: densify(s) for s in model.graph.sparse_initializer})
-    out = subprocess.run([sparrowc, "inspect", path, "-O0", "--json"], capture_output=True, text=True)
+    # Only matmul-to-gemm: the layers stay the ONNX nodes (a MatMul on 3-D activations
+    # becomes a gemm named `<output>.2d`) and the weights stay the initializers.
+    out = subprocess.run([sparrowc, "inspect", path, "--passes", "matmul-to-gemm", "--json"],
+                         capture_output=True, text=True)
     if out.returncode != 0:
-        return [f"inspect exit {out.returncode}: {out.stderr.strip()[:300]}"]
+        return [f"inspect exit {out.returncode}: {out.stderr.strip()[:300]}"], 0
     layers = {l["name"]: l for l in json.loads(out.stdout)["layers"]}
     problems, checked = [], 0
     for node in model.graph.node:
@@ -139,9 +143,11 @@ def check_inspect(sparrowc, path):
             kind = "conv"
         elif node.op_type == "Gemm" and node.input[1] in inits:
             kind = "gemm_nt" if attrs.get("transB", 0) else "kn"
+        elif node.op_type == "MatMul" and node.input[1] in inits and inits[node.input[1]].ndim == 2:
+            kind = "kn"
         else:
             continue
-        got = layers.get(node.output[0])
+        got = layers.get(node.output[0]) or layers.get(node.output[0] + ".2d")
         if got is None:
             problems.append(f"{node.output[0]}: not in the inspect report")
             continue
@@ -160,7 +166,7 @@ def check_inspect(sparrowc, path):
                 problems.append(f"{node.output[0]}: {key} {have!r} != numpy {value!r}")
     if checked == 0:
         problems.append("no conv/gemm layer with a constant weight to check")
-    return problems
+    return problems, checked
 
 
 # --- The small model ---------------------------------------------------------------------
@@ -249,7 +255,8 @@ def main():
 
     if a.inspect:
         for path in a.inspect:
-            report(f"inspect {os.path.basename(path)}", check_inspect(a.sparrowc, path))
+            problems, checked = check_inspect(a.sparrowc, path)
+            report(f"inspect {os.path.basename(path)} ({checked} layers)", problems)
         print(f"{failures} failed")
         sys.exit(1 if failures else 0)
 
@@ -260,7 +267,8 @@ def main():
     plain = [path for _, path, _ in variants if not path.endswith(".coo.onnx")]
     # The sparse-initializer variants too: the analysis must see the same zeros.
     for path in [base] + [p for _, p, _ in variants] + [cin_order_variant(base, os.path.join(workdir, "small.2of4_cin.onnx"))]:
-        report(f"inspect {os.path.basename(path)}", check_inspect(a.sparrowc, path))
+        problems, checked = check_inspect(a.sparrowc, path)
+        report(f"inspect {os.path.basename(path)} ({checked} layers)", problems)
 
     lines = []
     mismatches = check_pruned.check_variants(a.sparrowc, variants, ["interp", "llvm"], workdir, log=lines.append)
