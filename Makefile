@@ -6,8 +6,8 @@
 #                (from C and Python), compare, bench both backends
 #   make test    unit + golden tests, driver checks, ONNX conformance (interpreter at -O0,
 #                -O1 and -O2 cross-checked; LLVM target), pass tests on both backends,
-#                mutation harness, differential regressions (all on one release build)
-#                and a libFuzzer smoke run
+#                mutation harness, differential regressions, weight-sparsity checks (all
+#                on one release build) and a libFuzzer smoke run
 #   make conformance-llvm   the LLVM target on every conformance suite, `light` included
 
 SHELL := /bin/bash
@@ -64,6 +64,7 @@ test: setup
 	$(PY) Tests/Conformance/pass_tests_differential.py --sparrowc $(SPARROWC)
 	$(MAKE) mutation MUTATION_SPARROWC=$(SPARROWC)
 	$(PY) Tests/Differential/regressions.py --sparrowc $(SPARROWC)
+	$(PY) Tests/Models/check_sparsity.py --sparrowc $(SPARROWC)
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 conformance-llvm: setup build

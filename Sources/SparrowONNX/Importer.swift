@@ -112,10 +112,17 @@ final class GraphImporter {
       }
       seen.insert(name)
     }
-    for s in graph.sparseInitializer {
+    for (i, s) in graph.sparseInitializer.enumerated() {
       let name = s.values.name
+      guard !name.isEmpty else {
+        throw Diagnostic("sparse initializer \(i) has no name (its values tensor must be named)", at: file)
+      }
+      guard !seen.contains(name) else {
+        throw Diagnostic("sparse initializer '\(name)' has the name of another initializer", at: file)
+      }
       do {
-        addKnown(name, try makeTensor(s, root: root, what: "sparse initializer '\(name)'"))
+        addKnown(name, try makeTensor(s, root: root, what: "sparse initializer '\(name)'",
+                                      maxBytes: options.maxSparseInitializerBytes))
       } catch let d as Diagnostic {
         throw d.located(file)
       }

@@ -4,7 +4,8 @@
 // (float_data, int32_data for narrow integers/bool/half bits, int64_data, double_data,
 // uint64_data) and external data files. External data is read only from inside the
 // model's folder: absolute paths, `..` components and symlinks leading out are rejected,
-// and offset/length are checked against the file size. Sparse tensors are densified.
+// and offset/length are checked against the file size. Sparse initializers:
+// SparseInitializers.swift.
 
 import Foundation
 import SparrowIR
@@ -148,37 +149,4 @@ private func readExternalData(_ p: Onnx_TensorProto, root: ExternalDataRoot, byt
   } catch {
     throw Diagnostic("\(what): cannot read external data '\(location)': \(error)")
   }
-}
-
-/// Densifies a sparse initializer (values [NNZ]; indices [NNZ] linear or [NNZ, rank]).
-func makeTensor(_ s: Onnx_SparseTensorProto, root: ExternalDataRoot, what: String) throws -> Tensor {
-  let values = try makeTensor(s.values, root: root, what: what + " values")
-  let indices = try makeTensor(s.indices, root: root, what: what + " indices")
-  guard s.dims.allSatisfy({ $0 >= 0 && $0 < (1 << 32) }) else { throw Diagnostic("\(what) has invalid dims \(s.dims)") }
-  let shape = s.dims.map { Int($0) }
-  let type = TensorType(values.element, shape)
-  guard type.count <= (1 << 30) else { throw Diagnostic("\(what) is too large") }
-  var out = Tensor(zeros: type)
-  let nnz = values.count
-  let size = values.element.byteSize
-  let idx = indices.ints
-  let strides = contiguousStrides(shape)
-  for i in 0..<nnz {
-    var linear: Int
-    if indices.shape.count == 1 && idx.count == nnz {
-      linear = idx[i]
-    } else if indices.shape == [nnz, shape.count] {
-      linear = 0
-      for d in 0..<shape.count {
-        let j = idx[i * shape.count + d]
-        guard j >= 0 && j < shape[d] else { throw Diagnostic("\(what): index \(j) out of range") }
-        linear += j * strides[d]
-      }
-    } else {
-      throw Diagnostic("\(what): indices \(indices.shape) do not fit \(nnz) values of rank \(shape.count)")
-    }
-    guard linear >= 0 && linear < type.count else { throw Diagnostic("\(what): index \(linear) out of range") }
-    out.bytes.replaceSubrange(linear * size..<(linear + 1) * size, with: values.bytes[i * size..<(i + 1) * size])
-  }
-  return out
 }

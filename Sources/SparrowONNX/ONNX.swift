@@ -10,6 +10,9 @@ public struct ONNXImportOptions: Sendable {
   public var frozenInputs: [String: Tensor] = [:]
   /// Constant folding at import stops at results with more elements than this.
   public var foldLimit = 1 << 22
+  /// The most bytes a sparse initializer may take once densified: a few bytes of COO can
+  /// declare a huge dense shape, so this is checked before anything is allocated.
+  public var maxSparseInitializerBytes = 1 << 30
   public init() {}
 }
 

@@ -11,6 +11,8 @@ import numpy as np
 import onnx
 from onnx import AttributeProto, TensorProto, helper, numpy_helper
 
+import sparse_mutations
+
 HUGE = 2 ** 40
 
 
@@ -385,6 +387,12 @@ def external_data(model, rng):
     return _case(m, f"initializer '{t.name}' external data {kind}: location '{loc}'", files)
 
 
+def broken_sparse_initializer(model, rng):
+    """An initializer as a sparse_initializer breaking one rule (sparse_mutations.py)."""
+    broken = sparse_mutations.broken_sparse_initializer(model, rng)
+    return broken and _case(*broken)
+
+
 MUTATIONS = {
     "dim_zero_input": _input_dim(0), "dim_negative_input": _input_dim(-3),
     "dim_huge_input": _input_dim(HUGE), "dim_overflow_input": dim_overflow_input,
@@ -406,4 +414,5 @@ MUTATIONS = {
     "ir_version": ir_version,
     "truncated": truncated, "bit_flips": bit_flips, "garbage": garbage,
     "external_data": external_data,
+    "broken_sparse_initializer": broken_sparse_initializer,
 }

@@ -113,4 +113,73 @@ final class InitializerTests: XCTestCase {
     XCTAssertEqual(t.shape, [2, 3])
     XCTAssertEqual(t.array(of: Float.self), [0, 7, 0, 0, 0, 8])
   }
+
+  private func sparse(dims: [Int64], values: [Float], indices: [Int64], indexDims: [Int]? = nil) -> Onnx_SparseTensorProto {
+    var s = Onnx_SparseTensorProto()
+    s.dims = dims
+    s.values = Proto.floats("sp", [values.count], values)
+    s.indices = Proto.ints("", indices, dims: indexDims)
+    return s
+  }
+
+  func testSparseInitializerWithIndexTuples() throws {
+    let s = sparse(dims: [2, 3], values: [7, 8, 9], indices: [0, 2, 1, 0, 1, 2], indexDims: [3, 2])
+    XCTAssertEqual(try makeTensor(s, root: root, what: "sp").array(of: Float.self), [0, 0, 7, 8, 0, 9])
+    let empty = sparse(dims: [4], values: [], indices: [])
+    XCTAssertEqual(try makeTensor(empty, root: root, what: "sp").array(of: Float.self), [0, 0, 0, 0])
+  }
+
+  /// Every way onnx.proto's rules can be broken is a diagnostic saying which, never a trap.
+  func testMalformedSparseInitializersAreRejected() {
+    let cases: [(Onnx_SparseTensorProto, String)] = [
+      (sparse(dims: [2, 3], values: [1, 2], indices: [1, 6]), "outside 0..<6"),
+      (sparse(dims: [2, 3], values: [1, 2], indices: [1, -1]), "outside 0..<6"),
+      (sparse(dims: [2, 3], values: [1], indices: [0, 3], indexDims: [1, 2]), "in dimension 1, outside 0..<3"),
+      (sparse(dims: [2, 3], values: [1, 2], indices: [4, 1]), "value 1 comes before value 0"),
+      (sparse(dims: [2, 3], values: [1, 2], indices: [1, 0, 0, 2], indexDims: [2, 2]), "comes before"),
+      (sparse(dims: [2, 3], values: [1, 2], indices: [3, 3]), "repeats the index of value 0"),
+      (sparse(dims: [2, 3], values: [1, 2], indices: [1, 2, 3]), "need [2] (linearized) or [2, 2]"),
+      (sparse(dims: [2, 3], values: [1, 2], indices: [0, 1, 2, 3, 4, 5], indexDims: [2, 3]), "need [2]"),
+      (sparse(dims: [1, 1], values: [1, 2], indices: [0, 1]), "do not fit 1 elements"),
+      (sparse(dims: [1 << 40, 1 << 40, 1 << 40], values: [1], indices: [0]), "too large"),
+      (sparse(dims: [2, -3], values: [1], indices: [0]), "negative dims"),
+    ]
+    for (s, expected) in cases {
+      XCTAssertThrowsError(try makeTensor(s, root: root, what: "sp")) { e in
+        XCTAssert("\(e)".contains(expected), "'\(e)' should say '\(expected)'")
+      }
+    }
+    // A few bytes of COO declaring a dense tensor over the limit: refused before allocating.
+    XCTAssertThrowsError(try makeTensor(sparse(dims: [1 << 15, 1 << 15], values: [1], indices: [0]), root: root, what: "sp"))
+    XCTAssertThrowsError(try makeTensor(sparse(dims: [1024], values: [1], indices: [0]), root: root, what: "sp",
+                                        maxBytes: 4000)) { e in XCTAssert("\(e)".contains("1000 elements"), "\(e)") }
+    var floatIndices = sparse(dims: [4], values: [1], indices: [0])
+    floatIndices.indices = Proto.floats("", [1], [0])
+    XCTAssertThrowsError(try makeTensor(floatIndices, root: root, what: "sp")) { e in
+      XCTAssert("\(e)".contains("must be integers"), "\(e)")
+    }
+    var matrixValues = sparse(dims: [4], values: [1, 2], indices: [0, 1])
+    matrixValues.values = Proto.floats("sp", [1, 2], [1, 2])
+    XCTAssertThrowsError(try makeTensor(matrixValues, root: root, what: "sp"))
+  }
+
+  func testSparseInitializerFeedsANodeAndIsLocated() throws {
+    var g = Proto.model([Proto.node("MatMul", ["x", "w"], ["y"], name: "mm")],
+                        inputs: [Proto.input("x", [1, 2])], outputs: ["y"])
+    g.graph.sparseInitializer = [sparse(dims: [2, 3], values: [7, 8], indices: [1, 5])]
+    g.graph.sparseInitializer[0].values.name = "w"
+    let m = try importModel(g)
+    XCTAssertEqual(m.computeOps.map(\.kind), [.matmul])
+
+    g.graph.sparseInitializer[0].indices = Proto.ints("", [5, 1])
+    XCTAssertThrowsError(try importModel(g, folder: dir)) { e in
+      XCTAssert("\(e)".hasPrefix(dir + "/model.onnx") && "\(e)".contains("sparse initializer 'w'"), "\(e)")
+    }
+    g.graph.sparseInitializer[0].indices = Proto.ints("", [1, 5])
+    g.graph.initializer = [Proto.floats("w", [2, 3], [Float](repeating: 1, count: 6))]
+    XCTAssertThrowsError(try importModel(g)) { e in XCTAssert("\(e)".contains("another initializer"), "\(e)") }
+    g.graph.initializer = []
+    g.graph.sparseInitializer[0].values.name = ""
+    XCTAssertThrowsError(try importModel(g)) { e in XCTAssert("\(e)".contains("has no name"), "\(e)") }
+  }
 }
