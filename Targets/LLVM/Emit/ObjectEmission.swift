@@ -31,8 +31,11 @@ extension CodegenModule {
   }
 
   /// Writes the artifact to `path`: optimizes for `machine` first.
-  func write(_ kind: ArtifactKind, to path: String, with machine: TargetMachine) throws {
+  func write(_ kind: ArtifactKind, to path: String, with machine: TargetMachine,
+             phases: PhaseTimer = PhaseTimer()) throws {
     try machine.optimize(ref)
+    phases.mark("optimize")
+    defer { phases.mark("machine code and link") }
     switch kind {
     case .llvmIR: try writeAtomically(Array(printed().utf8), to: path)
     case .asm: try writeAtomically(emit(LLVMAssemblyFile, with: machine), to: path)

@@ -181,15 +181,14 @@ struct GemmEmitter {
   }
 
   /// Copies B[k0 ..< k0+kc, n0 ..< n0+columns] into panels [panel][kBlock][width],
-  /// zero-padding the last panel.
+  /// zero-padding the last panel. Full panels share one loop (code size stays flat in
+  /// the number of panels); a partial last panel gets its own masked copy.
   private func emitPackB(_ b: Value, into scratch: Value, n0: Value, k0: Value, kc: Value,
                          columns: Int) {
-    let panels = (columns + width - 1) / width
-    for panel in 0..<panels {
-      let cols = min(width, columns - panel * width)
+    func packPanel(_ panel: Value, cols: Int) {
       cg.forLoop(cg.int(0), kc) { kk in
-        let src = cg.at(b, cg.add(cg.mul(cg.add(k0, kk), d.n), cg.add(n0, panel * width)))
-        let dst = cg.at(scratch, cg.add(cg.mul(kk, width), panel * t.kBlock * width))
+        let src = cg.at(b, cg.add(cg.mul(cg.add(k0, kk), d.n), cg.add(n0, cg.mul(panel, width))))
+        let dst = cg.at(scratch, cg.add(cg.mul(kk, width), cg.mul(panel, t.kBlock * width)))
         for v in 0..<t.vectors {
           let valid = cols - v * lanes
           let x = valid <= 0 ? cg.splat(0) : cg.load(vectorAt: cg.at(src, v * lanes), lanes: valid)
@@ -197,6 +196,9 @@ struct GemmEmitter {
         }
       }
     }
+    let fullPanels = columns / width
+    if fullPanels > 0 { cg.forLoop(0, fullPanels) { panel in packPanel(panel, cols: width) } }
+    if columns % width > 0 { packPanel(cg.int(fullPanels), cols: columns % width) }
   }
 
   /// `void mk(a, b, c, kc, mode, bias, residual)`: a rows x columns tile of C.
