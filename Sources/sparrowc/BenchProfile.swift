@@ -50,12 +50,13 @@ struct KernelTimes {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  /// A JSON array of {op, kind, shape, ms, share}, slowest first.
+  /// A JSON array of {op, kind, family, shape, detail, ms, share}, slowest first
+  /// (family: the kind, with convolutions split by window).
   func json(_ f: Function) -> String {
     let all = totalMs
     let items = slowestFirst.map { op, ms in
       let o = f.ops[op]
-      return "{\"op\": \(op), \"kind\": \(jsonQuoted(o.kind.rawValue)), \"shape\": \(jsonQuoted(shapeText(f, o))), "
+      return "{\"op\": \(op), \"kind\": \(jsonQuoted(o.kind.rawValue)), \"family\": \(jsonQuoted(kindKey(f, o))), \"shape\": \(jsonQuoted(shapeText(f, o))), "
         + "\"detail\": \(jsonQuoted(detail(f, o))), \"ms\": \(String(format: "%.4f", ms)), "
         + "\"share\": \(String(format: "%.4f", all > 0 ? ms / all : 0))}"
     }
