@@ -47,21 +47,21 @@ def ort_median(path, model, threads, iterations, warmup=2):
     return float(np.median(times))
 
 
-def kind_of(op_type, node, model):
-    """The op type, with convolutions split by window as `sparrowc bench --profile` does."""
-    if op_type not in ("Conv", "FusedConv") or node is None:
+def kind_of(op_type, args):
+    """The op type, with convolutions split by window as `sparrowc bench --profile` does
+    (read from the node's input and output shapes: ORT renames the nodes it fuses)."""
+    if op_type not in ("Conv", "FusedConv"):
         return op_type
-    attrs = {a.name: a for a in node.attribute}
-    kernel = list(attrs["kernel_shape"].ints) if "kernel_shape" in attrs else None
-    if kernel is None:
-        weights = {i.name: list(i.dims) for i in model.graph.initializer}
-        kernel = weights.get(node.input[1], [0, 0, 0, 0])[2:]
-    group = attrs["group"].i if "group" in attrs else 1
-    stride = attrs["strides"].ints[0] if "strides" in attrs else 1
-    window = "x".join(map(str, kernel))
-    if group > 1:
-        return f"conv grouped/depthwise {window} (g={group})"
-    return f"conv {window}/s{stride}"
+    try:
+        shapes = [list(d.values())[0] for d in args["input_type_shape"]]
+        out = list(args["output_type_shape"][0].values())[0]
+        x, w = shapes[0], shapes[1]
+        window = f"{w[2]}x{w[3]}"
+        if x[1] != w[1]:
+            return f"conv depthwise {window}" if w[1] == 1 else f"conv grouped {window}"
+        return f"conv {window}/s{round(x[2] / out[2])}"
+    except (KeyError, IndexError, ZeroDivisionError):
+        return op_type
 
 
 def ort_profile(path, model, threads, iterations):
@@ -81,11 +81,10 @@ def ort_profile(path, model, threads, iterations):
     with open(trace) as f:
         events = json.load(f)
     os.remove(trace)
-    nodes = {n.name: n for n in model.graph.node}
     by_type = {}
     for e in events:
         if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
-            t = kind_of(e["args"]["op_name"], nodes.get(e["name"][:-len("_kernel_time")]), model)
+            t = kind_of(e["args"]["op_name"], e["args"])
             by_type[t] = by_type.get(t, 0.0) + e["dur"] / 1e3 / iterations
     return sorted(by_type.items(), key=lambda kv: -kv[1])
 
