@@ -34,34 +34,22 @@ final class ConvKernelTests: XCTestCase {
     return m
   }
 
-  private func compare(_ module: Module, file: StaticString = #filePath, line: UInt = #line) throws {
-    var seed: UInt64 = 4321
-    let f = module.main
-    let inputs = f.arguments.map { Tensor(shape: f.type(of: $0).shape, scalars: seededFloats(f.type(of: $0).count, seed: &seed)) }
-    let want = try Interpreter.run(module, inputs: inputs)[0].array(of: Float.self)
-    let got = try JITModel(module).run(inputs)[0].array(of: Float.self)
-    XCTAssertEqual(got.count, want.count, file: file, line: line)
-    var worst: Float = 0
-    for (a, b) in zip(got, want) { worst = max(worst, abs(a - b) / (1 + abs(b))) }
-    XCTAssert(worst <= 1e-4, "max rel diff \(worst)", file: file, line: line)
-  }
-
   func testDepthwiseTailsStridesPadsAndDilation() throws {
     for width in [5, 16, 17, 37] {
       for (stride, pads, dilation) in [(1, [1, 1, 1, 1], 1), (2, [1, 1, 1, 1], 1), (2, [0, 2, 1, 0], 1),
                                        (1, [2, 2, 2, 2], 2), (3, [1, 1, 1, 1], 1)] {
-        try compare(conv(channels: 7, outChannels: 7, group: 7, kernel: [3, 3], height: 9, width: width,
+        try compareWithInterpreter(conv(channels: 7, outChannels: 7, group: 7, kernel: [3, 3], height: 9, width: width,
                          strides: [stride, stride], pads: pads, dilations: [dilation, dilation]))
       }
     }
   }
 
   func testDepthwiseEpiloguesAndWideKernels() throws {
-    try compare(conv(channels: 5, outChannels: 5, group: 5, kernel: [5, 5], height: 12, width: 19, strides: [2, 2],
+    try compareWithInterpreter(conv(channels: 5, outChannels: 5, group: 5, kernel: [5, 5], height: 12, width: 19, strides: [2, 2],
                      pads: [2, 2, 2, 2], dilations: [1, 1], epilogue: ["clip:0:6"]))
-    try compare(conv(channels: 3, outChannels: 3, group: 3, kernel: [3, 3], height: 8, width: 21, strides: [1, 1],
+    try compareWithInterpreter(conv(channels: 3, outChannels: 3, group: 3, kernel: [3, 3], height: 8, width: 21, strides: [1, 1],
                      pads: [1, 1, 1, 1], dilations: [1, 1], epilogue: ["add", "relu"]))
-    try compare(conv(channels: 4, outChannels: 4, group: 4, kernel: [3, 1], height: 6, width: 33, strides: [1, 2],
+    try compareWithInterpreter(conv(channels: 4, outChannels: 4, group: 4, kernel: [3, 1], height: 6, width: 33, strides: [1, 2],
                      pads: [1, 0, 1, 0], dilations: [1, 1], bias: false))
   }
 
@@ -70,7 +58,7 @@ final class ConvKernelTests: XCTestCase {
       for (kernel, stride, pads, dilation) in [([3, 3], 1, [1, 1, 1, 1], 1), ([3, 3], 2, [1, 1, 1, 1], 1),
                                                ([1, 1], 2, [0, 0, 0, 0], 1), ([7, 7], 2, [3, 3, 3, 3], 1),
                                                ([3, 3], 1, [0, 2, 1, 0], 2), ([3, 3], 3, [1, 1, 1, 1], 1)] {
-        try compare(conv(channels: 3, outChannels: 5, group: 1, kernel: kernel, height: 10, width: width,
+        try compareWithInterpreter(conv(channels: 3, outChannels: 5, group: 1, kernel: kernel, height: 10, width: width,
                          strides: [stride, stride], pads: pads, dilations: [dilation, dilation],
                          epilogue: stride == 1 ? ["add", "relu"] : []))
       }
