@@ -6,7 +6,8 @@ import XCTest
 
 /// The vectorized depthwise and im2col paths (DepthwiseConv.swift, Im2col.swift) against
 /// the interpreter: widths below, at and above a vector (tails), odd channel counts,
-/// strides 1, 2 (vector) and 3 (scalar fallback), asymmetric pads, dilation, epilogues.
+/// strides 1, 2 (vector) and 3 (scalar fallback), asymmetric pads, dilation, epilogues;
+/// and max pooling over the same bordered planes (PaddedPlane.swift).
 final class ConvKernelTests: XCTestCase {
   /// One conv over x[2, channels, height, width]; `residual` adds a fused "add" epilogue.
   private func conv(channels: Int, outChannels: Int, group: Int, kernel: [Int], height: Int, width: Int,
@@ -61,6 +62,20 @@ final class ConvKernelTests: XCTestCase {
         try compareWithInterpreter(conv(channels: 3, outChannels: 5, group: 1, kernel: kernel, height: 10, width: width,
                          strides: [stride, stride], pads: pads, dilations: [dilation, dilation],
                          epilogue: stride == 1 ? ["add", "relu"] : []))
+      }
+    }
+  }
+
+  func testMaxPoolTailsStridesPadsAndCeilMode() throws {
+    for width in [5, 16, 35] {
+      for (kernel, stride, pads, ceil) in [([3, 3], 2, [1, 1, 1, 1], false), ([5, 5], 1, [2, 2, 2, 2], false),
+                                           ([2, 2], 2, [0, 0, 0, 0], true), ([3, 2], 1, [0, 1, 1, 0], false),
+                                           ([3, 3], 3, [1, 1, 1, 1], false)] {
+        var b = Builder(module: Module(name: "pool"), function: Function(name: "main"))
+        let x = b.addArgument(name: "x", type: TensorType(.f32, [1, 3, 9, width]))
+        let y = try b.add1(.max_pool, [x], ["kernel": .ints(kernel), "strides": .ints([stride, stride]),
+                                            "pads": .ints(pads), "dilations": .ints([1, 1]), "ceil_mode": .bool(ceil)])
+        try compareWithInterpreter(b.finish(results: [y]))
       }
     }
   }

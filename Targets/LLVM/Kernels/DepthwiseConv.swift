@@ -7,8 +7,7 @@
 //                         epilogue (residual, activation), store (masked on the last vector)
 //
 // The border is zeroed once per call and never written afterwards, so padding costs no
-// compares in the inner loop. Stride 1 reads one unaligned vector per tap; stride 2
-// reads two and keeps the even lanes. Larger strides use the scalar loop.
+// compares in the inner loop (PaddedPlane.swift). Strides above 2 use the scalar loop.
 
 internal import CLLVM
 import SparrowIR
@@ -17,44 +16,29 @@ extension OpContext {
   func lowerDepthwise(x: [Int], kh: Int, kw: Int, oh: Int, ow: Int, strides: [Int],
                       pads: [Int], dilations: [Int], steps: [GemmEpilogueStep],
                       residual: Int?) -> OpKernel {
-    guard strides[1] <= 2 else {
+    let (channels, height, width) = (x[1], x[2], x[3])
+    let padded = PaddedPlane(cg: cg, height: height, width: width, oh: oh, ow: ow, kernel: [kh, kw],
+                             strides: strides, pads: pads, dilations: dilations)
+    guard padded.isSupported else {
       return lowerDepthwiseScalar(x: x, kh: kh, kw: kw, oh: oh, ow: ow, strides: strides, pads: pads,
                                   dilations: dilations, steps: steps, residual: residual)
     }
-    let lanes = cg.lanes
-    let (channels, height, width) = (x[1], x[2], x[3])
-    let (sy, sx, dy, dx) = (strides[0], strides[1], dilations[0], dilations[1])
-    let (top, left) = (pads[0], pads[1])
-    let roundedWidth = (ow + lanes - 1) / lanes * lanes
-    // Every vector read stays inside the scratch plane, also for the last, partial one.
-    let paddedWidth = max(left + width + pads[3], roundedWidth * sx + (kw - 1) * dx)
-    let paddedHeight = max(top + height + pads[2], (oh - 1) * sy + (kh - 1) * dy + 1)
-    let planeFloats = paddedWidth * paddedHeight
     let hasBias = op.operands.count >= 3
     let f = defineKernel { results, operands, scratch in
-      cg.zeroFloats(scratch, count: planeFloats)
+      padded.fill(scratch, with: 0)
       cg.forLoop(0, x[0] * channels) { plane in
         let c = cg.urem(plane, channels)
-        let src = cg.at(operands[0], cg.mul(plane, height * width))
-        cg.forLoop(0, height) { iy in
-          cg.copyFloats(from: cg.at(src, cg.mul(iy, width)),
-                        to: cg.at(scratch, cg.add(cg.mul(iy, paddedWidth), top * paddedWidth + left)), count: width)
-        }
+        padded.copy(from: cg.at(operands[0], cg.mul(plane, height * width)), into: scratch)
         let taps = (0..<kh * kw).map { t in cg.broadcast(cg.load(cg.at(operands[1], cg.add(cg.mul(c, kh * kw), t)))) }
         let start = hasBias ? cg.broadcast(cg.load(cg.at(operands[2], c))) : cg.splat(0)
         let outPlane = cg.mul(plane, oh * ow)
         cg.forLoop(0, oh) { oy in
-          let row = cg.at(scratch, cg.mul(oy, sy * paddedWidth))
+          let row = padded.row(scratch, oy: oy)
           let outRow = cg.add(outPlane, cg.mul(oy, ow))
-          func outputVector(_ ox0: Value, valid: Int) {
+          cg.forEachVector(count: ow) { ox0, valid in
             var acc = start
             for i in 0..<kh {
-              for j in 0..<kw {
-                let p = cg.at(row, cg.add(cg.mul(ox0, sx), i * dy * paddedWidth + j * dx))
-                let v = sx == 1 ? cg.load(vectorAt: p)
-                  : cg.evenLanes(cg.load(vectorAt: p), cg.load(vectorAt: cg.at(p, lanes)))
-                acc = cg.fma(v, taps[i * kw + j], acc)
-              }
+              for j in 0..<kw { acc = cg.fma(padded.tap(row, ox0: ox0, i: i, j: j), taps[i * kw + j], acc) }
             }
             let at = cg.add(outRow, ox0)
             for step in steps {
@@ -65,13 +49,10 @@ extension OpContext {
             }
             cg.store(vector: acc, at: cg.at(results[0], at), lanes: valid)
           }
-          let full = ow / lanes
-          if full > 0 { cg.forLoop(0, full * lanes, step: lanes) { outputVector($0, valid: lanes) } }
-          if ow % lanes > 0 { outputVector(cg.int(full * lanes), valid: ow % lanes) }
         }
       }
     }
-    return OpKernel(function: f, scratchBytes: (planeFloats * 4 + 63) / 64 * 64)
+    return OpKernel(function: f, scratchBytes: padded.scratchBytes)
   }
 
   /// One output element per iteration (strides above 2).
