@@ -2,7 +2,11 @@
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
       python bench/bench_models.py --sparrowc .build/release/sparrowc [--models resnet50,bert] \
-        [--threads 1] [--iterations 10] [--backends interp]
+        [--threads 1] [--iterations 10] [--backends interp] [--profile]
+
+--profile prints, per model, onnxruntime's own profile (SessionOptions.enable_profiling)
+summed per op type next to `sparrowc bench --profile` summed per kernel kind, so the two
+engines' time can be compared op family by op family.
 
 OPENBLAS_CORETYPE=Haswell (set in this environment) halves OpenBLAS speed; the script
 refuses to run with it set unless --allow-coretype is given. Prints a Markdown table
@@ -43,6 +47,71 @@ def ort_median(path, model, threads, iterations, warmup=2):
     return float(np.median(times))
 
 
+def kind_of(op_type, args):
+    """The op type, with convolutions split by window as `sparrowc bench --profile` does
+    (read from the node's input and output shapes: ORT renames the nodes it fuses)."""
+    if op_type not in ("Conv", "FusedConv"):
+        return op_type
+    try:
+        shapes = [list(d.values())[0] for d in args["input_type_shape"]]
+        out = list(args["output_type_shape"][0].values())[0]
+        x, w = shapes[0], shapes[1]
+        window = f"{w[2]}x{w[3]}"
+        if x[1] != w[1]:
+            return f"conv depthwise {window}" if w[1] == 1 else f"conv grouped {window}"
+        return f"conv {window}/s{round(x[2] / out[2])}"
+    except (KeyError, IndexError, ZeroDivisionError):
+        return op_type
+
+
+def ort_profile(path, model, threads, iterations):
+    """Mean ms per run of each onnxruntime op type, from its JSON profile."""
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.enable_profiling = True
+    opts.profile_file_prefix = os.path.join(os.path.dirname(path), "ort_profile")
+    sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+    feeds = seeded_inputs(model)
+    for _ in range(iterations):
+        sess.run(None, feeds)
+    trace = sess.end_profiling()
+    with open(trace) as f:
+        events = json.load(f)
+    os.remove(trace)
+    by_type = {}
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+            t = kind_of(e["args"]["op_name"], e["args"])
+            by_type[t] = by_type.get(t, 0.0) + e["dur"] / 1e3 / iterations
+    return sorted(by_type.items(), key=lambda kv: -kv[1])
+
+
+def print_profiles(sparrowc, path, model, threads, iterations):
+    ort_types = ort_profile(path, model, threads, iterations)
+    out = subprocess.run([sparrowc, "bench", path, "--backend", "llvm", "--threads", str(threads),
+                          "--iterations", str(iterations), "--profile", "--json"],
+                         capture_output=True, text=True, check=True)
+    kernels = json.loads(out.stdout)["profile"]
+    by_kind = {}
+    for k in kernels:
+        kind = k["family"]
+        by_kind[kind] = by_kind.get(kind, 0.0) + k["ms"]
+    ort_total, sp_total = sum(v for _, v in ort_types), sum(by_kind.values())
+    print(f"\n{os.path.basename(path)}: onnxruntime {ort_total:.2f} ms in kernels, sparrowc llvm {sp_total:.2f} ms")
+    print("| onnxruntime op | ms | share | sparrowc kind | ms | share |")
+    print("|---|---|---|---|---|---|")
+    sp = sorted(by_kind.items(), key=lambda kv: -kv[1])
+    for i in range(max(len(ort_types), len(sp))):
+        a = ort_types[i] if i < len(ort_types) else ("", None)
+        b = sp[i] if i < len(sp) else ("", None)
+        cell = lambda kv, total: (f"{kv[0]} | {kv[1]:.2f} | {100 * kv[1] / total:.1f}%" if kv[1] is not None
+                                  else " | | ")
+        print(f"| {cell(a, ort_total)} | {cell(b, sp_total)} |")
+
+
 def sparrow_median(sparrowc, path, backend, threads, iterations):
     out = subprocess.run([sparrowc, "bench", path, "--backend", backend, "--threads", str(threads),
                           "--iterations", str(iterations), "--json"],
@@ -59,6 +128,8 @@ def main():
     ap.add_argument("--iterations", type=int, default=10)
     ap.add_argument("--workdir", default="build/bench-models")
     ap.add_argument("--allow-coretype", action="store_true")
+    ap.add_argument("--profile", action="store_true",
+                    help="also print per-op-type profiles of onnxruntime and sparrowc llvm")
     a = ap.parse_args()
     if os.environ.get("OPENBLAS_CORETYPE") and not a.allow_coretype:
         sys.exit("unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (env -u ...): they halve OpenBLAS speed")
@@ -78,6 +149,8 @@ def main():
             r = sparrow_median(a.sparrowc, path, backend, a.threads, a.iterations)
             cells += [f"{r['median_ms']:.2f}", f"{r['median_ms'] / base:.2f}x"]
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+        if a.profile:
+            print_profiles(a.sparrowc, path, model, a.threads, a.iterations)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 #include <llvm-c/Core.h>
+#include <llvm-c/Support.h>
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>

@@ -30,10 +30,14 @@ struct Bench: ParsableCommand {
   @Flag(help: "Print one JSON object instead of text.")
   var json = false
 
+  @Flag(help: "Time every kernel (llvm backend): per op kind, output shape, time and share, slowest first.")
+  var profile = false
+
   func validate() throws {
     guard iterations >= 1, warmup >= 0, threads >= 1 else {
       throw ValidationError("--iterations and --threads must be at least 1, --warmup at least 0")
     }
+    guard !profile || backend == .llvm else { throw ValidationError("--profile needs --backend llvm") }
   }
 
   func run() throws {
@@ -42,17 +46,19 @@ struct Bench: ParsableCommand {
     var module = try loadModule(model)
     try optimize(&module, pipeline, file: model.model)
     try model.checkMemory(module)
-    let jit = backend == .llvm ? try JITModel(module) : nil
+    let jit = backend == .llvm ? try JITModel(module, profile: profile) : nil
     let compileMs = elapsedMilliseconds(since: start)
     let inputs = randomInputs(for: module.main, seed: 0)
     Interpreter.setThreads(threads)
     let runOnce = { try jit?.run(inputs, threads: threads) ?? Interpreter.run(module, inputs: inputs) }
     for _ in 0..<warmup { _ = try runOnce() }
     var times: [Double] = []
+    var kernelTimes = KernelTimes()
     for _ in 0..<iterations {
       let t0 = DispatchTime.now()
       _ = try runOnce()
       times.append(elapsedMilliseconds(since: t0))
+      if let jit { kernelTimes.add(jit.lastProfile()) }
     }
     times.sort()
     let median = times[times.count / 2]
@@ -64,10 +70,12 @@ struct Bench: ParsableCommand {
         ("compile_ms", fmt(compileMs)), ("median_ms", fmt(median)), ("p90_ms", fmt(p90)),
         ("min_ms", fmt(times[0])),
       ]
-      print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+      let profileField = profile ? [("profile", kernelTimes.json(module.main))] : []
+      print("{" + (fields + profileField).map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
     } else {
       print("\(model.model): backend \(backend.rawValue), \(threads) thread(s), \(iterations) iterations")
       print("  compile \(fmt(compileMs)) ms, median \(fmt(median)) ms, p90 \(fmt(p90)) ms, min \(fmt(times[0])) ms")
+      if profile { print(kernelTimes.table(module.main), terminator: "") }
     }
   }
 

@@ -22,11 +22,13 @@ public func compileModel(_ module: Module, to path: String, kind: ArtifactKind, 
   guard isValidLibraryName(name) else {
     throw Diagnostic("--name '\(name)' is not a C identifier")
   }
+  let phases = PhaseTimer()
   let cg = CodegenModule(name: name, lanes: target.hasAVX512 ? 16 : 8)
   var codegen = ModelCodegen(cg, module: module, name: name)
   try codegen.emit()
+  phases.mark("IR construction")
   let machine = try TargetMachine(target, relocation: .pic)
-  try cg.write(kind, to: path, with: machine, sanitizer: sanitizer)
+  try cg.write(kind, to: path, with: machine, sanitizer: sanitizer, phases: phases)
   if let header { try writeAtomically(Array(cHeader(name: name, function: module.main).utf8), to: header) }
 }
 
@@ -41,21 +43,39 @@ public final class JITModel {
   private let workspace: UnsafeMutableRawPointer
   /// Milliseconds spent generating and compiling.
   public let compileMilliseconds: Double
+  /// With `profile`: the timestamp array and the op index of each timed kernel.
+  private let profileTicks: UnsafePointer<Int64>?
+  private let profiledOps: [Int]
 
-  public init(_ module: Module, target: TargetSpec = .host) throws {
+  /// Compiles `module`; with `profile`, every run also records each kernel's time
+  /// (`lastProfile`), at the cost of two clock reads per kernel.
+  public init(_ module: Module, target: TargetSpec = .host, profile: Bool = false) throws {
     let start = Date()
+    let phases = PhaseTimer()
     session = try JITSession(target: target)
     function = module.main
     let cg = session.makeModule(name: "model")
-    var codegen = ModelCodegen(cg, module: module, name: "model")
+    var codegen = ModelCodegen(cg, module: module, name: "model", profile: profile)
     try codegen.emit()
+    phases.mark("IR construction")
     try session.add(cg)
+    phases.mark("optimize")
     entry = unsafeBitCast(UInt(try session.address(of: "model_run")), to: RunEntry.self)
+    profiledOps = codegen.profiledOps
+    profileTicks = profile ? UnsafePointer(bitPattern: UInt(try session.address(of: profileSymbol("model")))) : nil
+    phases.mark("machine code")
     workspace = UnsafeMutableRawPointer.allocate(byteCount: max(64, codegen.workspaceSize), alignment: 64)
     compileMilliseconds = Date().timeIntervalSince(start) * 1000
   }
 
   deinit { workspace.deallocate() }
+
+  /// The kernels of the last run, in execution order: the index of the op in the entry
+  /// function and its time in nanoseconds. Empty unless compiled with `profile`.
+  public func lastProfile() -> [(op: Int, nanoseconds: Int)] {
+    guard let ticks = profileTicks else { return [] }
+    return profiledOps.enumerated().map { k, op in (op, Int(ticks[k + 1] - ticks[k])) }
+  }
 
   /// Runs once; inputs must match the entry function's argument types.
   public func run(_ inputs: [Tensor], threads: Int = 1) throws -> [Tensor] {
@@ -85,4 +105,17 @@ private func withPointers<R>(_ tensors: [Tensor], _ body: ([UnsafeRawPointer?]) 
     return try tensors[i].bytes.withUnsafeBytes { try go(i + 1, acc + [$0.baseAddress ?? UnsafeRawPointer(bitPattern: 64)]) }
   }
   return try go(0, [])
+}
+
+/// `SPARROW_COMPILE_TIMES=1`: prints the time of each compile phase to stderr.
+final class PhaseTimer {
+  private var last = Date()
+  private let enabled = ProcessInfo.processInfo.environment["SPARROW_COMPILE_TIMES"] != nil
+
+  func mark(_ phase: String) {
+    guard enabled else { return }
+    let now = Date()
+    FileHandle.standardError.write("sparrow: \(phase): \(Int(now.timeIntervalSince(last) * 1000)) ms\n".data(using: .utf8)!)
+    last = now
+  }
 }

@@ -6,6 +6,7 @@
 // override both.
 
 internal import CLLVM
+import Foundation
 import SparrowIR
 
 /// Which machine code is generated for.
@@ -64,6 +65,13 @@ func initializeLLVM() {
 }
 
 private let llvmInitialized: Bool = {
+  // Debugging aid: `SPARROW_LLVM_OPTIONS="-time-passes"` and the like reach LLVM's own
+  // command-line options (never set by Sparrow itself).
+  if let options = ProcessInfo.processInfo.environment["SPARROW_LLVM_OPTIONS"] {
+    let arguments = ["sparrowc"] + options.split(separator: " ").map(String.init)
+    var pointers = arguments.map { UnsafePointer(strdup($0)) }
+    LLVMParseCommandLineOptions(Int32(pointers.count), &pointers, nil)
+  }
   LLVMInitializeX86TargetInfo()
   LLVMInitializeX86Target()
   LLVMInitializeX86TargetMC()

@@ -33,9 +33,11 @@ extension CodegenModule {
   /// Writes the artifact to `path`: optimizes for `machine` first (then instruments
   /// for `sanitizer`, if given).
   func write(_ kind: ArtifactKind, to path: String, with machine: TargetMachine,
-             sanitizer: Sanitizer? = nil) throws {
+             sanitizer: Sanitizer? = nil, phases: PhaseTimer = PhaseTimer()) throws {
     try machine.optimize(ref)
     if let sanitizer { try instrument(for: sanitizer, with: machine) }
+    phases.mark("optimize")
+    defer { phases.mark("machine code and link") }
     switch kind {
     case .llvmIR: try writeAtomically(Array(printed().utf8), to: path)
     case .asm: try writeAtomically(emit(LLVMAssemblyFile, with: machine), to: path)

@@ -1,8 +1,8 @@
 //===--- Conv.swift - 2-D convolution: 1x1 and im2col onto GEMM, depthwise direct ---===//
 //
 //   groups = 1, 1x1, stride 1, no pad:  Y[n] = W[Co, C] · X[n][C, H*W]     (+ bias per row)
-//   groups = 1 otherwise:               Y[n] = W[Co, C*kh*kw] · im2col(X[n]) (scratch)
-//   groups = C = Co (depthwise):        direct loops, one channel at a time
+//   groups = 1 otherwise:               Y[n] = W[Co, C*kh*kw] · im2col(X[n]) (scratch, Im2col.swift)
+//   groups = C = Co (depthwise):        DepthwiseConv.swift
 //   algorithm winograd2/winograd4:      Winograd tiles, 16/36 GEMMs (Kernels/Winograd/)
 //
 // The weight must be a constant: it is packed into the GEMM's panels at compile time.
@@ -53,15 +53,16 @@ extension OpContext {
       let emitter = GemmEmitter(cg, descriptor, name: symbol + ".gemm")
       (gemm, gemmScratchBytes, sparse) = (emitter.emit(), emitter.scratchBytes, false)
     }
-    let columnsBytes = direct ? 0 : (k * positions * 4 + 63) / 64 * 64
+    let im2col = direct ? nil : Im2col(cg: cg, channels: channels, height: height, width: width, kh: kh, kw: kw,
+                                       oh: oh, ow: ow, strides: strides, pads: pads, dilations: dilations)
+    let columnsBytes = im2col?.scratchBytes ?? 0
     let f = defineKernel(threaded: { results, operands, scratch, threads in
       cg.forLoop(0, batch) { n in
         let input = cg.at(operands[0], cg.mul(n, channels * height * width))
         var b = input
         if !direct {
           b = scratch
-          emitIm2col(input, into: scratch, channels: channels, height: height, width: width,
-                     kh: kh, kw: kw, oh: oh, ow: ow, strides: strides, pads: pads, dilations: dilations)
+          im2col!.emit(input, into: scratch)
         }
         let gemmScratch = cg.at(scratch, columnsBytes / 4)
         let outputOffset = cg.mul(n, outChannels * positions)
@@ -74,63 +75,6 @@ extension OpContext {
     return OpKernel(function: f, embeddedOperands: bias == nil ? [1] : [1, 2], scratchBytes: columnsBytes + gemmScratchBytes)
   }
 
-  /// columns[(c*kh + i)*kw + j][oy*ow + ox] = x[c][oy*sy - py + i*dy][ox*sx - px + j*dx] (0 outside).
-  private func emitIm2col(_ x: Value, into columns: Value, channels: Int, height: Int, width: Int,
-                          kh: Int, kw: Int, oh: Int, ow: Int, strides: [Int], pads: [Int],
-                          dilations: [Int]) {
-    cg.forEachIndex([channels, kh, kw, oh]) { idx in
-      let (c, i, j, oy) = (idx[0], idx[1], idx[2], idx[3])
-      let row = cg.add(cg.mul(cg.add(cg.mul(c, kh), i), kw), j)
-      let iy = cg.add(cg.sub(cg.mul(oy, strides[0]), cg.int(pads[0])), cg.mul(i, dilations[0]))
-      let rowValid = cg.inRange(iy, height)
-      let dst = cg.at(columns, cg.add(cg.mul(row, oh * ow), cg.mul(oy, ow)))
-      let src = cg.at(x, cg.add(cg.mul(c, height * width), cg.mul(cg.clamp(iy, height), width)))
-      cg.forLoop(0, ow) { ox in
-        let ix = cg.add(cg.sub(cg.mul(ox, strides[1]), cg.int(pads[1])), cg.mul(j, dilations[1]))
-        let valid = LLVMBuildAnd(cg.builder, rowValid, cg.inRange(ix, width), "")!
-        let v = cg.load(cg.at(src, cg.clamp(ix, width)))
-        cg.store(cg.select(valid, v, cg.float(0)), cg.at(dst, ox))
-      }
-    }
-  }
-
-  private func lowerDepthwise(x: [Int], kh: Int, kw: Int, oh: Int, ow: Int, strides: [Int],
-                              pads: [Int], dilations: [Int], steps: [GemmEpilogueStep],
-                              residual: Int?) -> OpKernel {
-    let (channels, height, width) = (x[1], x[2], x[3])
-    let hasBias = op.operands.count >= 3
-    let f = defineKernel { results, operands, _ in
-      cg.forEachIndex([x[0] * channels, oh]) { idx in
-        let (plane, oy) = (idx[0], idx[1])
-        let c = cg.urem(plane, channels)
-        let src = cg.at(operands[0], cg.mul(plane, height * width))
-        let dst = cg.at(results[0], cg.add(cg.mul(plane, oh * ow), cg.mul(oy, ow)))
-        let start = hasBias ? cg.load(cg.at(operands[2], c)) : cg.float(0)
-        cg.forLoop(0, ow) { ox in
-          var acc = start
-          for i in 0..<kh {
-            let iy = cg.add(cg.mul(oy, strides[0]), i * dilations[0] - pads[0])
-            for j in 0..<kw {
-              let ix = cg.add(cg.mul(ox, strides[1]), j * dilations[1] - pads[1])
-              let valid = LLVMBuildAnd(cg.builder, cg.inRange(iy, height), cg.inRange(ix, width), "")!
-              let v = cg.load(cg.at(src, cg.add(cg.mul(cg.clamp(iy, height), width), cg.clamp(ix, width))))
-              let wv = cg.load(cg.at(operands[1], cg.add(cg.mul(c, kh * kw), i * kw + j)))
-              acc = cg.fadd(acc, cg.select(valid, cg.fmul(v, wv), cg.float(0)))
-            }
-          }
-          for step in steps {
-            switch step {
-            case .addResidual:
-              let at = cg.add(cg.add(cg.mul(plane, oh * ow), cg.mul(oy, ow)), ox)
-              acc = cg.fadd(acc, cg.load(cg.at(operands[residual!], at)))
-            case let .activation(a): acc = cg.apply(a, acc)
-            }
-          }
-          cg.store(acc, cg.at(dst, ox))
-        }
-      }
-    }
-    return OpKernel(function: f)
   }
 }
 

@@ -1,7 +1,9 @@
 //===--- Normalization.swift - softmax, layer_norm, batch_norm (inference) ---===//
 //
 // softmax and layer_norm view the input as [outer, axis..., inner] and make two or
-// three passes over each row; batch_norm folds its four vectors into a per-channel
+// three passes over each row: a vector at a time when the row is contiguous (layer_norm
+// always, softmax over the last axis; VectorRows.swift), else one element at a time.
+// batch_norm folds its four vectors into a per-channel
 // scale and shift before the loop over the channel's plane.
 
 internal import CLLVM
@@ -13,6 +15,7 @@ extension OpContext {
     let axis = attributes.int("axis")
     let outer = x[..<axis].reduce(1, *), length = x[axis], inner = x[(axis + 1)...].reduce(1, *)
     let isLog = op.kind == .log_softmax
+    if inner == 1 { return lowerRowSoftmax(rows: outer, length: length, isLog: isLog) }
     let f = defineKernel { results, operands, _ in
       cg.forEachIndex([outer, inner]) { idx in
         let base = cg.add(cg.mul(idx[0], length * inner), idx[1])
@@ -40,6 +43,36 @@ extension OpContext {
     return OpKernel(function: f)
   }
 
+  /// Softmax over contiguous rows, a vector at a time.
+  private func lowerRowSoftmax(rows: Int, length: Int, isLog: Bool) -> OpKernel {
+    let f = defineKernel { results, operands, _ in
+      cg.forLoop(0, rows) { row in
+        let src = cg.at(operands[0], cg.mul(row, length)), dst = cg.at(results[0], cg.mul(row, length))
+        let peak = cg.broadcast(cg.reduceRow(src, count: length, neutral: -.infinity, combine: cg.fmax,
+                                             horizontal: cg.reduceMax))
+        // Σ exp(x - peak); softmax keeps the exponentials in the output, log_softmax recomputes.
+        let sum: Value
+        if isLog {
+          sum = cg.sumRow(src, count: length) { cg.exp(cg.fsub($0, peak)) }
+        } else {
+          cg.forEachVector(count: length) { i, valid in
+            let e = cg.exp(cg.fsub(cg.load(vectorAt: cg.at(src, i), lanes: valid), peak))
+            cg.store(vector: e, at: cg.at(dst, i), lanes: valid)
+          }
+          sum = cg.sumRow(dst, count: length)
+        }
+        let logSum = cg.broadcast(cg.call("llvm.log", [sum]))
+        let inverse = cg.broadcast(cg.fdiv(cg.float(1), sum))
+        cg.forEachVector(count: length) { i, valid in
+          let y = isLog ? cg.fsub(cg.fsub(cg.load(vectorAt: cg.at(src, i), lanes: valid), peak), logSum)
+            : cg.fmul(cg.load(vectorAt: cg.at(dst, i), lanes: valid), inverse)
+          cg.store(vector: y, at: cg.at(dst, i), lanes: valid)
+        }
+      }
+    }
+    return OpKernel(function: f)
+  }
+
   func lowerLayerNorm() throws -> OpKernel {
     let x = shape(operand: 0)
     let axis = attributes.int("axis"), epsilon = attributes.float("epsilon")
@@ -53,20 +86,21 @@ extension OpContext {
       cg.forLoop(0, outer) { row in
         let src = cg.at(operands[0], cg.mul(row, size)), dst = cg.at(results[0], cg.mul(row, size))
         let n = cg.float(Float(size))
-        let sum = cg.forLoop(cg.int(0), cg.int(size), carrying: [cg.float(0)]) { i, acc in
-          [cg.fadd(acc[0], cg.load(cg.at(src, i)))]
-        }[0]
-        let mean = cg.fdiv(sum, n)
-        let squares = cg.forLoop(cg.int(0), cg.int(size), carrying: [cg.float(0)]) { i, acc in
-          let dv = cg.fsub(cg.load(cg.at(src, i)), mean)
-          return [cg.fma(dv, dv, acc[0])]
-        }[0]
-        let inverse = cg.fdiv(cg.float(1), cg.call("llvm.sqrt", [cg.fadd(cg.fdiv(squares, n), cg.float(epsilon))]))
-        cg.forLoop(0, size) { i in
-          var y = cg.fmul(cg.fsub(cg.load(cg.at(src, i)), mean), inverse)
-          y = cg.fmul(y, cg.load(cg.at(operands[1], scaleCount == 1 ? cg.int(0) : i)))
-          if biasCount > 0 { y = cg.fadd(y, cg.load(cg.at(operands[2], biasCount == 1 ? cg.int(0) : i))) }
-          cg.store(y, cg.at(dst, i))
+        let mean = cg.fdiv(cg.sumRow(src, count: size), n)
+        let meanVector = cg.broadcast(mean)
+        let squares = cg.sumRow(src, count: size) { v in
+          let d = cg.fsub(v, meanVector)
+          return cg.fmul(d, d)
+        }
+        let inverse = cg.broadcast(cg.fdiv(cg.float(1), cg.call("llvm.sqrt", [cg.fadd(cg.fdiv(squares, n), cg.float(epsilon))])))
+        func parameter(_ k: Int, count: Int, _ i: Value, valid: Int) -> Value {
+          count == 1 ? cg.broadcast(cg.load(operands[k])) : cg.load(vectorAt: cg.at(operands[k], i), lanes: valid)
+        }
+        cg.forEachVector(count: size) { i, valid in
+          var y = cg.fmul(cg.fsub(cg.load(vectorAt: cg.at(src, i), lanes: valid), meanVector), inverse)
+          y = cg.fmul(y, parameter(1, count: scaleCount, i, valid: valid))
+          if biasCount > 0 { y = cg.fadd(y, parameter(2, count: biasCount, i, valid: valid)) }
+          cg.store(vector: y, at: cg.at(dst, i), lanes: valid)
         }
       }
     }

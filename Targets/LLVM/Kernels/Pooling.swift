@@ -1,7 +1,9 @@
 //===--- Pooling.swift - max/average pooling over NCHW windows, global pools ---===//
 //
-// One output element per iteration; taps outside the input are skipped (max) or not
-// counted (average, unless count_include_pad counts the padded window).
+// Max pooling with strides up to 2 runs a vector of output columns at a time over a
+// -inf bordered copy of each plane (PaddedPlane.swift). Otherwise one output element per
+// iteration; taps outside the input are skipped (max) or not counted (average, unless
+// count_include_pad counts the padded window).
 
 internal import CLLVM
 import SparrowIR
@@ -16,6 +18,9 @@ extension OpContext {
     let isMax = op.kind == .max_pool
     let includePad = op.kind == .average_pool && a.bool("count_include_pad")
     let (height, width, oh, ow) = (x[2], x[3], y[2], y[3])
+    let padded = PaddedPlane(cg: cg, height: height, width: width, oh: oh, ow: ow, kernel: k, strides: s,
+                             pads: p, dilations: d)
+    if isMax && padded.isSupported { return lowerMaxPool(planes: x[0] * x[1], padded) }
     let f = defineKernel { results, operands, _ in
       cg.forEachIndex([x[0] * x[1], oh, ow]) { idx in
         let src = cg.at(operands[0], cg.mul(idx[0], height * width))
@@ -49,6 +54,29 @@ extension OpContext {
       }
     }
     return OpKernel(function: f)
+  }
+
+  /// Max pooling a vector of output columns at a time over a -inf bordered plane.
+  private func lowerMaxPool(planes: Int, _ padded: PaddedPlane) -> OpKernel {
+    let (height, width, oh, ow) = (padded.height, padded.width, padded.oh, padded.ow)
+    let f = defineKernel { results, operands, scratch in
+      padded.fill(scratch, with: -.infinity)
+      cg.forLoop(0, planes) { plane in
+        padded.copy(from: cg.at(operands[0], cg.mul(plane, height * width)), into: scratch)
+        cg.forLoop(0, oh) { oy in
+          let row = padded.row(scratch, oy: oy)
+          let outRow = cg.add(cg.mul(plane, oh * ow), cg.mul(oy, ow))
+          cg.forEachVector(count: ow) { ox0, valid in
+            var acc = cg.splat(-.infinity)
+            for i in 0..<padded.kernel[0] {
+              for j in 0..<padded.kernel[1] { acc = cg.fmax(acc, padded.tap(row, ox0: ox0, i: i, j: j)) }
+            }
+            cg.store(vector: acc, at: cg.at(results[0], cg.add(outRow, ox0)), lanes: valid)
+          }
+        }
+      }
+    }
+    return OpKernel(function: f, scratchBytes: padded.scratchBytes)
   }
 
   func lowerGlobalPool() throws -> OpKernel {

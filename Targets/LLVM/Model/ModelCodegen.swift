@@ -35,13 +35,19 @@ struct ModelCodegen {
   let module: Module
   let name: String
 
+  /// Whether `<name>_run` records a timestamp after every kernel (ProfileCounters.swift).
+  let profile: Bool
+
   /// Bytes of workspace the entry needs (valid after `emit`).
   private(set) var workspaceSize = 0
+  /// With `profile`: the op index of each timed kernel, in call order (valid after `emit`).
+  private(set) var profiledOps: [Int] = []
 
-  init(_ cg: CodegenModule, module: Module, name: String) {
+  init(_ cg: CodegenModule, module: Module, name: String, profile: Bool = false) {
     self.cg = cg
     self.module = module
     self.name = name
+    self.profile = profile
   }
 
   /// Emits every function of the ABI.
@@ -76,6 +82,7 @@ struct ModelCodegen {
 
     let plan = MemoryPlan(f, isView: isView, scratch: { kernels[$0]?.scratchBytes ?? 0 })
     workspaceSize = plan.workspaceSize
+    if profile { profiledOps = f.ops.indices.filter { kernels[$0] != nil } }
     emitRun(f, plan: plan, kernels: kernels)
     emitInfo(f)
   }
@@ -130,6 +137,9 @@ struct ModelCodegen {
         return g
       }
     }
+    let clock = profile ? ProfileClock(cg, symbol: profileSymbol(name), slots: profiledOps.count + 1) : nil
+    clock?.record(slot: 0)
+    var slot = 0
     for (i, op) in f.ops.enumerated() {
       guard let kernel = kernels[i] else { continue }
       var args = op.results.map(pointer)
@@ -142,6 +152,8 @@ struct ModelCodegen {
         args.append(cg.nullFloatPointer())
       }
       cg.call(function: kernel.function, args + [threads])
+      slot += 1
+      clock?.record(slot: slot)
     }
     for (j, v) in plan.outputCopies {
       cg.copyFloats(from: pointer(v), to: outputPointers[j], count: f.type(of: v).count)

@@ -54,6 +54,9 @@ struct OpContext {
     let count = op.results.count + op.operands.count + 1
     let f = cg.addFunction(symbol, params: Array(repeating: cg.f32Ptr, count: count) + [cg.i64], local: true)
     cg.addEnumAttribute("nounwind", to: f)
+    // One call per run: inlining every kernel into `<name>_run` buys nothing and makes
+    // one huge function the optimizer and code generator are slow on.
+    cg.addEnumAttribute("noinline", to: f)
     cg.startBlock("entry", in: f)
     let params = (0..<count).map { cg.param(f, $0) }
     try body(Array(params[0..<op.results.count]),

@@ -177,19 +177,18 @@ struct GemmEmitter {
       if case .perRow = d.epilogue.bias { bias = cg.at(biasBase, m0) } else { bias = cg.at(biasBase, n0) }
     }
     let residual = d.epilogue.residual ? cg.at(p.residual, cOffset) : cg.nullFloatPointer()
-    cg.call(function: kernel, [a, b, cg.at(p.c, cOffset), kc, mode, bias, residual])
+    cg.call(function: kernel, [a, b, cg.at(p.c, cOffset), kc, mode, bias, residual, cg.int(d.n), cg.int(d.k)])
   }
 
   /// Copies B[k0 ..< k0+kc, n0 ..< n0+columns] into panels [panel][kBlock][width],
-  /// zero-padding the last panel.
+  /// zero-padding the last panel. Full panels share one loop (code size stays flat in
+  /// the number of panels); a partial last panel gets its own masked copy.
   private func emitPackB(_ b: Value, into scratch: Value, n0: Value, k0: Value, kc: Value,
                          columns: Int) {
-    let panels = (columns + width - 1) / width
-    for panel in 0..<panels {
-      let cols = min(width, columns - panel * width)
+    func packPanel(_ panel: Value, cols: Int) {
       cg.forLoop(cg.int(0), kc) { kk in
-        let src = cg.at(b, cg.add(cg.mul(cg.add(k0, kk), d.n), cg.add(n0, panel * width)))
-        let dst = cg.at(scratch, cg.add(cg.mul(kk, width), panel * t.kBlock * width))
+        let src = cg.at(b, cg.add(cg.mul(cg.add(k0, kk), d.n), cg.add(n0, cg.mul(panel, width))))
+        let dst = cg.at(scratch, cg.add(cg.mul(kk, width), cg.mul(panel, t.kBlock * width)))
         for v in 0..<t.vectors {
           let valid = cols - v * lanes
           let x = valid <= 0 ? cg.splat(0) : cg.load(vectorAt: cg.at(src, v * lanes), lanes: valid)
@@ -197,25 +196,40 @@ struct GemmEmitter {
         }
       }
     }
+    let fullPanels = columns / width
+    if fullPanels > 0 { cg.forLoop(0, fullPanels) { panel in packPanel(panel, cols: width) } }
+    if columns % width > 0 { packPanel(cg.int(fullPanels), cols: columns % width) }
   }
 
-  /// `void mk(a, b, c, kc, mode, bias, residual)`: a rows x columns tile of C.
+  /// `void mk(a, b, c, kc, mode, bias, residual, ldc, lda)`: a rows x columns tile of C
+  /// (row stride ldc; lda is A's row stride when A is a run-time argument).
   /// mode bit 0: add to C; bit 1: apply the epilogue.
+  ///
+  /// Nothing in it depends on M, N or K, so GEMMs of one module that share the register
+  /// tile, panel layout and epilogue share the function (compile time: ResNet-50's 53
+  /// convolutions need a dozen microkernels, not 150).
   private func microkernel(rows: Int, columns: Int) -> Value {
-    let kernelName = "\(name).mk\(rows)x\(columns)"
+    let aLayout = d.a.isConstant ? "packed\(t.rows)" : "rows"
+    let biasKind: String
+    switch d.epilogue.bias {
+    case .none: biasKind = "nobias"
+    case .perRow: biasKind = "rowbias"
+    case .perColumn: biasKind = "columnbias"
+    }
+    let kernelName = "sparrow.gemm.mk\(rows)x\(columns).w\(width).\(aLayout).\(biasKind).\(d.epilogue.steps)"
     if let f = LLVMGetNamedFunction(cg.ref, kernelName) { return f }
     let saved = LLVMGetInsertBlock(cg.builder)!
     defer { LLVMPositionBuilderAtEnd(cg.builder, saved) }
     let p = cg.f32Ptr
-    let f = cg.addFunction(kernelName, params: [p, p, p, cg.i64, cg.i64, p, p], local: true)
+    let f = cg.addFunction(kernelName, params: [p, p, p, cg.i64, cg.i64, p, p, cg.i64, cg.i64], local: true)
     cg.addEnumAttribute("noinline", to: f)
     cg.addEnumAttribute("nounwind", to: f)
     cg.startBlock("entry", in: f)
     let a = cg.param(f, 0), b = cg.param(f, 1), c = cg.param(f, 2), kc = cg.param(f, 3)
     let mode = cg.param(f, 4), bias = cg.param(f, 5), residual = cg.param(f, 6)
+    let ldc = cg.param(f, 7), lda = cg.param(f, 8)
     let vectors = (columns + lanes - 1) / lanes
     let aStep = d.a.isConstant ? t.rows : 1
-    let aRow = d.a.isConstant ? 1 : d.k
     func lanesValid(_ v: Int) -> Int { min(lanes, columns - v * lanes) }
 
     let zeros = [Value](repeating: cg.splat(0), count: rows * vectors)
@@ -225,12 +239,12 @@ struct GemmEmitter {
       let aCol = cg.at(a, cg.mul(kk, aStep))
       var next = acc
       for r in 0..<rows {
-        let ar = cg.broadcast(cg.load(cg.at(aCol, r * aRow)))
+        let ar = cg.broadcast(cg.load(cg.at(aCol, d.a.isConstant ? cg.int(r) : cg.mul(lda, r))))
         for v in 0..<vectors { next[r * vectors + v] = cg.fma(ar, bv[v], acc[r * vectors + v]) }
       }
       return next
     }
-    func cPointer(_ r: Int, _ v: Int, base: Value) -> Value { cg.at(base, r * d.n + v * lanes) }
+    func cPointer(_ r: Int, _ v: Int, base: Value) -> Value { cg.at(base, cg.add(cg.mul(ldc, r), v * lanes)) }
     let bit = { (i: Int) in cg.icmp(LLVMIntNE, LLVMBuildAnd(cg.builder, mode, cg.int(i), ""), cg.int(0)) }
     acc = cg.ifElse(bit(1), {
       (0..<rows * vectors).map { i in
@@ -239,7 +253,8 @@ struct GemmEmitter {
       }
     }, { acc })
     acc = cg.ifElse(bit(2), { epilogue(acc, rows: rows, vectors: vectors, bias: bias,
-                                       residual: residual, lanesValid: lanesValid) }, { acc })
+                                       residual: { r, v in cPointer(r, v, base: residual) },
+                                       lanesValid: lanesValid) }, { acc })
     for i in 0..<rows * vectors {
       cg.store(vector: acc[i], at: cPointer(i / vectors, i % vectors, base: c), lanes: lanesValid(i % vectors))
     }
@@ -247,8 +262,8 @@ struct GemmEmitter {
     return f
   }
 
-  private func epilogue(_ acc: [Value], rows: Int, vectors: Int, bias: Value, residual: Value,
-                        lanesValid: (Int) -> Int) -> [Value] {
+  private func epilogue(_ acc: [Value], rows: Int, vectors: Int, bias: Value,
+                        residual: (_ row: Int, _ vector: Int) -> Value, lanesValid: (Int) -> Int) -> [Value] {
     var out = acc
     for r in 0..<rows {
       for v in 0..<vectors {
@@ -261,7 +276,7 @@ struct GemmEmitter {
         for step in d.epilogue.steps {
           switch step {
           case .addResidual:
-            x = cg.fadd(x, cg.load(vectorAt: cg.at(residual, r * d.n + v * lanes), lanes: lanesValid(v)))
+            x = cg.fadd(x, cg.load(vectorAt: residual(r, v), lanes: lanesValid(v)))
           case let .activation(activation):
             x = cg.apply(activation, x)
           }

@@ -1,0 +1,82 @@
+import Foundation
+import SparrowIR
+import SparrowInterpreter
+import XCTest
+@testable import SparrowLLVM
+
+/// The vectorized depthwise and im2col paths (DepthwiseConv.swift, Im2col.swift) against
+/// the interpreter: widths below, at and above a vector (tails), odd channel counts,
+/// strides 1, 2 (vector) and 3 (scalar fallback), asymmetric pads, dilation, epilogues;
+/// and max pooling over the same bordered planes (PaddedPlane.swift).
+final class ConvKernelTests: XCTestCase {
+  /// One conv over x[2, channels, height, width]; `residual` adds a fused "add" epilogue.
+  private func conv(channels: Int, outChannels: Int, group: Int, kernel: [Int], height: Int, width: Int,
+                    strides: [Int], pads: [Int], dilations: [Int], epilogue: [String] = [],
+                    bias: Bool = true) throws -> Module {
+    var b = Builder(module: Module(name: "conv"), function: Function(name: "main"))
+    let x = b.addArgument(name: "x", type: TensorType(.f32, [2, channels, height, width]))
+    var seed: UInt64 = 77
+    let w = b.constant(Tensor(shape: [outChannels, channels / group] + kernel,
+                              scalars: seededFloats(outChannels * channels / group * kernel[0] * kernel[1], seed: &seed)),
+                       name: "w")
+    var operands = [x, w]
+    if bias { operands.append(b.constant(Tensor(shape: [outChannels], scalars: seededFloats(outChannels, seed: &seed)), name: "b")) }
+    let oh = (height + pads[0] + pads[2] - dilations[0] * (kernel[0] - 1) - 1) / strides[0] + 1
+    let ow = (width + pads[1] + pads[3] - dilations[1] * (kernel[1] - 1) - 1) / strides[1] + 1
+    var attributes: [String: AttributeValue] = ["strides": .ints(strides), "pads": .ints(pads),
+                                                "dilations": .ints(dilations), "group": .int(group)]
+    if epilogue.contains("add") {
+      operands.append(b.addArgument(name: "r", type: TensorType(.f32, [2, outChannels, oh, ow])))
+    }
+    if !epilogue.isEmpty { attributes["epilogue"] = .strings(epilogue) }
+    let y = try b.add1(.conv, operands, attributes, name: "y")
+    let m = b.finish(results: [y])
+    try verify(m)
+    return m
+  }
+
+  func testDepthwiseTailsStridesPadsAndDilation() throws {
+    for width in [5, 16, 17, 37] {
+      for (stride, pads, dilation) in [(1, [1, 1, 1, 1], 1), (2, [1, 1, 1, 1], 1), (2, [0, 2, 1, 0], 1),
+                                       (1, [2, 2, 2, 2], 2), (3, [1, 1, 1, 1], 1)] {
+        try compareWithInterpreter(conv(channels: 7, outChannels: 7, group: 7, kernel: [3, 3], height: 9, width: width,
+                         strides: [stride, stride], pads: pads, dilations: [dilation, dilation]))
+      }
+    }
+  }
+
+  func testDepthwiseEpiloguesAndWideKernels() throws {
+    try compareWithInterpreter(conv(channels: 5, outChannels: 5, group: 5, kernel: [5, 5], height: 12, width: 19, strides: [2, 2],
+                     pads: [2, 2, 2, 2], dilations: [1, 1], epilogue: ["clip:0:6"]))
+    try compareWithInterpreter(conv(channels: 3, outChannels: 3, group: 3, kernel: [3, 3], height: 8, width: 21, strides: [1, 1],
+                     pads: [1, 1, 1, 1], dilations: [1, 1], epilogue: ["add", "relu"]))
+    try compareWithInterpreter(conv(channels: 4, outChannels: 4, group: 4, kernel: [3, 1], height: 6, width: 33, strides: [1, 2],
+                     pads: [1, 0, 1, 0], dilations: [1, 1], bias: false))
+  }
+
+  func testIm2colTailsStridesPadsAndDilation() throws {
+    for width in [6, 16, 19] {
+      for (kernel, stride, pads, dilation) in [([3, 3], 1, [1, 1, 1, 1], 1), ([3, 3], 2, [1, 1, 1, 1], 1),
+                                               ([1, 1], 2, [0, 0, 0, 0], 1), ([7, 7], 2, [3, 3, 3, 3], 1),
+                                               ([3, 3], 1, [0, 2, 1, 0], 2), ([3, 3], 3, [1, 1, 1, 1], 1)] {
+        try compareWithInterpreter(conv(channels: 3, outChannels: 5, group: 1, kernel: kernel, height: 10, width: width,
+                         strides: [stride, stride], pads: pads, dilations: [dilation, dilation],
+                         epilogue: stride == 1 ? ["add", "relu"] : []))
+      }
+    }
+  }
+
+  func testMaxPoolTailsStridesPadsAndCeilMode() throws {
+    for width in [5, 16, 35] {
+      for (kernel, stride, pads, ceil) in [([3, 3], 2, [1, 1, 1, 1], false), ([5, 5], 1, [2, 2, 2, 2], false),
+                                           ([2, 2], 2, [0, 0, 0, 0], true), ([3, 2], 1, [0, 1, 1, 0], false),
+                                           ([3, 3], 3, [1, 1, 1, 1], false)] {
+        var b = Builder(module: Module(name: "pool"), function: Function(name: "main"))
+        let x = b.addArgument(name: "x", type: TensorType(.f32, [1, 3, 9, width]))
+        let y = try b.add1(.max_pool, [x], ["kernel": .ints(kernel), "strides": .ints([stride, stride]),
+                                            "pads": .ints(pads), "dilations": .ints([1, 1]), "ceil_mode": .bool(ceil)])
+        try compareWithInterpreter(b.finish(results: [y]))
+      }
+    }
+  }
+}
