@@ -216,7 +216,8 @@ struct GemmEmitter {
     case .perRow: biasKind = "rowbias"
     case .perColumn: biasKind = "columnbias"
     }
-    let kernelName = "sparrow.gemm.mk\(rows)x\(columns).w\(width).\(aLayout).\(biasKind).\(d.epilogue.steps)"
+    let steps = d.epilogue.steps.map(\.symbolKey).joined(separator: ".")
+    let kernelName = "sparrow.gemm.mk\(rows)x\(columns).w\(width).\(aLayout).\(biasKind)" + (steps.isEmpty ? "" : "." + steps)
     if let f = LLVMGetNamedFunction(cg.ref, kernelName) { return f }
     let saved = LLVMGetInsertBlock(cg.builder)!
     defer { LLVMPositionBuilderAtEnd(cg.builder, saved) }
@@ -285,5 +286,26 @@ struct GemmEmitter {
       }
     }
     return out
+  }
+}
+
+extension GemmEpilogueStep {
+  /// A short, deterministic name for symbols (`add`, `relu`, `clip_0.0_6.0` ...).
+  var symbolKey: String {
+    switch self {
+    case .addResidual: return "add"
+    case let .activation(a):
+      switch a {
+      case .none: return "none"
+      case .relu: return "relu"
+      case let .clip(lo, hi): return "clip_\(lo)_\(hi)"
+      case let .leakyRelu(alpha): return "leaky_\(alpha)"
+      case .sigmoid: return "sigmoid"
+      case .tanh: return "tanh"
+      case .hardSwish: return "hardswish"
+      case .silu: return "silu"
+      case let .gelu(tanhApproximation): return tanhApproximation ? "gelu_tanh" : "gelu"
+      }
+    }
   }
 }
