@@ -27,7 +27,7 @@ internal import CLLVM
 /// What a generated sparse GEMM computes and its register tile.
 public struct SparseGemmDescriptor: Sendable {
   public var weight: SparseRowBlocks
-  /// Columns of X^T·W^T's transpose: X's columns (weight left) or rows (transposed).
+  /// Output columns of the weight-left form: X's columns (weight left) or rows (transposed).
   public var n: Int
   /// Bias `.perRow` is per row of W (per output column of Y when transposed).
   public var epilogue: GemmEpilogue
