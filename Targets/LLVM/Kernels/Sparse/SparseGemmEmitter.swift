@@ -117,7 +117,7 @@ struct SparseGemmEmitter {
   /// The weight as constant tables: per part, entry ranges, X rows (see `PartTables`) and
   /// values; the bias padded to whole vectors and row blocks. The integer tables take
   /// the narrowest width their values fit (a K block of <= 256 columns: one byte a
-  /// column), so a 2:4 weight costs ~5 bytes a non-zero instead of 8 dense for 2.
+  /// column), so a 2:4 weight costs ~5 bytes a non-zero (~0.62x of dense) instead of 8.
   private func tables() -> Tables {
     let w = d.weight
     let parts = w.parts.enumerated().map { index, part -> PartTables in
