@@ -114,4 +114,27 @@ final class SparseGemmTests: XCTestCase {
     try check(m: 9, n: 20, k: 33, blockRows: 2, epilogue: GemmEpilogue(steps: []), arrangement: .hybrid,
               packs: true, keep: { i, k in (i * 5 + k * 3) % 4 < 2 })
   }
+
+  // MARK: Index tables
+
+  func testIndexTablesTakeTheNarrowestWidth() {
+    let cg = CodegenModule(name: "tables", lanes: 16)
+    XCTAssertEqual(IndexTable(cg, name: "a", []).width, 1)
+    XCTAssertEqual(IndexTable(cg, name: "b", [0, 255]).width, 1)
+    XCTAssertEqual(IndexTable(cg, name: "c", [256, 3]).width, 2)
+    XCTAssertEqual(IndexTable(cg, name: "d", [65_536]).width, 4)
+    XCTAssertEqual(IndexTable(cg, name: "e", [1 << 32]).width, 8)
+  }
+
+  func testTwoByteColumnsForWideKBlocksAndFourByteUnpackedOffsets() throws {
+    let keep = { (i: Int, k: Int) in (k * 3 + i) % 4 < 2 }
+    // Packed K blocks of 512 columns: relative columns up to 511 (two bytes), and a K tail.
+    try check(m: 6, n: 40, k: 600, blockRows: 4, epilogue: GemmEpilogue(residual: true), arrangement: .hybrid,
+              packs: true, kBlock: 512, keep: keep)
+    try check(m: 6, n: 19, k: 600, blockRows: 4, epilogue: GemmEpilogue(steps: []), arrangement: .lockstep,
+              transposed: true, kBlock: 512, keep: keep)
+    // X read in place: element offsets k * N up to 599 * 300 (four bytes).
+    try check(m: 6, n: 300, k: 600, blockRows: 2, epilogue: GemmEpilogue(steps: []), arrangement: .hybrid,
+              keep: keep)
+  }
 }
