@@ -59,7 +59,7 @@ test: setup
 	swift test $(RELEASE) --skip-build $(SWIFT_TEST_FLAGS)
 	scripts/check_cli.sh $(SPARROWC) $(PY)
 	$(PY) $(CONFORMANCE) --sparrowc $(SPARROWC) --cross-level
-	$(PY) $(CONFORMANCE) --sparrowc $(SPARROWC) --backend llvm $(LLVM_CI_SUITES)
+	$(PY) $(CONFORMANCE) --sparrowc $(SPARROWC) --backend llvm --timeout 120 $(LLVM_CI_SUITES)
 	$(PY) Tests/Conformance/pass_tests_differential.py --sparrowc $(SPARROWC)
 	$(MAKE) mutation MUTATION_SPARROWC=$(SPARROWC)
 	$(PY) Tests/Differential/regressions.py --sparrowc $(SPARROWC)
