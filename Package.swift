@@ -47,7 +47,7 @@ let package = Package(
     .target(name: "SparrowPasses", dependencies: ["SparrowIR", "SparrowInterpreter"],
             path: "Passes"),
     .testTarget(name: "SparrowPassesTests",
-                dependencies: ["SparrowPasses", "SparrowIO", "SparrowTestSupport"],
+                dependencies: ["SparrowPasses", "SparrowIO", "SparrowTestSupport", "SparrowLLVM"],
                 path: "Tests/SparrowPassesTests"),
 
     // ONNX frontend (generated protobuf code is committed under Generated/).

@@ -7,8 +7,9 @@
 
 `--backend` and `-O` are passed to `sparrowc run` (default: interp at sparrowc's default
 level, -O2). `--cross-level` runs every case at -O0, -O1 and -O2 and fails a case when a
-level fails while another runs, or when two levels' outputs differ by more than rtol
-1e-4 (atol 1e-6), besides checking each level against the expected data.
+level fails while another runs, or when -O1 or -O2 differs from -O0 by more than 1e-4 of
+the output's largest magnitude (integers exactly), besides checking every level against
+the expected data.
 
 Suites, from the installed `onnx` package:
   light              light/*.onnx (weights from ConstantOfShape): seeded random inputs,
@@ -344,11 +345,35 @@ def run_case(case_dir, sparrowc, flags, timeout):
     return reason is None, reason or ""
 
 
-# Cross-level check: -O0, -O1 and -O2 must agree with each other within this tolerance
-# (issue 4: "identical results across levels within 1e-4 relative"; the absolute floor
-# keeps values that cancel to ~0 from failing on rounding noise).
+# Cross-level check: -O0, -O1 and -O2 must agree (issue 4: "identical results across
+# levels within 1e-4 relative"), relative to the output's scale: max |a - b| <= 1e-4 *
+# max |b| per output (integers and bools exactly, NaN positions identical). Elementwise
+# relative error is the wrong measure here: folding BatchNorm into a conv reorders sums
+# of hundreds of terms, so a logit near 0 between logits near 250 moves by ~1e-5
+# absolute (ResNet-18: max |a - b| 4.6e-5 on max |b| 249, i.e. 1.8e-7 of the scale).
 LEVELS = ["-O0", "-O1", "-O2"]
-LEVEL_RTOL, LEVEL_ATOL = 1e-4, 1e-6
+LEVEL_RTOL = 1e-4
+
+
+def compare_levels(name, reference, got):
+    """None when `got` matches `reference` within LEVEL_RTOL of its scale, else a reason."""
+    if reference.shape != got.shape or reference.dtype != got.dtype:
+        return f"output '{name}': {got.dtype}{list(got.shape)} vs {reference.dtype}{list(reference.shape)}"
+    if reference.dtype.kind in "biu" or reference.size == 0:
+        return compare(name, reference, got, 0, 0)
+    r, g = reference.astype(np.float64), got.astype(np.float64)
+    if not np.array_equal(np.isnan(r), np.isnan(g)):
+        return f"output '{name}': NaN positions differ"
+    finite = np.isfinite(r) & np.isfinite(g)
+    if not np.array_equal(r[~finite], g[~finite], equal_nan=True):
+        return f"output '{name}': infinities differ"
+    if not finite.any():
+        return None
+    scale = np.max(np.abs(r[finite]))
+    error = np.max(np.abs(g[finite] - r[finite]))
+    if error > LEVEL_RTOL * scale:
+        return f"output '{name}': max |difference| {error:.3g} on a scale of {scale:.3g} (limit {LEVEL_RTOL:g} of it)"
+    return None
 
 
 def run_case_across_levels(case_dir, sparrowc, flags, timeout):
@@ -367,7 +392,7 @@ def run_case_across_levels(case_dir, sparrowc, flags, timeout):
     reference = results[LEVELS[0]][0]
     for level in LEVELS[1:]:
         for name, _ in meta["outputs"]:
-            reason = compare(name, reference[name], results[level][0][name], LEVEL_RTOL, LEVEL_ATOL)
+            reason = compare_levels(name, reference[name], results[level][0][name])
             if reason:
                 return False, f"level difference: {level} vs {LEVELS[0]}: {reason}"
     for level in LEVELS:
@@ -423,7 +448,7 @@ def main():
                     help="optimization level passed to sparrowc run (-O0, -O1, -O2; default: sparrowc's)")
     ap.add_argument("--cross-level", action="store_true",
                     help=f"run every case at -O0, -O1 and -O2; fail when a level fails or levels differ "
-                         f"by more than rtol {LEVEL_RTOL:g}, atol {LEVEL_ATOL:g}")
+                         f"by more than {LEVEL_RTOL:g} of an output's largest magnitude")
     args, flags = ap.parse_known_args()
     if args.cross_level and args.level:
         ap.error("--cross-level runs every level; drop -O")

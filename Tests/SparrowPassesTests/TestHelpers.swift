@@ -1,7 +1,10 @@
 //===--- TestHelpers.swift - building small modules and checking passes -----===//
 
 import SparrowIR
+import SparrowInterpreter
+import SparrowLLVM
 import SparrowPasses
+import SparrowTargetSupport
 import XCTest
 
 /// A module with one function `@main` built by `body`, which returns the results.
@@ -31,7 +34,9 @@ func opKinds(_ m: Module) -> [String] { m.main.ops.map(\.kind.rawValue) }
 /// The result names of `@main`.
 func resultNames(_ m: Module) -> [String] { m.main.results.map { m.main.name(of: $0) } }
 
-/// Asserts `before` and `after` give the same outputs on the interpreter.
+/// Asserts `before` and `after` give the same outputs on the interpreter, and that the
+/// LLVM target runs `after` to the interpreter's outputs (the differential leg of issue 5;
+/// skipped for modules with non-f32 values, which that target does not take).
 func assertEquivalent(_ before: Module, _ after: Module, file: StaticString = #filePath, line: UInt = #line) {
   do {
     if let mismatch = try checkNumericalEquivalence(before: before, after: after) {
@@ -39,6 +44,19 @@ func assertEquivalent(_ before: Module, _ after: Module, file: StaticString = #f
     }
   } catch {
     XCTFail("interpreter failed: \(error)", file: file, line: line)
+  }
+  let f = after.main
+  let values = f.arguments + f.results + f.ops.flatMap { $0.operands + $0.results }
+  guard values.allSatisfy({ f.type(of: $0).element == .f32 }) else { return }
+  do {
+    let inputs = randomInputs(for: f, seed: 0)
+    let expected = try Interpreter.run(after, inputs: inputs)
+    let actual = try JITModel(after).run(inputs)
+    if let mismatch = compareOutputs(expected, actual, names: f.results.map { f.name(of: $0) }, rtol: 1e-4, atol: 1e-5) {
+      XCTFail("LLVM target differs from the interpreter: \(mismatch)", file: file, line: line)
+    }
+  } catch {
+    XCTFail("LLVM target failed on the optimized module: \(error)", file: file, line: line)
   }
 }
 

@@ -1,4 +1,4 @@
-//===--- IndexMaps.swift - tile, depth_to_space, space_to_depth, trilu, hardmax, mod ---===//
+//===--- IndexMaps.swift - tile, depth_to_space, trilu, hardmax, mod, one_hot ---===//
 //
 //   tile            y[i...] = x[i % x_d ...]
 //   depth_to_space  a transpose of the 6-D view [n, b, b, c/b², h, w] (DCR) or
@@ -6,6 +6,8 @@
 //   trilu           x where the element is on the kept triangle, else 0
 //   hardmax         1 at the first maximum along `axis`, 0 elsewhere
 //   mod             fmod = 1: C fmod (sign of x); fmod = 0: the sign of y (Python's %)
+//   one_hot         y[o][d][i] = values[1] where trunc(indices[o][i]) (+ depth if < 0) == d,
+//                   else values[0] (f32 indices, like the rest of the target)
 //
 // f32 values, like the rest of the target.
 
@@ -19,6 +21,7 @@ extension OpContext {
     case .depth_to_space, .space_to_depth: return try lowerDepthToSpace()
     case .trilu: return lowerTrilu()
     case .hardmax: return lowerHardmax()
+    case .one_hot: return lowerOneHot()
     default: return lowerMod()
     }
   }
@@ -94,6 +97,25 @@ extension OpContext {
           let one = cg.select(cg.icmp(LLVMIntEQ, i, best[1]), cg.float(1), cg.float(0))
           cg.store(one, cg.at(results[0], cg.add(base, cg.mul(i, inner))))
         }
+      }
+    }
+    return OpKernel(function: f)
+  }
+
+  private func lowerOneHot() -> OpKernel {
+    let indices = shape(operand: 0)
+    let depth = attributes.int("depth")
+    var axis = attributes.int("axis")
+    if axis < 0 { axis += indices.count + 1 }
+    let (outer, inner) = (indices[..<axis].reduce(1, *), indices[axis...].reduce(1, *))
+    let f = defineKernel { results, operands, _ in
+      let (off, on) = (cg.load(operands[1]), cg.load(cg.at(operands[1], 1)))
+      cg.forEachIndex([outer, depth, inner]) { idx in
+        let raw = LLVMBuildFPToSI(cg.builder, cg.load(cg.at(operands[0], cg.add(cg.mul(idx[0], inner), idx[2]))),
+                                  cg.i64, "")!
+        let index = cg.select(cg.icmp(LLVMIntSLT, raw, cg.int(0)), cg.add(raw, depth), raw)
+        let value = cg.select(cg.icmp(LLVMIntEQ, index, idx[1]), on, off)
+        cg.store(value, cg.at(results[0], cg.linearOffset(idx, [depth * inner, inner, 1])))
       }
     }
     return OpKernel(function: f)

@@ -31,7 +31,7 @@ extension ModelCodegen {
     case .gather: return try ctx.lowerGather()
     case .resize: return try ctx.lowerResize()
     case .lstm, .gru, .rnn: return try ctx.lowerRecurrent()  // Recurrent.swift
-    case .tile, .depth_to_space, .space_to_depth, .trilu, .hardmax, .mod:
+    case .tile, .depth_to_space, .space_to_depth, .trilu, .hardmax, .mod, .one_hot:
       return try ctx.lowerIndexMap()  // IndexMaps.swift
     case .reduce_sum, .reduce_mean, .reduce_max, .reduce_min, .reduce_sum_square, .reduce_l1,
          .reduce_l2, .reduce_prod, .reduce_log_sum, .reduce_log_sum_exp:
@@ -55,8 +55,8 @@ extension ModelCodegen {
     case .not, .bitwise_not, .is_nan, .is_inf, .and, .or, .xor, .equal, .greater,
          .greater_or_equal, .less, .less_or_equal, .bit_shift, .bitwise_and, .bitwise_or,
          .bitwise_xor, .where, .argmax, .argmin, .cumsum, .top_k, .einsum, .gather_elements,
-         .gather_nd, .scatter_elements, .scatter_nd, .reverse_sequence, .one_hot,
-         .quantize_linear, .dequantize_linear:
+         .gather_nd, .scatter_elements, .scatter_nd, .reverse_sequence, .quantize_linear,
+         .dequantize_linear:
       throw ctx.unsupported("this op")
     }
   }
