@@ -8,12 +8,13 @@
 //   #bsr<R,C>  blockDensity(R x C) / bsrEfficiency(R, C)
 //   #csr       density / csrEfficiency
 //
-// The efficiencies are sparse-kernel FLOP efficiency relative to the dense kernel. They
-// are calibrated from the sparse GEMM measurements on this machine recorded in
-// ../shared/NOTES-machine.md and bench/sparse-cost-model.md, then re-fit to Sparrow's own
-// sparse GEMM (bench/RESULTS.md "Weight sparsity": 2:4 0.91-1.27x, 1:4 1.71-2.28x ->
-// N:M 0.50, so 2:4 stays dense and 1:4 / 2:8 convert; BSR 4x4 at 90% 8-9.7x). A format must beat dense by
-// `minimumSpeedup` to be chosen: a wrong guess near 1x costs more than it gains.
+// The efficiencies are the sparse kernel's FLOP rate on the work it does relative to the
+// dense kernel, fit to Sparrow's own sparse GEMM (Targets/LLVM/Kernels/Sparse: X packed
+// per panel and K block, N:M and CSR rows in lockstep blocks, blocks sharing X loads) on
+// the LLVM issue shapes, both orientations (bench/sparse-cost-model.md, RESULTS.md
+// "Weight sparsity"): 2:4 1.4-1.5x and 1:4 2.7x -> N:M 0.70; unstructured 80% 3.0x ->
+// CSR 0.60; BSR 4x4 at 90% ~7.9x -> 0.78. A format must beat dense by `minimumSpeedup`
+// to be chosen: a wrong guess near 1x costs more than it gains.
 
 import SparrowIR
 
@@ -43,12 +44,12 @@ public struct FormatChoice: Sendable {
 }
 
 public enum SparseCostModel {
-  public static let nmEfficiency = 0.50
-  public static let csrEfficiency = 0.40
+  public static let nmEfficiency = 0.70
+  public static let csrEfficiency = 0.60
   public static let minimumSpeedup = 1.10
   /// Block shapes sparsify may choose, with their efficiency relative to dense.
   public static let blockShapes: [(r: Int, c: Int, efficiency: Double)] = [
-    (4, 4, 0.65), (8, 1, 0.60), (4, 1, 0.58),
+    (4, 4, 0.78), (8, 1, 0.65), (4, 1, 0.72),
   ]
 
   /// The formats `w` (the gemm/conv weight, `transposed` = gemm's transB) allows exactly,

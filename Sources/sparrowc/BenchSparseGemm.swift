@@ -4,7 +4,9 @@
 // on one shape (weight left: W [M, K] · X [K, N], the conv orientation), same process,
 // min of N runs, interleaved rounds:
 //   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE sparrowc bench-sparse-gemm 64 3136 576 \
-//     --pattern 2:4 --block-rows 1,2,4,8
+//     --pattern 2:4 --block-rows 1,2,4,8 --arrangements shared,lockstep
+// `--transposed` times the gemm-layer orientation instead: Y [N, M] = X [N, K] · W^T
+// against the dense GEMM with the constant weight on the right (BERT's layers).
 
 import ArgumentParser
 import Foundation
@@ -31,6 +33,21 @@ struct BenchSparseGemm: ParsableCommand {
   @Option(help: "Timed repetitions (the minimum is reported).")
   var repetitions = 10
 
+  @Option(help: "Row-block arrangements to try: shared (union of columns), lockstep, hybrid.")
+  var arrangements = "shared,lockstep"
+
+  @Flag(help: "Weight on the right (gemm layers): Y [N, M] = X [N, K] · W^T.")
+  var transposed = false
+
+  @Flag(inversion: .prefixedNo, help: "Pack X per panel and K block (always on with --transposed).")
+  var packs = true
+
+  @Option(name: .customLong("k-block"), help: "Depth of one K block.")
+  var kBlock = 128
+
+  @Option(name: .customLong("shared-rows"), help: "Hybrid: rows of a block that must use a column to share its loads.")
+  var sharedRows: Int?
+
   func run() throws {
     var seed: UInt64 = 42
     func random(_ count: Int) -> [Float] {
@@ -41,19 +58,29 @@ struct BenchSparseGemm: ParsableCommand {
     }
     let w = try prune(random(m * k))
     let x = random(k * n)
-    let dense = try CompiledGemm(GemmDescriptor(m: m, n: n, k: k, a: .constant(w), b: .argument))
+    let dense = try transposed
+      ? CompiledGemm(GemmDescriptor(m: n, n: m, k: k, a: .argument, b: .constant(transposedMatrix(w, rows: m, columns: k))))
+      : CompiledGemm(GemmDescriptor(m: m, n: n, k: k, a: .constant(w), b: .argument))
     var reference = [Float](repeating: 0, count: m * n)
     let rs = blockRows.split(separator: ",").compactMap { Int($0) }
-    let kernels = try rs.map { r in
-      try CompiledSparseGemm(SparseGemmDescriptor(weight: SparseRowBlocks(weight: w, rows: m, k: k, blockRows: r),
-                                                  n: n, vectors: vectors))
+    let configurations = try arrangements.split(separator: ",").flatMap { text in
+      guard let a = SparseRowBlocks.Arrangement(rawValue: String(text)) else {
+        throw ValidationError("unknown arrangement \(text)")
+      }
+      return rs.map { (r: $0, arrangement: a) }
+    }
+    let kernels = try configurations.map { config in
+      try CompiledSparseGemm(SparseGemmDescriptor(
+        weight: SparseRowBlocks(weight: w, rows: m, k: k, blockRows: config.r, kBlock: kBlock,
+                                arrangement: config.arrangement, sharedRows: sharedRows),
+        n: n, vectors: vectors, transposed: transposed, packs: packs))
     }
     var denseMs = Double.infinity
-    var sparseMs = [Double](repeating: .infinity, count: rs.count)
+    var sparseMs = [Double](repeating: .infinity, count: kernels.count)
     var c = reference
     for _ in 0..<3 {
       denseMs = min(denseMs, reference.withUnsafeMutableBufferPointer { rp in
-        bestMilliseconds(repetitions) { dense(c: rp.baseAddress!, a: nil, b: x) }
+        bestMilliseconds(repetitions) { transposed ? dense(c: rp.baseAddress!, a: x, b: nil) : dense(c: rp.baseAddress!, a: nil, b: x) }
       })
       for (i, kernel) in kernels.enumerated() {
         sparseMs[i] = min(sparseMs[i], c.withUnsafeMutableBufferPointer { cp in bestMilliseconds(repetitions) { kernel(c: cp.baseAddress!, x: x) } })
@@ -63,13 +90,13 @@ struct BenchSparseGemm: ParsableCommand {
     let flops = 2.0 * Double(m) * Double(n) * Double(k)
     print(String(format: "%dx%dx%d %@ density %.3f: dense %.3f ms (%.1f GFLOP/s)", m, n, k, pattern,
                  Double(nonZeros) / Double(w.count), denseMs, flops / denseMs / 1e6))
-    for (i, r) in rs.enumerated() {
+    for (i, config) in configurations.enumerated() {
       c.withUnsafeMutableBufferPointer { cp in kernels[i](c: cp.baseAddress!, x: x) }
       var worst: Float = 0
       for j in 0..<c.count { worst = max(worst, abs(c[j] - reference[j]) / (1 + abs(reference[j]))) }
       let stored = kernels[i].descriptor.weight.storedValues
-      print(String(format: "  R=%d: %.3f ms, speedup %.2fx, stored %.3f of dense, compile %.0f ms, max rel diff %.1e",
-                   r, sparseMs[i], denseMs / sparseMs[i], Double(stored) / Double(w.count),
+      print(String(format: "  R=%d %@: %.3f ms, speedup %.2fx, stored %.3f of dense, compile %.0f ms, max rel diff %.1e",
+                   config.r, config.arrangement.rawValue, sparseMs[i], denseMs / sparseMs[i], Double(stored) / Double(w.count),
                    kernels[i].compileMilliseconds, worst))
     }
   }
@@ -116,5 +143,11 @@ struct BenchSparseGemm: ParsableCommand {
       return out
     }
     throw ValidationError("unknown pattern \(pattern)")
+  }
+
+  private func transposedMatrix(_ x: [Float], rows: Int, columns: Int) -> [Float] {
+    var out = [Float](repeating: 0, count: x.count)
+    for r in 0..<rows { for c in 0..<columns { out[c * rows + r] = x[r * columns + c] } }
+    return out
   }
 }

@@ -97,4 +97,21 @@ final class SparsifyTests: XCTestCase {
     }
     XCTAssertEqual(weightLayouts(try optimized(m, "sparsify{mode=nm}")), [nil])
   }
+
+  func testAutoPicksTwoOfFourForATransformerGemm() throws {
+    // A BERT-like layer: Y = X W^T + b with a 2:4 weight along K; the re-fit cost model
+    // (packed hybrid kernel, ~1.4x) converts it, and the reason names the estimate.
+    let w = Tensor(shape: [16, 32], scalars: prunedNM(seededTensor([16, 32], seed: 12).array(of: Float.self),
+                                                     rows: 16, k: 32, n: 2, m: 4))
+    let m = try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([8, 32]))
+      return [try b.add1(.gemm, [x, b.constant(w, name: "w"), b.weight([16], "c", seed: 13)], ["transB": .bool(true)],
+                         name: "y")]
+    }
+    let after = try optimized(m, "sparsify,dce")
+    XCTAssertEqual(weightLayouts(after), [.nm(n: 2, m: 4)])
+    let choice = SparseCostModel.choose(analyzeWeight(w, transposed: true), mode: .auto)
+    XCTAssertTrue(choice.reason.hasPrefix("#nm<2,4> 1.40x est."), choice.reason)
+    assertEquivalent(m, after)
+  }
 }

@@ -42,10 +42,10 @@ extension OpContext {
     // GEMM (Kernels/Sparse), which runs on one thread; dense weights the packed GEMM.
     let gemm: Value, gemmScratchBytes: Int, sparse: Bool
     if let layout = type(op.operands[1]).layout {
-      let rows = SparseRowBlocks(weight: weights, rows: outChannels, k: k, blockRows: sparseBlockRows(layout))
-      gemm = SparseGemmEmitter(cg: cg, d: SparseGemmDescriptor(weight: rows, n: positions, epilogue: epilogue),
-                               name: symbol + ".sparse_gemm").emit()
-      (gemmScratchBytes, sparse) = (0, true)
+      let d = SparseGemmDescriptor(layout: layout, weight: weights, rows: outChannels, k: k, n: positions,
+                                   epilogue: epilogue, taps: kh * kw)
+      gemm = SparseGemmEmitter(cg: cg, d: d, name: symbol + ".sparse_gemm").emit()
+      (gemmScratchBytes, sparse) = (d.scratchBytes(lanes: cg.lanes), true)
     } else {
       let descriptor = GemmDescriptor(m: outChannels, n: positions, k: k, a: .constant(weights),
                                       b: .argument, epilogue: epilogue)
@@ -71,14 +71,6 @@ extension OpContext {
       }
     })
     return OpKernel(function: f, embeddedOperands: bias == nil ? [1] : [1, 2], scratchBytes: columnsBytes + gemmScratchBytes)
-  }
-
-  /// Rows per block of the sparse GEMM: rows of a block share each X load but compute the
-  /// union of their columns, so blocks pay when rows share columns (bench/RESULTS.md,
-  /// "Weight sparsity": BSR with its own R; N:M and CSR best at 2).
-  private func sparseBlockRows(_ layout: SparseLayout) -> Int {
-    if case let .bsr(r, _) = layout { return min(max(r, 1), 8) }
-    return 2
   }
 
   /// columns[(c*kh + i)*kw + j][oy*ow + ox] = x[c][oy*sy - py + i*dy][ox*sx - px + j*dx] (0 outside).

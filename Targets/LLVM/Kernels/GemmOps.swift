@@ -9,6 +9,7 @@ import SparrowIR
 
 extension OpContext {
   func lowerGemm() throws -> OpKernel {
+    if let sparse = try lowerSparseRightGemm() { return sparse }
     let a = attributes
     let transA = a.bool("transA"), transB = a.bool("transB")
     let alpha = a.float("alpha"), beta = a.float("beta")
@@ -71,6 +72,7 @@ extension OpContext {
   }
 
   func lowerMatMul() throws -> OpKernel {
+    if let sparse = try lowerSparseRightGemm() { return sparse }
     let aShape = shape(operand: 0), bShape = shape(operand: 1), out = shape()
     guard aShape.count >= 2, bShape.count >= 2 else { throw unsupported("1-D matmul operands") }
     let k = aShape[aShape.count - 1], n = bShape[bShape.count - 1]

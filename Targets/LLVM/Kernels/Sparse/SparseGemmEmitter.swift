@@ -3,17 +3,23 @@
 // C[M, N] = epilogue(W[M, K] · X[K, N]) with W a compile-time sparse weight (the conv
 // orientation: W [Cout, K] · im2col [K, P]) and X a run-time row-major argument. The
 // generated function is `void name(float *c, const float *w, const float *x,
-// const float *residual, float *scratch)` like the dense GEMM (w and scratch unused).
+// const float *residual, float *scratch)` like the dense GEMM (w unused).
 //
 //   for each column panel of `vectors` x 16 columns of X (masked tail panel)
-//     for each K block (its X rows of the panel stay in L1)
+//     for each K block
+//       [pack X[k block, panel] into scratch rows of the panel's width]
 //       for each row block b of R rows (SparseRowBlocks)
-//         acc[R][vectors] = 0 on the first K block, else C
-//         for each active column k of block b in this K block   (constants)
-//           x[v] = X[k, n0 + 16 v ...]                   one load serves R rows
-//           acc[r][v] += broadcast(W[b R + r, k]) * x[v]
+//         acc[R][vectors] = 0 on the first K block, else the partial sums
+//         for each entry j of block b in this K block              (constant tables)
+//           x_r[v] = X[k_{j,r}, n0 + 16 v ...]        shared: one load for all R rows
+//           acc[r][v] += broadcast(W[b R + r, k_{j,r}]) * x_r[v]
 //         last K block: bias (per row), residual, activation; store
 //
+// Weight on the right (`transposed`, gemm layers: Y[T, M] = X[T, K] · W[M, K]^T) is the
+// same kernel on Y^T = W · X^T: the K block of a panel of T rows of X is transposed into
+// the pack (16 x 16 register transposes), the row blocks accumulate into a scratch tile
+// [M][panel], and once per panel that tile is transposed back into Y with the epilogue
+// applied along Y's rows (bias per column, residual and activation as vectors).
 // Empty columns of a block cost nothing; non-zeros are embedded in the binary.
 
 internal import CLLVM
@@ -21,17 +27,41 @@ internal import CLLVM
 /// What a generated sparse GEMM computes and its register tile.
 public struct SparseGemmDescriptor: Sendable {
   public var weight: SparseRowBlocks
+  /// Output columns of the weight-left form: X's columns (weight left) or rows (transposed).
   public var n: Int
+  /// Bias `.perRow` is per row of W (per output column of Y when transposed).
   public var epilogue: GemmEpilogue
   /// Column vectors per panel (16 floats each with AVX-512).
   public var vectors: Int
+  /// Weight on the right: x is [n, K], c and the residual [n, M] (row-major).
+  public var transposed: Bool
+  /// Copy each (panel, K block) of X into contiguous scratch rows first (always when
+  /// transposed). Without it X rows are read in place at a stride of N floats, which
+  /// alias in L1 and leave the kernel at ~0.5 of the dense FLOP rate (RESULTS.md).
+  public var packs: Bool
 
-  public init(weight: SparseRowBlocks, n: Int, epilogue: GemmEpilogue = GemmEpilogue(steps: []), vectors: Int = 4) {
-    if case .perColumn = epilogue.bias { preconditionFailure("the sparse GEMM takes per-row bias only") }
+  public init(weight: SparseRowBlocks, n: Int, epilogue: GemmEpilogue = GemmEpilogue(steps: []), vectors: Int = 4,
+              transposed: Bool = false, packs: Bool = true) {
+    if case .perColumn = epilogue.bias { preconditionFailure("the sparse GEMM takes per-row (per-W-row) bias only") }
     self.weight = weight
     self.n = n
     self.epilogue = epilogue
     self.vectors = vectors
+    self.transposed = transposed
+    self.packs = packs || transposed
+  }
+
+  /// Floats of the pack (one K block of a panel) for `lanes`-wide vectors.
+  func packFloats(lanes: Int) -> Int { packs ? min(weight.kBlock, max(weight.k, 1)) * vectors * lanes : 0 }
+  /// Rows of the transposed partial tile: M rounded up to the row blocks and to `lanes`.
+  func partialRows(lanes: Int) -> Int {
+    let padded = max(weight.blocks * weight.blockRows, weight.rows)
+    return (padded + lanes - 1) / lanes * lanes
+  }
+  /// Scratch the kernel needs, in bytes (64-byte multiple).
+  public func scratchBytes(lanes: Int = 16) -> Int {
+    let floats = packFloats(lanes: lanes) + (transposed ? partialRows(lanes: lanes) * vectors * lanes : 0)
+    return (floats * 4 + 63) / 64 * 64
   }
 }
 
@@ -40,8 +70,26 @@ struct SparseGemmEmitter {
   let d: SparseGemmDescriptor
   let name: String
 
-  private var lanes: Int { cg.lanes }
+  var lanes: Int { cg.lanes }
   private var r: Int { d.weight.blockRows }
+  /// Floats between consecutive X rows in the pack.
+  var width: Int { d.vectors * lanes }
+
+  /// One `SparseRowBlocks.Entries` part as constant tables.
+  struct PartTables {
+    let starts: Value, offsets: Value, values: Value
+    let columnsPerEntry: Int
+  }
+
+  struct Tables {
+    let parts: [PartTables]
+    let bias: Value?
+  }
+
+  /// The panel's run-time pointers.
+  struct Buffers {
+    let c: Value, x: Value, residual: Value, pack: Value, partial: Value
+  }
 
   @discardableResult
   func emit() -> Value {
@@ -49,82 +97,105 @@ struct SparseGemmEmitter {
     defer { if let saved { LLVMPositionBuilderAtEnd(cg.builder, saved) } }
     let p = cg.f32Ptr
     let f = cg.addFunction(name, params: [p, p, p, p, p])
-    let w = d.weight
-    let i64Ptr = LLVMPointerType(cg.i64, 0)!, i32Ptr = LLVMPointerType(cg.i32, 0)!
-    let starts = cg.constantBytes("\(name).starts", w.blockStart.withUnsafeBytes { Array($0) }, as: i64Ptr)
-    let columns = cg.constantBytes("\(name).columns", w.columns.isEmpty ? [0, 0, 0, 0] : w.columns.withUnsafeBytes { Array($0) },
-                                   as: i32Ptr)
-    let values = cg.constantFloats("\(name).values", w.values.isEmpty ? [0] : w.values)
-    var bias: Value?
-    if case let .perRow(b) = d.epilogue.bias {
-      precondition(b.count == w.rows, "bias \(b.count) for \(w.rows) rows")
-      bias = cg.constantFloats("\(name).bias", b + [Float](repeating: 0, count: w.blocks * r - w.rows))
-    }
+    let t = tables()
     cg.startBlock("entry", in: f)
-    let c = cg.param(f, 0), x = cg.param(f, 2), residual = cg.param(f, 3)
-    let width = d.vectors * lanes
+    let scratch = cg.param(f, 4)
+    let buffers = Buffers(c: cg.param(f, 0), x: cg.param(f, 2), residual: cg.param(f, 3), pack: scratch,
+                          partial: cg.at(scratch, d.packFloats(lanes: lanes)))
     let full = d.n / width, tail = d.n % width
-    let tables = Tables(starts: starts, columns: columns, values: values, bias: bias)
     if full > 0 {
-      cg.forLoop(0, full * width, step: width) { n0 in
-        panel(n0, columns: width, c: c, x: x, residual: residual, tables)
-      }
+      cg.forLoop(0, full * width, step: width) { n0 in panel(n0, columns: width, buffers, t) }
     }
-    if tail > 0 { panel(cg.int(full * width), columns: tail, c: c, x: x, residual: residual, tables) }
+    if tail > 0 { panel(cg.int(full * width), columns: tail, buffers, t) }
     cg.retVoid()
     return f
   }
 
-  private struct Tables {
-    let starts: Value, columns: Value, values: Value
-    let bias: Value?
+  /// The weight as constant tables: per part, entry ranges, X element offsets (relative
+  /// to the pack or to the panel's first column of X) and values; the bias padded to
+  /// whole vectors and row blocks.
+  private func tables() -> Tables {
+    let w = d.weight
+    let i64Ptr = LLVMPointerType(cg.i64, 0)!, i32Ptr = LLVMPointerType(cg.i32, 0)!
+    let parts = w.parts.enumerated().map { index, part -> PartTables in
+      var offsets = [Int32](repeating: 0, count: part.columns.count)
+      let perEntry = part.columnsPerEntry
+      for b in 0..<w.blocks {
+        for kb in 0..<w.kBlocks {
+          let i = b * w.kBlocks + kb
+          for e in Int(part.blockStart[i])..<Int(part.blockStart[i + 1]) {
+            for c in 0..<perEntry {
+              let k = Int(part.columns[e * perEntry + c])
+              let offset = d.packs ? (k - kb * w.kBlock) * width : k * d.n
+              precondition(offset <= Int(Int32.max), "sparse GEMM offset \(offset) overflows")
+              offsets[e * perEntry + c] = Int32(offset)
+            }
+          }
+        }
+      }
+      let prefix = "\(name).\(index)"
+      return PartTables(
+        starts: cg.constantBytes("\(prefix).starts", part.blockStart.withUnsafeBytes { Array($0) }, as: i64Ptr),
+        offsets: cg.constantBytes("\(prefix).offsets", offsets.isEmpty ? [0, 0, 0, 0] : offsets.withUnsafeBytes { Array($0) },
+                                  as: i32Ptr),
+        values: cg.constantFloats("\(prefix).values", part.values.isEmpty ? [0] : part.values),
+        columnsPerEntry: perEntry)
+    }
+    var bias: Value?
+    if case let .perRow(b) = d.epilogue.bias {
+      precondition(b.count == w.rows, "bias \(b.count) for \(w.rows) rows")
+      bias = cg.constantFloats("\(name).bias", b + [Float](repeating: 0, count: d.partialRows(lanes: lanes) - w.rows))
+    }
+    return Tables(parts: parts, bias: bias)
   }
 
   /// One column panel of `columns` (static) at `n0`, all row blocks.
-  private func panel(_ n0: Value, columns: Int, c: Value, x: Value, residual: Value, _ t: Tables) {
+  private func panel(_ n0: Value, columns: Int, _ buf: Buffers, _ t: Tables) {
     let vectors = (columns + lanes - 1) / lanes
-    let valid = { (v: Int) in min(lanes, columns - v * lanes) }
+    // The pack is zero-padded to whole vectors; X itself is read with masks.
+    let valid = { (v: Int) in d.packs ? lanes : min(lanes, columns - v * lanes) }
     let w = d.weight
     let kBlocks = w.kBlocks
     cg.forLoop(0, kBlocks) { kb in
       let first = cg.icmp(LLVMIntEQ, kb, cg.int(0))
       let last = cg.icmp(LLVMIntEQ, kb, cg.int(kBlocks - 1))
+      if d.packs { pack(kb: kb, last: last, n0: n0, columns: columns, buf) }
+      let rowBase = d.packs ? buf.pack : cg.at(buf.x, n0)
       cg.forLoop(0, w.blocks) { b in
         let entry = cg.add(cg.mul(b, kBlocks), kb)
-        let start = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, t.starts, entry), "")!
-        let end = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, t.starts, cg.add(entry, 1)), "")!
         let row0 = cg.mul(b, r)
+        let partialAt = { (i: Int, v: Int) in cg.at(buf.partial, cg.add(cg.mul(cg.add(row0, i), width), v * lanes)) }
         let cOffset = { (i: Int, v: Int) in cg.add(cg.add(cg.mul(cg.add(row0, i), d.n), n0), v * lanes) }
         // Padded rows (M not a multiple of R) read row 0 of the block (discarded) and are not stored.
         let padded = w.rows % r != 0
         let initial = cg.ifElse(first, { [Value](repeating: cg.splat(0), count: r * vectors) }, {
           (0..<(r * vectors)).map { iv in
             let (i, v) = (iv / vectors, iv % vectors)
-            guard padded, i > 0 else { return cg.load(vectorAt: cg.at(c, cOffset(i, v)), lanes: valid(v)) }
+            if d.transposed { return cg.load(vectorAt: partialAt(i, v)) }
+            let outer = min(lanes, columns - v * lanes)
+            guard padded, i > 0 else { return cg.load(vectorAt: cg.at(buf.c, cOffset(i, v)), lanes: outer) }
             let inside = cg.icmp(LLVMIntSLT, cg.add(row0, i), cg.int(w.rows))
             // Clamp the row so the load stays inside C; the value is discarded when outside.
             let safe = cg.select(inside, cOffset(i, v), cOffset(0, v))
-            return cg.load(vectorAt: cg.at(c, safe), lanes: valid(v))
+            return cg.load(vectorAt: cg.at(buf.c, safe), lanes: outer)
           }
         })
-        var acc = cg.forLoop(start, end, carrying: initial) { j, acc in
-          let k = LLVMBuildSExt(cg.builder, LLVMBuildLoad2(cg.builder, cg.i32, cg.gep(cg.i32, t.columns, j), ""),
-                                cg.i64, "")!
-          let row = cg.at(x, cg.add(cg.mul(k, d.n), n0))
-          let xs = (0..<vectors).map { v in cg.load(vectorAt: cg.at(row, v * lanes), lanes: valid(v)) }
-          var out = acc
-          let wj = cg.at(t.values, cg.mul(j, r))
-          for i in 0..<r {
-            let wv = cg.broadcast(cg.load(cg.at(wj, i)))
-            for v in 0..<vectors { out[i * vectors + v] = cg.fma(wv, xs[v], acc[i * vectors + v]) }
-          }
-          return out
+        var acc = initial
+        for part in t.parts {
+          let start = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, part.starts, entry), "")!
+          let end = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, part.starts, cg.add(entry, 1)), "")!
+          acc = accumulate(from: start, to: end, initial: acc, rowBase: rowBase, vectors: vectors, valid: valid, part)
         }
-        acc = cg.ifElse(last, { epilogue(acc, row0: row0, vectors: vectors, n0: n0, residual: residual, t, valid: valid) },
+        if d.transposed {
+          for i in 0..<r { for v in 0..<vectors { cg.store(vector: acc[i * vectors + v], at: partialAt(i, v)) } }
+          return
+        }
+        let outer = { (v: Int) in min(lanes, columns - v * lanes) }
+        acc = cg.ifElse(last, { epilogue(acc, row0: row0, vectors: vectors, n0: n0, residual: buf.residual, t, valid: outer) },
                         { acc })
         for i in 0..<r {
           let store = {
-            for v in 0..<vectors { cg.store(vector: acc[i * vectors + v], at: cg.at(c, cOffset(i, v)), lanes: valid(v)) }
+            for v in 0..<vectors { cg.store(vector: acc[i * vectors + v], at: cg.at(buf.c, cOffset(i, v)), lanes: outer(v)) }
           }
           if padded && i > 0 {
             cg.ifThen(cg.icmp(LLVMIntSLT, cg.add(row0, i), cg.int(w.rows)), store)
@@ -134,9 +205,33 @@ struct SparseGemmEmitter {
         }
       }
     }
+    if d.transposed { storeTransposed(n0: n0, columns: columns, buf, t) }
   }
 
-  /// Bias, residual and activation on one row block's accumulators.
+  /// The entry loop of one row block: acc[i][v] += w * X row vectors.
+  private func accumulate(from start: Value, to end: Value, initial: [Value], rowBase: Value, vectors: Int,
+                          valid: @escaping (Int) -> Int, _ t: PartTables) -> [Value] {
+    let perEntry = t.columnsPerEntry
+    return cg.forLoop(start, end, carrying: initial) { j, acc in
+      let xs: [[Value]] = (0..<perEntry).map { c in
+        let index = cg.add(cg.mul(j, perEntry), c)
+        let offset = LLVMBuildZExt(cg.builder, LLVMBuildLoad2(cg.builder, cg.i32, cg.gep(cg.i32, t.offsets, index), ""),
+                                   cg.i64, "")!
+        let row = cg.at(rowBase, offset)
+        return (0..<vectors).map { v in cg.load(vectorAt: cg.at(row, v * lanes), lanes: valid(v)) }
+      }
+      var out = acc
+      let wj = cg.at(t.values, cg.mul(j, r))
+      for i in 0..<r {
+        let wv = cg.broadcast(cg.load(cg.at(wj, i)))
+        let x = xs[perEntry == 1 ? 0 : i]
+        for v in 0..<vectors { out[i * vectors + v] = cg.fma(wv, x[v], acc[i * vectors + v]) }
+      }
+      return out
+    }
+  }
+
+  /// Bias, residual and activation on one row block's accumulators (weight left).
   private func epilogue(_ acc: [Value], row0: Value, vectors: Int, n0: Value, residual: Value, _ t: Tables,
                         valid: (Int) -> Int) -> [Value] {
     var out = acc
