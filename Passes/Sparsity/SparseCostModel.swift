@@ -107,10 +107,12 @@ public enum SparseCostModel {
   public static func choose(_ s: WeightSparsity?, mode: SparsityMode,
                             denseAlgorithm: String? = nil) -> FormatChoice {
     guard mode != .off else {
-      return FormatChoice(layout: nil, estimatedSpeedup: 1, reason: "--sparsity off", candidates: [])
+      return FormatChoice(layout: nil, estimatedSpeedup: denseSpeedup(algorithm: denseAlgorithm),
+                          reason: "--sparsity off", candidates: [])
     }
     guard let s else {
-      return FormatChoice(layout: nil, estimatedSpeedup: 1, reason: "weight not analyzable", candidates: [])
+      return FormatChoice(layout: nil, estimatedSpeedup: denseSpeedup(algorithm: denseAlgorithm),
+                          reason: "weight not analyzable", candidates: [])
     }
     let all = candidates(s, mode: mode, denseAlgorithm: denseAlgorithm)
     let dense = all[0]
@@ -118,13 +120,15 @@ public enum SparseCostModel {
     let sparse = all.dropFirst().filter { mode == .auto || $0.fill < 1 }.sorted { $0.speedup > $1.speedup }
     let runnerUp = sparse.dropFirst().first.map { "; next \($0)" } ?? ""
     guard let best = sparse.first else {
-      return FormatChoice(layout: nil, estimatedSpeedup: 1,
+      return FormatChoice(layout: nil, estimatedSpeedup: dense.speedup,
                           reason: "no \(mode == .auto ? "sparse" : mode.rawValue) format fits the data exactly",
                           candidates: all)
     }
+    // Forced against a faster dense Winograd: say so.
+    let slower = dense.speedup > best.speedup ? "; \(dense) est." : ""
     if mode != .auto || best.speedup >= minimumSpeedup * dense.speedup {
       return FormatChoice(layout: best.layout, estimatedSpeedup: best.speedup,
-                          reason: "\(best) est.\(runnerUp)\(mode == .auto ? "" : " (forced \(mode.rawValue))")",
+                          reason: "\(best) est.\(runnerUp)\(mode == .auto ? "" : " (forced \(mode.rawValue)\(slower))")",
                           candidates: all)
     }
     if dense.speedup > 1 {

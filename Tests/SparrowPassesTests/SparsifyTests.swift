@@ -156,6 +156,8 @@ final class SparsifyWinogradTests: XCTestCase {
     let y = try conv(after)
     XCTAssertEqual(after.main.type(of: y.operands[1]).layout, .nm(n: 2, m: 4))
     XCTAssertEqual(y.attributes.string("algorithm"), "im2col")
+    let reason = try XCTUnwrap(layerReport(after, sparsity: .nm).first { $0.op == "conv" }?.choice?.reason)
+    XCTAssertEqual(reason, "#nm<2,4> 1.40x est. (forced nm; dense (winograd4) 2.50x est.)")
     try verify(after)
     assertEquivalent(m, after)
   }
