@@ -30,7 +30,7 @@ public enum SparsityMode: String, CaseIterable, Sendable {
   case auto, off, nm, bsr, csr
 }
 
-/// One candidate format for a layer and its estimated speedup over dense.
+/// One candidate format for a layer and its estimated speedup over the dense GEMM.
 public struct FormatEstimate: Sendable, CustomStringConvertible {
   public var layout: SparseLayout?
   /// Estimated speedup over the dense GEMM (im2col for a conv).

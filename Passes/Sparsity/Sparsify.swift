@@ -68,7 +68,7 @@ public struct Sparsify: Pass {
     guard let (w, transposed) = convertibleWeight(op, constant: r.constantTensor(of:), type: r.type(of:)),
           let analysis = analyzeWeight(w, transposed: transposed) else { return nil }
     let choice = SparseCostModel.choose(analysis, mode: mode,
-                                        denseAlgorithm: denseAlgorithm(op, input: r.type(of:), weight: r.type(of:)))
+                                        denseAlgorithm: denseAlgorithm(op, type: r.type(of:)))
     guard let layout = choice.layout else { return nil }
     let stored = transposed ? w : transposed2D(w)
     // The guarantee: the layout holds exactly, or nothing changes.
@@ -87,13 +87,13 @@ public struct Sparsify: Pass {
   /// The conv algorithm `op` runs with a dense weight: its `algorithm` as lower-conv set it,
   /// or, when lower-conv has not run yet (no `algorithm`) or the weight is already sparse
   /// (the report after sparsify), what lower-conv's measured rule picks for the dense
-  /// weight. nil for a gemm.
-  public static func denseAlgorithm(_ op: Operation, input: (ValueID) -> TensorType,
-                                    weight: (ValueID) -> TensorType) -> String? {
+  /// weight (with `--winograd` other than auto the report may name a Winograd that would
+  /// not have run). nil for a gemm.
+  public static func denseAlgorithm(_ op: Operation, type: (ValueID) -> TensorType) -> String? {
     guard op.kind == .conv, op.operands.count >= 2 else { return nil }
-    let w = weight(op.operands[1])
+    let w = type(op.operands[1])
     if w.layout == nil, case .string(let chosen)? = op.attributes.values["algorithm"] { return chosen }
-    return LowerConv.algorithm(op.attributes, input: input(op.operands[0]), weight: w.dense)
+    return LowerConv.algorithm(op.attributes, input: type(op.operands[0]), weight: w.dense)
   }
 }
 
