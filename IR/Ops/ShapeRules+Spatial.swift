@@ -47,7 +47,8 @@ func convType(_ x: [TensorType], _ a: Attributes) throws -> TensorType {
 /// The conv `algorithm` chosen by lower-conv must fit the conv: `gemm1x1` needs a 1x1
 /// kernel with stride 1, no padding, dilation 1 and group 1; `depthwise` one input
 /// channel per group (group == input channels); `winograd2`/`winograd4` (Winograd
-/// F(2x2,3x3)/F(4x4,3x3)) a 2-D 3x3 kernel with stride 1, dilation 1 and group 1.
+/// F(2x2,3x3)/F(4x4,3x3)) a 2-D 3x3 kernel with stride 1, dilation 1 and group 1, and a
+/// dense weight (sparsify puts a converted conv back to im2col).
 func checkConvAlgorithm(_ a: Attributes, input: TensorType, weight w: TensorType) throws {
   let algorithm = a.string("algorithm")
   switch algorithm {
@@ -64,6 +65,7 @@ func checkConvAlgorithm(_ a: Attributes, input: TensorType, weight w: TensorType
     try expect(w.rank == 4 && w.shape[2...].allSatisfy { $0 == 3 } && a.ints("strides").allSatisfy { $0 == 1 }
                && a.ints("dilations").allSatisfy { $0 == 1 } && a.int("group") == 1,
                "conv algorithm \"\(algorithm)\" needs a 2-D 3x3 kernel, stride 1, dilation 1, group 1")
+    try expect(w.layout == nil, "conv algorithm \"\(algorithm)\" needs a dense weight, got \(w) (sparse layouts run as im2col)")
   default:
     throw Diagnostic("unknown conv algorithm \"\(algorithm)\" (direct, gemm1x1, depthwise, im2col, winograd2, winograd4)")
   }

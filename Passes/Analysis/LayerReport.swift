@@ -39,7 +39,8 @@ public func layerReport(_ m: Module, sparsity mode: SparsityMode = .auto) -> [La
       let transposed = op.kind == .conv || op.attributes.bool("transB")
       if op.kind == .gemm || op.kind == .conv, w.shape.count == 2 || w.shape.count == 4 {
         info.sparsity = analyzeWeight(w, transposed: transposed)
-        info.choice = SparseCostModel.choose(info.sparsity, mode: mode)
+        info.choice = SparseCostModel.choose(info.sparsity, mode: mode,
+                                             denseAlgorithm: Sparsify.denseAlgorithm(op, type: f.type(of:)))
       }
     }
     layers.append(info)

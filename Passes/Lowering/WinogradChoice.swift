@@ -20,10 +20,11 @@ public enum WinogradMode: String, CaseIterable, Sendable {
 }
 
 public enum WinogradChoice {
-  /// Whether the conv fits Winograd at all: 2-D, 3x3, stride 1, dilation 1, group 1, and
-  /// computed at every position (no `kept_positions` mask).
+  /// Whether the conv fits Winograd at all: 2-D, 3x3, stride 1, dilation 1, group 1, a
+  /// dense weight (a sparse layout runs the sparse GEMM), and computed at every position
+  /// (no `kept_positions` mask).
   public static func fits(_ a: Attributes, weight: TensorType) -> Bool {
-    a.optionalInts("kept_positions") == nil && weight.rank == 4 && weight.shape[2] == 3 && weight.shape[3] == 3 && a.int("group") == 1
+    a.optionalInts("kept_positions") == nil && weight.layout == nil && weight.rank == 4 && weight.shape[2] == 3 && weight.shape[3] == 3 && a.int("group") == 1
       && a.ints("strides").allSatisfy { $0 == 1 } && a.ints("dilations").allSatisfy { $0 == 1 }
   }
 

@@ -15,6 +15,12 @@
 // "Weight sparsity"): 2:4 1.4-1.5x and 1:4 2.7x -> N:M 0.70; unstructured 80% 3.0x ->
 // CSR 0.60; BSR 4x4 at 90% ~7.9x -> 0.78. A format must beat dense by `minimumSpeedup`
 // to be chosen: a wrong guess near 1x costs more than it gains.
+//
+// The dense alternative is the kernel the layer will actually run: for a conv that
+// lower-conv gives a Winograd algorithm, dense runs `winogradSpeedup` times faster than
+// the im2col GEMM the sparse estimates are relative to, so a format must beat that
+// (e.g. "dense (winograd4) 2.50x est. beats #nm<2,4> 1.40x"). A converted conv goes
+// back to the GEMM form (Sparsify).
 
 import SparrowIR
 
@@ -24,14 +30,18 @@ public enum SparsityMode: String, CaseIterable, Sendable {
   case auto, off, nm, bsr, csr
 }
 
-/// One candidate format for a layer and its estimated speedup over dense.
+/// One candidate format for a layer and its estimated speedup over the dense GEMM.
 public struct FormatEstimate: Sendable, CustomStringConvertible {
   public var layout: SparseLayout?
+  /// Estimated speedup over the dense GEMM (im2col for a conv).
   public var speedup: Double
   /// The fraction of the dense weight the format stores and computes (1 for dense).
   public var fill: Double = 1
+  /// For dense: the conv algorithm it runs when that is not the GEMM ("winograd4").
+  public var algorithm: String? = nil
   public var description: String {
-    "\(layout.map { "\($0)" } ?? "dense") \(String(format: "%.2f", speedup))x"
+    let name = layout.map { "\($0)" } ?? (algorithm.map { "dense (\($0))" } ?? "dense")
+    return "\(name) \(String(format: "%.2f", speedup))x"
   }
 }
 
@@ -51,11 +61,25 @@ public enum SparseCostModel {
   public static let blockShapes: [(r: Int, c: Int, efficiency: Double)] = [
     (4, 4, 0.78), (8, 1, 0.65), (4, 1, 0.72),
   ]
+  /// Measured speedups of the Winograd convs over the im2col GEMM (bench/winograd.md, 1
+  /// thread, LLVM target). F(4x4): ResNet-50's 64@56, 128@28, 256@14 layers ran 2.3-2.8x
+  /// in two runs (geometric mean at the branch head 2.51x) -> 2.5. F(2x2) where the rule
+  /// picks it (512@7, 16@56, 32@56, 32@28): 1.29-1.88x, median 1.49x -> 1.5.
+  public static let winogradSpeedup: [String: Double] = ["winograd2": 1.5, "winograd4": 2.5]
+
+  /// The dense kernel's speedup over the GEMM the sparse estimates are relative to: the
+  /// measured Winograd speedup for "winograd2"/"winograd4", else 1.
+  public static func denseSpeedup(algorithm: String?) -> Double {
+    algorithm.flatMap { winogradSpeedup[$0] } ?? 1
+  }
 
   /// The formats `w` (the gemm/conv weight, `transposed` = gemm's transB) allows exactly,
   /// with estimated speedups; `mode` limits the families. Dense is always first.
-  public static func candidates(_ s: WeightSparsity, mode: SparsityMode) -> [FormatEstimate] {
-    var out = [FormatEstimate(layout: nil, speedup: 1)]
+  /// `denseAlgorithm` is the conv algorithm the dense weight runs (nil: the GEMM).
+  public static func candidates(_ s: WeightSparsity, mode: SparsityMode,
+                                denseAlgorithm: String? = nil) -> [FormatEstimate] {
+    let dense = denseSpeedup(algorithm: denseAlgorithm)
+    var out = [FormatEstimate(layout: nil, speedup: dense, algorithm: dense == 1 ? nil : denseAlgorithm)]
     if mode == .auto || mode == .nm, let p = s.nm {
       out.append(FormatEstimate(layout: .nm(n: p.n, m: p.m), speedup: nmEfficiency / p.ratio, fill: p.ratio))
     }
@@ -76,29 +100,40 @@ public enum SparseCostModel {
     reportedBlockShapes.firstIndex { $0.r == r && $0.c == c }.map { s.blockDensities[$0] } ?? 1
   }
 
-  /// The format for a layer: the fastest candidate when it beats dense by
-  /// `minimumSpeedup`, else dense. A forced family takes its fastest candidate that skips
-  /// anything (fill < 1), however slow.
-  public static func choose(_ s: WeightSparsity?, mode: SparsityMode) -> FormatChoice {
+  /// The format for a layer: the fastest candidate when it beats dense (running
+  /// `denseAlgorithm`, nil: the GEMM) by `minimumSpeedup`, else dense. A forced family
+  /// takes its fastest candidate that skips anything (fill < 1), however slow, even
+  /// against Winograd.
+  public static func choose(_ s: WeightSparsity?, mode: SparsityMode,
+                            denseAlgorithm: String? = nil) -> FormatChoice {
     guard mode != .off else {
-      return FormatChoice(layout: nil, estimatedSpeedup: 1, reason: "--sparsity off", candidates: [])
+      return FormatChoice(layout: nil, estimatedSpeedup: denseSpeedup(algorithm: denseAlgorithm),
+                          reason: "--sparsity off", candidates: [])
     }
     guard let s else {
-      return FormatChoice(layout: nil, estimatedSpeedup: 1, reason: "weight not analyzable", candidates: [])
+      return FormatChoice(layout: nil, estimatedSpeedup: denseSpeedup(algorithm: denseAlgorithm),
+                          reason: "weight not analyzable", candidates: [])
     }
-    let all = candidates(s, mode: mode)
+    let all = candidates(s, mode: mode, denseAlgorithm: denseAlgorithm)
+    let dense = all[0]
     // A forced family still needs something to skip.
     let sparse = all.dropFirst().filter { mode == .auto || $0.fill < 1 }.sorted { $0.speedup > $1.speedup }
     let runnerUp = sparse.dropFirst().first.map { "; next \($0)" } ?? ""
     guard let best = sparse.first else {
-      return FormatChoice(layout: nil, estimatedSpeedup: 1,
+      return FormatChoice(layout: nil, estimatedSpeedup: dense.speedup,
                           reason: "no \(mode == .auto ? "sparse" : mode.rawValue) format fits the data exactly",
                           candidates: all)
     }
-    if mode != .auto || best.speedup >= minimumSpeedup {
+    // Forced against a faster dense Winograd: say so.
+    let slower = dense.speedup > best.speedup ? "; \(dense) est." : ""
+    if mode != .auto || best.speedup >= minimumSpeedup * dense.speedup {
       return FormatChoice(layout: best.layout, estimatedSpeedup: best.speedup,
-                          reason: "\(best) est.\(runnerUp)\(mode == .auto ? "" : " (forced \(mode.rawValue))")",
+                          reason: "\(best) est.\(runnerUp)\(mode == .auto ? "" : " (forced \(mode.rawValue)\(slower))")",
                           candidates: all)
+    }
+    if dense.speedup > 1 {
+      return FormatChoice(layout: nil, estimatedSpeedup: dense.speedup,
+                          reason: "\(dense) est. beats \(best)", candidates: all)
     }
     return FormatChoice(layout: nil, estimatedSpeedup: 1,
                         reason: "best sparse \(best) < \(String(format: "%.2f", minimumSpeedup))x needed",

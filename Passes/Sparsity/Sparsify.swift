@@ -10,6 +10,10 @@
 // pool keeps the dense data and targets read the layout from the type. A gemm without
 // transB gets a transposed copy of its weight ([N, K], transB = true) so that N:M and
 // block groups run along K. The weight constant gets its own op (it may be shared).
+//
+// A conv's dense alternative is the algorithm it runs (`denseAlgorithm`): a Winograd
+// conv stays dense unless a format beats the measured Winograd speedup, and a converted
+// conv goes back to the GEMM form (im2col): Winograd never runs a sparse weight.
 
 import SparrowIR
 
@@ -63,7 +67,8 @@ public struct Sparsify: Pass {
   private static func sparsify(_ op: Operation, _ r: Rewriter, mode: SparsityMode) throws -> [ValueID]? {
     guard let (w, transposed) = convertibleWeight(op, constant: r.constantTensor(of:), type: r.type(of:)),
           let analysis = analyzeWeight(w, transposed: transposed) else { return nil }
-    let choice = SparseCostModel.choose(analysis, mode: mode)
+    let choice = SparseCostModel.choose(analysis, mode: mode,
+                                        denseAlgorithm: denseAlgorithm(op, type: r.type(of:)))
     guard let layout = choice.layout else { return nil }
     let stored = transposed ? w : transposed2D(w)
     // The guarantee: the layout holds exactly, or nothing changes.
@@ -72,8 +77,23 @@ public struct Sparsify: Pass {
     r.modifyOp(r.root) { o in
       o.operands[1] = v
       if !transposed { o.attributes["transB"] = .bool(true) }
+      if o.kind == .conv, SparseCostModel.winogradSpeedup[o.attributes.string("algorithm")] != nil {
+        o.attributes.values["algorithm"] = .string("im2col")
+      }
     }
     return op.results
+  }
+
+  /// The conv algorithm `op` runs with a dense weight: its `algorithm` as lower-conv set it,
+  /// or, when lower-conv has not run yet (no `algorithm`) or the weight is already sparse
+  /// (the report after sparsify), what lower-conv's measured rule picks for the dense
+  /// weight (with `--winograd` other than auto the report may name a Winograd that would
+  /// not have run). nil for a gemm.
+  public static func denseAlgorithm(_ op: Operation, type: (ValueID) -> TensorType) -> String? {
+    guard op.kind == .conv, op.operands.count >= 2 else { return nil }
+    let w = type(op.operands[1])
+    if w.layout == nil, case .string(let chosen)? = op.attributes.values["algorithm"] { return chosen }
+    return LowerConv.algorithm(op.attributes, input: type(op.operands[0]), weight: w.dense)
   }
 }
 

@@ -115,3 +115,76 @@ final class SparsifyTests: XCTestCase {
     assertEquivalent(m, after)
   }
 }
+
+/// sparsify against Winograd: the dense alternative of a conv is the algorithm it runs.
+final class SparsifyWinogradTests: XCTestCase {
+  /// A ResNet-like 3x3 layer (64 -> 64 at 16x16, pad 1): lower-conv picks F(4x4).
+  private func resnetLayer(_ weight: Tensor) throws -> Module {
+    try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([1, 64, 16, 16]))
+      return [try b.add1(.conv, [x, b.constant(weight, name: "w"), b.weight([64], "b", seed: 21)],
+                         ["strides": .ints([1, 1]), "pads": .ints([1, 1, 1, 1]), "dilations": .ints([1, 1]),
+                          "epilogue": .strings(["relu"])], name: "y")]
+    }
+  }
+
+  private func conv(_ m: Module) throws -> SparrowIR.Operation { try XCTUnwrap(ops(m, .conv).first) }
+
+  func testWinogradBeatsTwoOfFour() throws {
+    let w = prunedConvWeight([64, 64, 3, 3], n: 2, m: 4, channelsInnermost: true, seed: 20)
+    let m = try resnetLayer(w)
+    let after = try optimized(m, "lower-conv,sparsify,dce")
+    let y = try conv(after)
+    XCTAssertEqual(y.attributes.string("algorithm"), "winograd4")
+    XCTAssertNil(after.main.type(of: y.operands[1]).layout)
+    let choice = SparseCostModel.choose(analyzeWeight(w, transposed: true), mode: .auto, denseAlgorithm: "winograd4")
+    XCTAssertNil(choice.layout)
+    XCTAssertEqual(choice.reason, "dense (winograd4) 2.50x est. beats #nm<2,4> 1.40x")
+    // Without lower-conv the pass assumes what lower-conv would pick: still dense.
+    XCTAssertNil(try optimized(m, "sparsify").main.type(of: try conv(m).operands[1]).layout)
+    // The report says the same about the dense model.
+    let report = try XCTUnwrap(layerReport(after).first { $0.op == "conv" })
+    XCTAssertEqual(report.choice?.reason, choice.reason)
+    // With Winograd off the im2col GEMM is the alternative and 2:4 wins, as before.
+    let im2col = try optimized(m, "lower-conv{winograd=off},sparsify,dce")
+    XCTAssertEqual(im2col.main.type(of: try conv(im2col).operands[1]).layout, .nm(n: 2, m: 4))
+  }
+
+  func testForcedTwoOfFourReplacesWinogradWithIm2col() throws {
+    let m = try resnetLayer(prunedConvWeight([64, 64, 3, 3], n: 2, m: 4, channelsInnermost: true, seed: 22))
+    let after = try optimized(m, "lower-conv,sparsify{mode=nm},dce")
+    let y = try conv(after)
+    XCTAssertEqual(after.main.type(of: y.operands[1]).layout, .nm(n: 2, m: 4))
+    XCTAssertEqual(y.attributes.string("algorithm"), "im2col")
+    let reason = try XCTUnwrap(layerReport(after, sparsity: .nm).first { $0.op == "conv" }?.choice?.reason)
+    XCTAssertEqual(reason, "#nm<2,4> 1.40x est. (forced nm; dense (winograd4) 2.50x est.)")
+    try verify(after)
+    assertEquivalent(m, after)
+  }
+
+  func testSparseBlocksBeatWinograd() throws {
+    // 4 output x 4 input channel blocks over all taps, one in 10 kept: 4x4 blocks along
+    // (kh, kw, Cin) at 10% density, #bsr<4,4> ~7.8x > F(4x4)'s 2.5x.
+    var w = seededTensor([64, 64, 3, 3], seed: 23).array(of: Float.self)
+    for o in 0..<64 { for c in 0..<64 where ((o / 4) * 16 + c / 4) % 10 != 0 { for t in 0..<9 { w[(o * 64 + c) * 9 + t] = 0 } } }
+    let m = try resnetLayer(Tensor(shape: [64, 64, 3, 3], scalars: w))
+    let after = try optimized(m, "lower-conv,sparsify,dce")
+    let y = try conv(after)
+    XCTAssertEqual(after.main.type(of: y.operands[1]).layout, .bsr(r: 4, c: 4))
+    XCTAssertEqual(y.attributes.string("algorithm"), "im2col")
+    let reason = try XCTUnwrap(layerReport(after).first { $0.op == "conv" }?.choice?.reason)
+    XCTAssertTrue(reason.hasPrefix("#bsr<4,4>"), reason)
+    try verify(after)
+    assertEquivalent(m, after)
+    // lower-conv again leaves the sparse conv on im2col.
+    XCTAssertEqual(try conv(try optimized(after, "lower-conv")).attributes.string("algorithm"), "im2col")
+  }
+
+  func testVerifierRejectsWinogradWithASparseWeight() throws {
+    let m = try resnetLayer(prunedConvWeight([64, 64, 3, 3], n: 2, m: 4, channelsInnermost: true, seed: 24))
+    var bad = try optimized(m, "lower-conv,sparsify{mode=nm},dce")
+    let i = try XCTUnwrap(bad.main.ops.firstIndex { $0.kind == .conv })
+    bad.main.ops[i].attributes.values["algorithm"] = .string("winograd4")
+    XCTAssertThrowsError(try verify(bad))
+  }
+}
