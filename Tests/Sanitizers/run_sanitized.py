@@ -126,9 +126,9 @@ def main():
     args.sparrowc = os.path.abspath(args.sparrowc)
     work = args.keep or tempfile.mkdtemp(prefix=f"sparrow-{args.sanitizer}-")
     os.makedirs(work, exist_ok=True)
-    failed = 0
+    failed, cases = 0, models()
     try:
-        for i, (name, model, flags) in enumerate(models()):
+        for i, (name, model, flags) in enumerate(cases):
             problem = check(name, model, flags, args, work, control=i == 0)
             if problem:
                 failed += 1
@@ -136,7 +136,7 @@ def main():
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"{len(models()) - failed} passed, {failed} failed")
+    print(f"{len(cases) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
 
