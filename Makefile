@@ -105,7 +105,7 @@ fuzz: setup
 test-asan: setup
 	swift build --build-path .build-asan --build-tests -Xswiftc -sanitize=address
 	ASAN_OPTIONS=detect_leaks=0 swift test --build-path .build-asan --skip-build
-	ASAN_OPTIONS=detect_leaks=0 $(PY) $(CONFORMANCE) --sparrowc .build-asan/debug/sparrowc
+	ASAN_OPTIONS=detect_leaks=0 $(PY) $(CONFORMANCE) --sparrowc .build-asan/debug/sparrowc --timeout 600
 	ASAN_OPTIONS=detect_leaks=0 $(PY) Tests/Mutation/mutate.py --sparrowc .build-asan/debug/sparrowc --count 100 --address-space-limit 0
 	swift build --product sparrowc
 	$(PY) Tests/Sanitizers/run_sanitized.py --sparrowc $(SPARROWC_DEBUG) --sanitizer address
