@@ -74,8 +74,6 @@ extension OpContext {
     })
     return OpKernel(function: f, embeddedOperands: bias == nil ? [1] : [1, 2], scratchBytes: columnsBytes + gemmScratchBytes)
   }
-
-  }
 }
 
 extension CodegenModule {
