@@ -9,7 +9,8 @@ errors are skipped) with its `// RUN:` pipeline P:
   after   = sparrowc opt CASE --passes P, then run -O0 on interp and on llvm,
             and run -O2 on llvm (the full pipeline on top)
 
-All four must agree (rtol 1e-4, atol 1e-5; integers exactly). So a pass that changes
+All four must agree within 1e-4 of each output's largest magnitude, plus atol 1e-5
+(the project's bar for reordered sums, e.g. Winograd or folded BatchNorm; integers exactly). So a pass that changes
 results and an LLVM kernel that disagrees with the interpreter both fail here. Inputs are
 seeded: f32 standard normal, integers in [0, 3), random bools. Cases the LLVM target
 cannot compile are failures unless listed in KNOWN_LLVM_GAPS (with the reason); a listed
@@ -106,9 +107,12 @@ def differ(a, b):
         return f"{a.dtype}{list(a.shape)} vs {b.dtype}{list(b.shape)}"
     if a.dtype.kind in "biu":
         return None if np.array_equal(a, b) else f"{int((a != b).sum())} of {a.size} differ"
-    bad = ~np.isclose(a.astype(np.float64), b.astype(np.float64), rtol=1e-4, atol=1e-5, equal_nan=True)
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    finite = np.abs(b64[np.isfinite(b64)])
+    scale = finite.max() if finite.size else 0.0
+    bad = ~np.isclose(a64, b64, rtol=0, atol=1e-5 + 1e-4 * scale, equal_nan=True)
     if bad.any():
-        return f"{int(bad.sum())} of {a.size} differ, max abs err {np.nanmax(np.abs(a.astype(np.float64) - b)[bad]):.3g}"
+        return f"{int(bad.sum())} of {a.size} differ, max abs err {np.nanmax(np.abs(a64 - b64)[bad]):.3g}"
     return None
 
 
