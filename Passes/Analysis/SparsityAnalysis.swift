@@ -155,6 +155,13 @@ public struct WeightSparsity: Sendable {
 /// Analyzes the weight of a gemm/conv (`transposed`: gemm's transB; ignored for conv).
 public func analyzeWeight(_ w: Tensor, transposed: Bool) -> WeightSparsity? {
   guard let main = WeightMatrix(weight: w, transposed: transposed) else { return nil }
+  // No zero at all (every dense layer): no pattern, every block filled. Skipping the
+  // scans saves ~0.7 s of a dense ResNet-50's compile.
+  if !main.nonZero.contains(false) {
+    return WeightSparsity(rows: main.rows, k: main.k, density: 1, nm: nil, nmChannelsOuter: nil,
+                          nmOrder: "none", nearest: nil, nearestViolations: nil,
+                          blockDensities: reportedBlockShapes.map { _ in 1 })
+  }
   let nm = main.sparsestNM
   var outer: NMPattern?
   var order = nm == nil ? "none" : "k"
