@@ -84,12 +84,25 @@ extension CodegenModule {
     if e.isFloat { return LLVMConstReal(t, x) }
     if e == .bool { return LLVMConstInt(t, x != 0 ? 1 : 0, 0) }
     if x.isNaN { return LLVMConstInt(t, 0, 0) }
+    let bits = e.byteSize * 8
     if e.isSignedInteger {
-      let v = x >= 9.2e18 ? Int64.max : x <= -9.2e18 ? Int64.min : Int64(x)
+      let (lo, hi) = (Int64.min >> (64 - bits), Int64.max >> (64 - bits))
+      let v = x >= Double(hi) ? hi : x <= Double(lo) ? lo : Int64(x)
       return LLVMConstInt(t, UInt64(bitPattern: v), 1)
     }
-    let v = x <= 0 ? 0 : x >= 1.8e19 ? UInt64.max : UInt64(x)
+    let hi = UInt64.max >> (64 - bits)
+    let v = x <= 0 ? 0 : x >= Double(hi) ? hi : UInt64(x)
     return LLVMConstInt(t, v, 0)
+  }
+
+  /// `x` stored as `e.raw` (halves as their bits), for the fills of kernels that move raw
+  /// elements (as the interpreter's `elementBytes`).
+  func rawConstant(_ x: Double, _ e: ElementType) -> Value {
+    switch e {
+    case .f16: return LLVMConstInt(storageType(.u16), UInt64(Float(x).float16Bits), 0)
+    case .bf16: return LLVMConstInt(storageType(.u16), UInt64(Float(x).bfloat16Bits), 0)
+    default: return constant(x, as: e)
+    }
   }
 
   /// Whether `x` (of element type `e`, compute type) is negative (false for unsigned).

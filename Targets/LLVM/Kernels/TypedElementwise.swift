@@ -100,7 +100,7 @@ extension OpContext {
   }
 
   /// Clears the no-NaNs assumption every generated function starts with.
-  private func strict(_ kernel: OpKernel) -> OpKernel {
+  func strict(_ kernel: OpKernel) -> OpKernel {
     let key = "no-nans-fp-math", value = "false"
     LLVMRemoveStringAttributeAtIndex(kernel.function, cg.functionIndex, key, UInt32(key.utf8.count))
     let a = LLVMCreateStringAttribute(cg.context, key, UInt32(key.utf8.count), value, UInt32(value.utf8.count))

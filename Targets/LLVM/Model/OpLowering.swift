@@ -18,6 +18,10 @@ extension ModelCodegen {
     .cast, .not, .bitwise_not, .is_nan, .is_inf, .and, .or, .xor, .equal, .greater,
     .greater_or_equal, .less, .less_or_equal, .bit_shift, .bitwise_and, .bitwise_or,
     .bitwise_xor, .where,
+    .transpose, .concat, .slice, .split, .expand, .pad, .gather, .tile, .depth_to_space,
+    .space_to_depth, .trilu, .one_hot,
+    .argmax, .argmin, .cumsum, .top_k, .gather_elements, .gather_nd, .scatter_elements,
+    .scatter_nd, .reverse_sequence,
   ]
 
   func lowerOp(_ ctx: OpContext) throws -> OpKernel {
@@ -74,9 +78,10 @@ extension ModelCodegen {
     case .constant, .reshape, .identity:
       preconditionFailure("\(ctx.op.kind) needs no kernel (constants and views)")
 
-    case .argmax, .argmin, .cumsum, .top_k, .einsum, .gather_elements,
-         .gather_nd, .scatter_elements, .scatter_nd, .reverse_sequence, .quantize_linear,
-         .dequantize_linear:
+    case .argmax, .argmin, .cumsum, .top_k: return try ctx.lowerAxisScan()  // AxisScans.swift
+    case .gather_elements, .gather_nd, .scatter_elements, .scatter_nd, .reverse_sequence:
+      return try ctx.lowerIndexedAccess()  // IndexedAccess.swift
+    case .einsum, .quantize_linear, .dequantize_linear:
       throw ctx.unsupported("this op")
     }
   }
