@@ -32,14 +32,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 IR_FILES = os.path.join(ROOT, "Tests", "IRFiles")
 
-# file:module -> why the LLVM target cannot compile it (integer and bool values: the LLVM
-# target is f32-only).
-KNOWN_LLVM_GAPS = {
-    "constant-fold-limit.sir:small": "an i64 model output (the llvm target is f32-only)",
-    "constant-fold.sir:fold_output": "an i64 model output (the llvm target is f32-only)",
-    "fold-masks.sir:no_fold": "a bool `where` condition (the llvm target is f32-only)",
-    "remove-identity.sir:real_moves": "an f64 model output (the llvm target is f32-only)",
-}
+# file:module -> why the LLVM target cannot compile it (none since it handles every
+# element type).
+KNOWN_LLVM_GAPS: dict = {}
 
 DTYPES = {"f32": np.float32, "f16": np.float16, "f64": np.float64, "i64": np.int64, "i32": np.int32,
           "i16": np.int16, "i8": np.int8, "u8": np.uint8, "i1": np.bool_, "bool": np.bool_}

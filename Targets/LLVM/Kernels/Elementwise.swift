@@ -34,8 +34,11 @@ func collapseDimensions(_ shape: [Int], _ strides: [[Int]]) -> ([Int], [[Int]]) 
 }
 
 extension OpContext {
-  /// Emits `result = combine(operands...)` elementwise with broadcasting.
-  func emitElementwise(_ combine: @escaping ([Value]) -> Value) -> OpKernel {
+  /// Emits `result = combine(operands...)` elementwise with broadcasting. Operands are
+  /// loaded in the compute type of their element type and the result stored as its own
+  /// (ElementValues.swift; `elements` overrides the types: operands, then the result).
+  func emitElementwise(elements: [ElementType]? = nil, _ combine: @escaping ([Value]) -> Value) -> OpKernel {
+    let types = elements ?? (op.operands + [op.result]).map { type($0).element }
     let outShape = shape()
     let strides = [contiguousStrides(outShape)]
       + op.operands.indices.map { broadcastStrides(shape(operand: $0), to: outShape) }
@@ -43,9 +46,9 @@ extension OpContext {
     let f = defineKernel { results, operands, _ in
       cg.forEachIndex(dims) { idx in
         let values = operands.indices.map { k in
-          cg.load(cg.at(operands[k], cg.linearOffset(idx, collapsed[k + 1])))
+          cg.load(types[k], operands[k], cg.linearOffset(idx, collapsed[k + 1]))
         }
-        cg.store(combine(values), cg.at(results[0], cg.linearOffset(idx, collapsed[0])))
+        cg.store(types[operands.count], combine(values), results[0], cg.linearOffset(idx, collapsed[0]))
       }
     }
     return OpKernel(function: f)

@@ -7,9 +7,10 @@
 //   hardmax         1 at the first maximum along `axis`, 0 elsewhere
 //   mod             fmod = 1: C fmod (sign of x); fmod = 0: the sign of y (Python's %)
 //   one_hot         y[o][d][i] = values[1] where trunc(indices[o][i]) (+ depth if < 0) == d,
-//                   else values[0] (f32 indices, like the rest of the target)
+//                   else values[0] (indices of any numeric type, truncated as cast)
 //
-// f32 values, like the rest of the target.
+// tile, depth_to_space, trilu and one_hot move elements of any type (raw bits); hardmax
+// and mod are f32 (mod of other types: TypedElementwise.swift).
 
 internal import CLLVM
 import SparrowIR
@@ -29,12 +30,13 @@ extension OpContext {
   private func lowerTile() -> OpKernel {
     let x = shape(operand: 0), out = shape()
     let strides = contiguousStrides(x)
+    let e = type(op.result).element.raw
     let f = defineKernel { results, operands, _ in
       guard out.reduce(1, *) > 0 else { return }
       cg.forEachIndex(out) { idx in
         var offset = cg.int(0)
         for d in x.indices { offset = cg.add(offset, cg.mul(cg.urem(idx[d], x[d]), strides[d])) }
-        cg.store(cg.load(cg.at(operands[0], offset)), cg.at(results[0], cg.linearOffset(idx, contiguousStrides(out))))
+        cg.store(e, cg.load(e, operands[0], offset), results[0], cg.linearOffset(idx, contiguousStrides(out)))
       }
     }
     return OpKernel(function: f)
@@ -55,10 +57,11 @@ extension OpContext {
     }
     let viewStrides = contiguousStrides(view)
     let outShape = perm.map { view[$0] }
+    let e = type(op.result).element.raw
     let f = defineKernel { results, operands, _ in
       cg.forEachIndex(outShape) { idx in
-        let v = cg.load(cg.at(operands[0], cg.linearOffset(idx, perm.map { viewStrides[$0] })))
-        cg.store(v, cg.at(results[0], cg.linearOffset(idx, contiguousStrides(outShape))))
+        let v = cg.load(e, operands[0], cg.linearOffset(idx, perm.map { viewStrides[$0] }))
+        cg.store(e, v, results[0], cg.linearOffset(idx, contiguousStrides(outShape)))
       }
     }
     return OpKernel(function: f)
@@ -69,12 +72,13 @@ extension OpContext {
     let upper = attributes.bool("upper"), k = attributes.int("k")
     let (rows, cols) = (x[x.count - 2], x[x.count - 1])
     let matrices = x.dropLast(2).reduce(1, *)
+    let e = type(op.result).element.raw
     let f = defineKernel { results, operands, _ in
       cg.forEachIndex([matrices, rows, cols]) { idx in
         let at = cg.linearOffset(idx, [rows * cols, cols, 1])
         let diagonal = cg.sub(idx[2], idx[1])  // j - i
         let kept = upper ? cg.icmp(LLVMIntSGE, diagonal, cg.int(k)) : cg.icmp(LLVMIntSLE, diagonal, cg.int(k))
-        cg.store(cg.select(kept, cg.load(cg.at(operands[0], at)), cg.float(0)), cg.at(results[0], at))
+        cg.store(e, cg.select(kept, cg.load(e, operands[0], at), cg.rawConstant(0, e)), results[0], at)
       }
     }
     return OpKernel(function: f)
@@ -108,14 +112,16 @@ extension OpContext {
     var axis = attributes.int("axis")
     if axis < 0 { axis += indices.count + 1 }
     let (outer, inner) = (indices[..<axis].reduce(1, *), indices[axis...].reduce(1, *))
+    let indexType = type(op.operands[0]).element, e = type(op.result).element.raw
     let f = defineKernel { results, operands, _ in
-      let (off, on) = (cg.load(operands[1]), cg.load(cg.at(operands[1], 1)))
+      let (off, on) = (cg.load(e, operands[1], cg.int(0)), cg.load(e, operands[1], cg.int(1)))
       cg.forEachIndex([outer, depth, inner]) { idx in
-        let raw = LLVMBuildFPToSI(cg.builder, cg.load(cg.at(operands[0], cg.add(cg.mul(idx[0], inner), idx[2]))),
-                                  cg.i64, "")!
+        let loaded = cg.load(indexType, operands[0], cg.add(cg.mul(idx[0], inner), idx[2]))
+        let raw = indexType == .f32 ? LLVMBuildFPToSI(cg.builder, loaded, cg.i64, "")!
+          : cg.convert(loaded, from: indexType, to: .i64)
         let index = cg.select(cg.icmp(LLVMIntSLT, raw, cg.int(0)), cg.add(raw, depth), raw)
         let value = cg.select(cg.icmp(LLVMIntEQ, index, idx[1]), on, off)
-        cg.store(value, cg.at(results[0], cg.linearOffset(idx, [depth * inner, inner, 1])))
+        cg.store(e, value, results[0], cg.linearOffset(idx, [depth * inner, inner, 1]))
       }
     }
     return OpKernel(function: f)

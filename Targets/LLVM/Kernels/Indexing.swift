@@ -3,6 +3,7 @@
 // Each is a loop nest over the result whose source offset is affine per dimension
 // (slice, split, expand), clamped with a validity select (pad), read from an index
 // operand (gather), or read from per-axis index tables computed at compile time (resize).
+// Elements of any type move as raw bits of their size (ElementValues.swift).
 
 internal import CLLVM
 import SparrowIR
@@ -13,9 +14,10 @@ extension OpContext {
   private func emitStridedCopy(from source: Value, to destination: Value, shape: [Int], base: Int,
                                strides: [Int]) {
     let (dims, s) = collapseDimensions(shape, [contiguousStrides(shape), strides])
-    let start = cg.at(source, base)
+    let e = type(op.operands[0]).element.raw
+    let start = cg.element(e, source, base)
     cg.forEachIndex(dims) { idx in
-      cg.store(cg.load(cg.at(start, cg.linearOffset(idx, s[1]))), cg.at(destination, cg.linearOffset(idx, s[0])))
+      cg.store(e, cg.load(e, start, cg.linearOffset(idx, s[1])), destination, cg.linearOffset(idx, s[0]))
     }
   }
 
@@ -70,7 +72,8 @@ extension OpContext {
     let x = shape(operand: 0), out = shape()
     let mode = attributes.string("mode")
     guard ["constant", "edge", "reflect"].contains(mode) else { throw unsupported("pad mode '\(mode)'") }
-    let pads = attributes.ints("pads"), fill = cg.float(attributes.float("value"))
+    let e = type(op.operands[0]).element
+    let pads = attributes.ints("pads"), fill = cg.rawConstant(Double(attributes.float("value")), e)
     let strides = contiguousStrides(x)
     let f = defineKernel { results, operands, _ in
       cg.forEachIndex(out) { idx in
@@ -85,8 +88,8 @@ extension OpContext {
           if mode == "constant" { valid = LLVMBuildAnd(cg.builder, valid, cg.inRange(i, x[d]), "") }
           offset = cg.add(offset, cg.mul(cg.clamp(i, x[d]), strides[d]))
         }
-        let v = x.reduce(1, *) > 0 ? cg.load(cg.at(operands[0], offset)) : fill
-        cg.store(cg.select(valid, v, fill), cg.at(results[0], cg.linearOffset(idx, contiguousStrides(out))))
+        let v = x.reduce(1, *) > 0 ? cg.load(e.raw, operands[0], offset) : fill
+        cg.store(e.raw, cg.select(valid, v, fill), results[0], cg.linearOffset(idx, contiguousStrides(out)))
       }
     }
     return OpKernel(function: f)
@@ -96,6 +99,7 @@ extension OpContext {
     let x = shape(operand: 0), indices = shape(operand: 1)
     let axis = attributes.int("axis")
     let indexType = type(op.operands[1]).element
+    let e = type(op.operands[0]).element
     let outer = x[..<axis].reduce(1, *), dim = x[axis], inner = x[(axis + 1)...].reduce(1, *)
     let count = indices.reduce(1, *)
     let f = defineKernel { results, operands, _ in
@@ -105,9 +109,8 @@ extension OpContext {
         let loaded = LLVMBuildLoad2(cg.builder, intType, cg.gep(intType, table, idx[1]), "")!
         var i = indexType == .i64 ? loaded : LLVMBuildSExt(cg.builder, loaded, cg.i64, "")!
         i = cg.select(cg.icmp(LLVMIntSLT, i, cg.int(0)), cg.add(i, dim), i)
-        let src = cg.at(operands[0], cg.add(cg.mul(idx[0], dim * inner), cg.mul(cg.clamp(i, dim), inner)))
-        let dst = cg.at(results[0], cg.add(cg.mul(idx[0], count * inner), cg.mul(idx[1], inner)))
-        cg.copyFloats(from: src, to: dst, count: inner)
+        cg.copyElements(e, from: operands[0], cg.add(cg.mul(idx[0], dim * inner), cg.mul(cg.clamp(i, dim), inner)),
+                        to: results[0], cg.add(cg.mul(idx[0], count * inner), cg.mul(idx[1], inner)), count: inner)
       }
     }
     return OpKernel(function: f)

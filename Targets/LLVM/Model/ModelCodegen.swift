@@ -53,9 +53,6 @@ struct ModelCodegen {
   /// Emits every function of the ABI.
   mutating func emit() throws {
     let f = module.main
-    for v in f.results where f.type(of: v).element != .f32 {
-      throw Diagnostic("the llvm target supports only f32 model outputs; '\(f.name(of: v))' is \(f.type(of: v))")
-    }
     // Lower every op; collect every failure.
     var constantNames: [ValueID: String] = [:]
     for op in f.ops where op.kind == .constant { constantNames[op.result] = op.constantName! }
@@ -65,9 +62,11 @@ struct ModelCodegen {
       let ctx = OpContext(cg: cg, op: op, function: f, constants: module.constants,
                           constantNames: constantNames, symbol: "\(name).op\(i).\(op.kind.rawValue)")
       do {
-        // f32 everywhere, except integer indices of gather and casts.
+        // f32 everywhere, except integer indices of gather and the ops that handle every
+        // element type (OpLowering.swift).
         for (k, v) in op.operands.enumerated() + op.results.map({ (-1, $0) })
-        where f.type(of: v).element != .f32 && !(op.kind == .gather && k == 1) && op.kind != .cast {
+        where f.type(of: v).element != .f32 && !(op.kind == .gather && k == 1)
+          && !Self.anyElementType.contains(op.kind) {
           throw ctx.unsupported("\(f.type(of: v)) values (f32 only)")
         }
         kernels[i] = try lowerOp(ctx)
@@ -156,7 +155,8 @@ struct ModelCodegen {
       clock?.record(slot: slot)
     }
     for (j, v) in plan.outputCopies {
-      cg.copyFloats(from: pointer(v), to: outputPointers[j], count: f.type(of: v).count)
+      let e = f.type(of: v).element
+      cg.copyElements(e, from: pointer(v), cg.int(0), to: outputPointers[j], cg.int(0), count: f.type(of: v).count)
     }
     cg.ret(cg.int32(Int(RunStatus.ok.rawValue)))
     LLVMPositionBuilderAtEnd(cg.builder, fail)

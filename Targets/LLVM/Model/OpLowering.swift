@@ -7,13 +7,29 @@
 import SparrowIR
 
 extension ModelCodegen {
+  /// Ops whose lowering handles every element type itself (or reports the one it does not);
+  /// every other op is lowered for f32 values only.
+  static let anyElementType: Set<OpKind> = [
+    .relu, .neg, .abs, .exp, .log, .sqrt, .floor, .ceil, .reciprocal, .sigmoid, .tanh, .erf,
+    .sin, .cos, .softplus, .clip, .leaky_relu, .elu, .hard_sigmoid, .hard_swish, .gelu,
+    .add, .sub, .mul, .div, .max, .min, .sum, .mean, .pow, .prelu, .mod,
+    .round, .sign, .tan, .asin, .acos, .atan, .sinh, .cosh, .asinh, .acosh, .atanh, .mish,
+    .softsign, .selu, .celu, .thresholded_relu, .shrink,
+    .cast, .not, .bitwise_not, .is_nan, .is_inf, .and, .or, .xor, .equal, .greater,
+    .greater_or_equal, .less, .less_or_equal, .bit_shift, .bitwise_and, .bitwise_or,
+    .bitwise_xor, .where,
+    .transpose, .concat, .slice, .split, .expand, .pad, .gather, .tile, .depth_to_space,
+    .space_to_depth, .trilu, .one_hot,
+    .argmax, .argmin, .cumsum, .top_k, .gather_elements, .gather_nd, .scatter_elements,
+    .scatter_nd, .reverse_sequence,
+  ]
+
   func lowerOp(_ ctx: OpContext) throws -> OpKernel {
     switch ctx.op.kind {
     case .gemm: return try ctx.lowerGemmOrDirect()  // DirectGemm.swift
     case .matmul: return try ctx.lowerMatMulOrDirect()
     case .conv: return try ctx.lowerConv()
     case .conv_transpose: return try ctx.lowerConvTransposeAnyForm()  // DirectConvTranspose.swift
-    case .cast: return try ctx.lowerCast()
     case .max_pool, .average_pool: return try ctx.lowerPoolAnyRank()  // WindowPooling.swift
     case .lp_pool, .global_lp_pool: return try ctx.lowerWindowPool()
     case .global_average_pool, .global_max_pool: return try ctx.lowerGlobalPool()
@@ -31,7 +47,10 @@ extension ModelCodegen {
     case .gather: return try ctx.lowerGather()
     case .resize: return try ctx.lowerResize()
     case .lstm, .gru, .rnn: return try ctx.lowerRecurrent()  // Recurrent.swift
-    case .tile, .depth_to_space, .space_to_depth, .trilu, .hardmax, .mod, .one_hot:
+    case .mod:
+      guard ctx.computesInF32 else { return try ctx.lowerTypedElementwise() }
+      return try ctx.lowerIndexMap()
+    case .tile, .depth_to_space, .space_to_depth, .trilu, .hardmax, .one_hot:
       return try ctx.lowerIndexMap()  // IndexMaps.swift
     case .reduce_sum, .reduce_mean, .reduce_max, .reduce_min, .reduce_sum_square, .reduce_l1,
          .reduce_l2, .reduce_prod, .reduce_log_sum, .reduce_log_sum_exp:
@@ -40,23 +59,29 @@ extension ModelCodegen {
     case .relu, .neg, .abs, .exp, .log, .sqrt, .floor, .ceil, .reciprocal, .sigmoid, .tanh,
          .erf, .sin, .cos, .softplus, .clip, .leaky_relu, .elu, .hard_sigmoid, .hard_swish,
          .gelu:
+      guard ctx.computesInF32 else { return try ctx.lowerTypedElementwise() }  // TypedElementwise.swift
       let scalar = ctx.unaryFunction()!
       return ctx.emitElementwise { scalar($0[0]) }
     case .add, .sub, .mul, .div, .max, .min, .sum, .mean, .pow, .prelu:
+      guard ctx.computesInF32 else { return try ctx.lowerTypedElementwise() }
       return ctx.emitElementwise(ctx.naryFunction()!)
     case .round, .sign, .tan, .asin, .acos, .atan, .sinh, .cosh, .asinh, .acosh, .atanh,
          .mish, .softsign, .selu, .celu, .thresholded_relu, .shrink:
+      guard ctx.computesInF32 else { return try ctx.lowerTypedElementwise() }
       let scalar = ctx.mathUnaryFunction()!  // ElementwiseMath.swift
       return ctx.emitElementwise { scalar($0[0]) }
+    case .cast, .not, .bitwise_not, .is_nan, .is_inf, .and, .or, .xor, .equal, .greater,
+         .greater_or_equal, .less, .less_or_equal, .bit_shift, .bitwise_and, .bitwise_or,
+         .bitwise_xor, .where:
+      return try ctx.lowerTypedElementwise()
 
     case .constant, .reshape, .identity:
       preconditionFailure("\(ctx.op.kind) needs no kernel (constants and views)")
 
-    case .not, .bitwise_not, .is_nan, .is_inf, .and, .or, .xor, .equal, .greater,
-         .greater_or_equal, .less, .less_or_equal, .bit_shift, .bitwise_and, .bitwise_or,
-         .bitwise_xor, .where, .argmax, .argmin, .cumsum, .top_k, .einsum, .gather_elements,
-         .gather_nd, .scatter_elements, .scatter_nd, .reverse_sequence, .quantize_linear,
-         .dequantize_linear:
+    case .argmax, .argmin, .cumsum, .top_k: return try ctx.lowerAxisScan()  // AxisScans.swift
+    case .gather_elements, .gather_nd, .scatter_elements, .scatter_nd, .reverse_sequence:
+      return try ctx.lowerIndexedAccess()  // IndexedAccess.swift
+    case .einsum, .quantize_linear, .dequantize_linear:
       throw ctx.unsupported("this op")
     }
   }

@@ -1,37 +1,11 @@
-//===--- Cast.swift - conversions between f32, i32 and i64 ---===//
+//===--- Cast.swift - conv_transpose through the GEMM and col2im ---===//
 //
-// Integer tensors appear where models carry indices (token ids cast to i64 for gather).
+// (Casts between element types are TypedElementwise.swift.)
 
 internal import CLLVM
 import SparrowIR
 
 extension OpContext {
-  func lowerCast() throws -> OpKernel {
-    let from = type(op.operands[0]).element, to = type(op.results[0]).element
-    let supported: [ElementType] = [.f32, .i32, .i64]
-    guard supported.contains(from), supported.contains(to) else {
-      throw unsupported("a cast from \(from) to \(to)")
-    }
-    func llvmType(_ e: ElementType) -> LType { e == .f32 ? cg.f32 : e == .i32 ? cg.i32 : cg.i64 }
-    let count = shape().reduce(1, *)
-    let f = defineKernel { results, operands, _ in
-      let src = LLVMBuildBitCast(cg.builder, operands[0], LLVMPointerType(llvmType(from), 0), "")!
-      let dst = LLVMBuildBitCast(cg.builder, results[0], LLVMPointerType(llvmType(to), 0), "")!
-      cg.forLoop(0, count) { i in
-        let x = LLVMBuildLoad2(cg.builder, llvmType(from), cg.gep(llvmType(from), src, i), "")!
-        let y: Value
-        switch (from, to) {
-        case _ where from == to: y = x
-        case (.f32, _): y = LLVMBuildFPToSI(cg.builder, x, llvmType(to), "")
-        case (_, .f32): y = LLVMBuildSIToFP(cg.builder, x, cg.f32, "")
-        default: y = LLVMBuildIntCast2(cg.builder, x, llvmType(to), 1, "")
-        }
-        LLVMBuildStore(cg.builder, y, cg.gep(llvmType(to), dst, i))
-      }
-    }
-    return OpKernel(function: f)
-  }
-
   /// conv_transpose (group 1, 2-D): columns = Wᵀ[Co*kh*kw, C] · X[n][C, H*W] by the
   /// generated GEMM, then col2im scatter-adds the columns into Y[n] (initialized to bias).
   func lowerConvTranspose() throws -> OpKernel {

@@ -1,0 +1,177 @@
+import Foundation
+import SparrowIR
+import SparrowInterpreter
+import XCTest
+@testable import SparrowLLVM
+
+/// Ops on element types other than f32 (ElementValues.swift, TypedElementwise.swift,
+/// AxisScans.swift, IndexedAccess.swift): the LLVM target must give the interpreter's bytes.
+/// Integer inputs cover their whole range with 0, ±1, MIN and MAX mixed in (division by
+/// zero, MIN / -1, overshifts); float inputs mix in NaN, ±inf, ±0 and out-of-range values.
+final class ElementTypeTests: XCTestCase {
+  private let all: [ElementType] = [.f32, .f16, .bf16, .f64, .i8, .u8, .i16, .u16, .i32, .u32, .i64, .u64, .bool]
+
+  private func input(_ type: TensorType, seed: inout UInt64) -> Tensor {
+    func next() -> UInt64 {
+      seed = seed &* 6364136223846793005 &+ 1442695040888963407
+      return seed >> 11
+    }
+    let e = type.element, n = type.count
+    var bytes: [UInt8] = []
+    for _ in 0..<n {
+      let r = next()
+      func raw<T>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v) { Array($0) } }
+      if e == .bool { bytes.append(UInt8(r & 1)); continue }
+      if e.isFloat {
+        let specials: [Double] = [.nan, .infinity, -.infinity, 0, -0.0, 3e9, -3e9, 1e20, 300, -129.5]
+        let x = r % 5 == 0 ? specials[Int(r / 5 % UInt64(specials.count))]
+          : (Double(r % 100_000) / 100_000 - 0.5) * 20
+        switch e {
+        case .f32: bytes += raw(Float(x))
+        case .f64: bytes += raw(x)
+        case .f16: bytes += raw(Float(x).float16Bits)
+        default: bytes += raw(Float(x).bfloat16Bits)
+        }
+        continue
+      }
+      let size = e.byteSize
+      let signedMin: UInt64 = 1 << UInt64(size * 8 - 1)
+      let specials: [UInt64] = [0, 1, UInt64.max, signedMin, signedMin - 1, 2, 7, 63]
+      let v = r % 3 == 0 ? specials[Int(r / 3 % UInt64(specials.count))] : next()
+      bytes += raw(v).prefix(size)
+    }
+    return Tensor(type: type, bytes: bytes)
+  }
+
+  /// Builds one op over arguments of `types` and compares every result with the interpreter.
+  private func check(_ kind: OpKind, _ types: [TensorType], _ attributes: [String: AttributeValue] = [:],
+                     results: Int = 1, file: StaticString = #filePath, line: UInt = #line) throws {
+    var b = Builder(module: Module(name: "typed"), function: Function(name: "main"))
+    let args = types.enumerated().map { b.addArgument(name: "x\($0.offset)", type: $0.element) }
+    let outs = try b.add(kind, args, attributes, resultCount: results)
+    let module = b.finish(results: outs)
+    var seed: UInt64 = 99
+    let inputs = types.map { input($0, seed: &seed) }
+    let want = try Interpreter.run(module, inputs: inputs)
+    let got = try JITModel(module).run(inputs)
+    for (g, w) in zip(got, want) {
+      XCTAssertEqual(g.type, w.type, file: file, line: line)
+      let message = "\(kind) \(types) -> \(w.type)"
+      switch w.type.element {
+      case .f32:
+        for (x, y) in zip(g.array(of: Float.self), w.array(of: Float.self)) where !(x.isNaN && y.isNaN) {
+          XCTAssert(x == y || abs(x - y) <= 1e-5 * max(1, abs(y)), "\(message): \(x) vs \(y)", file: file, line: line)
+        }
+      case .f64:
+        for (x, y) in zip(g.array(of: Double.self), w.array(of: Double.self)) where !(x.isNaN && y.isNaN) {
+          XCTAssert(x == y || abs(x - y) <= 1e-12 * max(1, abs(y)), "\(message): \(x) vs \(y)", file: file, line: line)
+        }
+      case .f16, .bf16:
+        let bf16 = w.type.element == .bf16
+        func floats(_ t: Tensor) -> [Float] {
+          t.bytes.withUnsafeBytes { Array($0.bindMemory(to: UInt16.self)) }.map {
+            bf16 ? Float(bitPattern: UInt32($0) << 16) : Float(float16Bits: $0)
+          }
+        }
+        // Computed in f32 (an ulp apart there may round to neighbouring halves). Where the
+        // reference is NaN the f32 functions' no-NaNs assumption applies, as for f32 itself
+        // (relu, max, exp of NaN are not NaN on the LLVM target).
+        for (x, y) in zip(floats(g), floats(w)) where !y.isNaN {
+          XCTAssert(x == y || abs(x - y) <= 8e-3 * max(1, abs(y)), "\(message): \(x) vs \(y)", file: file, line: line)
+        }
+      default:
+        XCTAssertEqual(g.bytes, w.bytes, message, file: file, line: line)
+      }
+    }
+  }
+
+  private func t(_ e: ElementType, _ shape: [Int] = [3, 37]) -> TensorType { TensorType(e, shape) }
+
+  func testIntegerArithmeticWrapsDividesAndShiftsAsTheInterpreter() throws {
+    for e in [ElementType.i8, .u8, .i16, .u16, .i32, .u32, .i64, .u64] {
+      for kind in [OpKind.add, .sub, .mul, .div, .max, .min, .bitwise_and, .bitwise_or, .bitwise_xor] {
+        try check(kind, [t(e), t(e, [37])])
+      }
+      try check(.mod, [t(e), t(e)], ["fmod": .bool(false)])
+      try check(.mod, [t(e), t(e)], ["fmod": .bool(true)])
+      try check(.bit_shift, [t(e), t(e)], ["direction": .string("LEFT")])
+      try check(.bit_shift, [t(e), t(e)], ["direction": .string("RIGHT")])
+      for kind in [OpKind.abs, .sign, .relu, .bitwise_not] { try check(kind, [t(e)]) }
+      try check(.clip, [t(e)], ["min": .float(-3.5), "max": .float(100.2)])
+    }
+    try check(.neg, [t(.i16)])
+    try check(.pow, [t(.f32), t(.i64)])
+    try check(.pow, [t(.i32), t(.i32)])
+  }
+
+  func testHalvesAndDoublesComputeAsTheInterpreter() throws {
+    for e in [ElementType.f16, .bf16] {
+      for kind in [OpKind.add, .mul, .div, .max] { try check(kind, [t(e), t(e, [1, 37])]) }
+      for kind in [OpKind.relu, .exp, .sigmoid, .abs] { try check(kind, [t(e)]) }
+    }
+    for kind in [OpKind.add, .sub, .mul, .div, .max, .min] { try check(kind, [t(.f64), t(.f64)]) }
+    try check(.mod, [t(.f64), t(.f64)], ["fmod": .bool(false)])
+  }
+
+  func testCastsBetweenEveryPairOfElementTypes() throws {
+    for from in all {
+      for to in all { try check(.cast, [t(from, [53])], ["to": .type(to)]) }
+    }
+  }
+
+  func testComparisonsLogicPredicatesAndWhere() throws {
+    for e in all {
+      for kind in [OpKind.equal, .greater, .greater_or_equal, .less, .less_or_equal] {
+        try check(kind, [t(e), t(e, [3, 1])])
+      }
+      try check(.where, [t(.bool, [3, 1]), t(e), t(e, [37])])
+    }
+    for kind in [OpKind.and, .or, .xor] { try check(kind, [t(.bool), t(.bool, [37])]) }
+    try check(.not, [t(.bool)])
+    for e in [ElementType.f32, .f16, .f64] {
+      try check(.is_nan, [t(e)])
+      try check(.is_inf, [t(e)], ["detect_positive": .bool(true), "detect_negative": .bool(false)])
+    }
+  }
+
+  func testAxisScansOnEveryNumericType() throws {
+    for e in [ElementType.f32, .f16, .i8, .u16, .i64, .u64] {
+      for last in [false, true] {
+        try check(.argmax, [t(e, [4, 19, 3])], ["axis": .int(1), "keepdims": .bool(true), "select_last_index": .bool(last)])
+        try check(.argmin, [t(e, [4, 19, 3])], ["axis": .int(2), "keepdims": .bool(false), "select_last_index": .bool(last)])
+      }
+      for largest in [false, true] {
+        try check(.top_k, [t(e, [4, 19, 3])], ["axis": .int(1), "k": .int(5), "largest": .bool(largest)], results: 2)
+      }
+    }
+    for e in [ElementType.f32, .i32, .u64] {
+      try check(.cumsum, [t(e, [4, 19])], ["axis": .int(1), "exclusive": .bool(true), "reverse": .bool(true)])
+      try check(.cumsum, [t(e, [4, 19])], ["axis": .int(0)])
+    }
+  }
+
+  func testMovementAndScattersOfNarrowElements() throws {
+    for e in [ElementType.u8, .bool, .f16, .i16, .f64] {
+      try check(.transpose, [t(e, [3, 5, 7])], ["perm": .ints([2, 0, 1])])
+      try check(.concat, [t(e, [3, 5]), t(e, [3, 2])], ["axis": .int(1)])
+      try check(.pad, [t(e, [3, 5])], ["mode": .string("constant"), "pads": .ints([1, 0, 2, 3]), "value": .float(-2.5)])
+      try check(.tile, [t(e, [3, 5])], ["repeats": .ints([2, 3])])
+    }
+    // Indices in range: scatter/gather with constant indices.
+    for e in [ElementType.i32, .f16, .u8, .f64] {
+      var b = Builder(module: Module(name: "scatter"), function: Function(name: "main"))
+      let x = b.addArgument(name: "x", type: t(e, [4, 6]))
+      let u = b.addArgument(name: "u", type: t(e, [2, 6]))
+      let idx = b.constant(Tensor(shape: [2, 6], scalars: (0..<12).map { Int64($0 % 4) - ($0 % 3 == 0 ? 4 : 0) }), name: "i")
+      var outs = [try b.add1(.gather_elements, [x, idx], ["axis": .int(0)])]
+      for reduction in ["none", "add", "max"] where !(e == .f16 && reduction != "none") {
+        outs.append(try b.add1(.scatter_elements, [x, idx, u], ["axis": .int(0), "reduction": .string(reduction)]))
+      }
+      let module = b.finish(results: outs)
+      var seed: UInt64 = 7
+      let inputs = [input(t(e, [4, 6]), seed: &seed), input(t(e, [2, 6]), seed: &seed)]
+      let want = try Interpreter.run(module, inputs: inputs), got = try JITModel(module).run(inputs)
+      for (g, w) in zip(got, want) { XCTAssertEqual(g.bytes, w.bytes, "\(e)") }
+    }
+  }
+}
