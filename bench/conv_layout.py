@@ -2,11 +2,12 @@
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/conv_layout.py \
         --sparrowc .build/release/sparrowc /tmp/sm/resnet50.onnx /tmp/sm/mobilenet.onnx ... \
-        [--rounds 3] [--iterations 10] [--layouts nchw,nhwc]
+        [--rounds 3] [--iterations 10] [--layouts "nchw,nhwc,nchw --winograd off,nhwc --winograd off"]
 
 For each model, `sparrowc bench --backend llvm --threads 1 --profile --json --conv-layout L`
 runs in interleaved rounds (nchw, nhwc, nchw, nhwc ...); the best median of each layout
-counts (the machine is shared: only ratios from one run mean anything). Prints the
+counts (the machine is shared: only ratios from one run mean anything). A variant is a
+layout optionally followed by more sparrowc flags (e.g. "nhwc --winograd off"). Prints the
 end-to-end ratio nhwc/nchw and, per op family (conv 1x1/s1, conv 3x3/s1, transpose ...),
 the summed kernel time of each layout and their ratio.
 """
@@ -17,9 +18,10 @@ import subprocess
 from collections import defaultdict
 
 
-def bench(sparrowc, model, layout, iterations):
+def bench(sparrowc, model, variant, iterations):
+    layout, *extra = variant.split()
     cmd = [sparrowc, "bench", model, "--backend", "llvm", "--threads", "1", "--iterations", str(iterations),
-           "--profile", "--json", "--conv-layout", layout]
+           "--profile", "--json", "--conv-layout", layout] + extra
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 

@@ -14,7 +14,7 @@
 // ConvertLayout), so a chain of NHWC convs has no transpose inside:
 //   - transpose(transpose(x, p), q) with q . p = identity  ->  x
 //   - an elementwise op whose operands are transposes by one perm p, constants (permuted
-//     here, e.g. a per-channel [C, 1, 1] scale becomes [1, 1, C]) or broadcast scalars
+//     here, e.g. a per-channel [C, 1, 1] scale becomes [1, 1, 1, C]) or broadcast scalars
 //     ->  the op on the untransposed operands, then one transpose by p
 //   - concat of transposes by p along axis a  ->  concat along p[a], then the transpose
 // A transpose moves only when each of its users can take it (another such op or a
@@ -123,7 +123,7 @@ public struct ChooseConvLayout: Pass {
         if t.shape.allSatisfy({ $0 == 1 }) { operands.append(v); continue }  // broadcasts alike
         guard let c = r.constantTensor(of: v) else { return nil }
         let full = Tensor(type: TensorType(c.element, Array(repeating: 1, count: rank - t.rank) + t.shape), bytes: c.bytes)
-        operands.append(r.insertConstant(FoldTranspose.permuted(full, inverse), name: r.name(of: v) + ".nchw"))
+        operands.append(r.insertConstant(FoldTranspose.permuted(full, inverse), name: r.name(of: v) + ".nhwc"))
       }
       let y = try r.insert(op.kind, operands, op.attributes.values, name: r.name(of: op.result) + ".t")[0]
       return [try r.insert(.transpose, [y], ["perm": .ints(perm)], name: r.name(of: op.result))[0]]
