@@ -16,17 +16,24 @@
 //   - an elementwise op whose operands are transposes by one perm p, constants (permuted
 //     here, e.g. a per-channel [C, 1, 1] scale becomes [1, 1, 1, C]) or broadcast scalars
 //     ->  the op on the untransposed operands, then one transpose by p
-//   - concat of transposes by p along axis a  ->  concat along p[a], then the transpose
+//   - concat of transposes by p along axis a  ->  concat along p[a], then the transpose;
+//     split likewise (one transpose per part)
 // A transpose moves only when each of its users can take it (another such op or a
 // cancelling transpose), so moving never adds transposes. Pooling, depthwise convs and
 // everything else stay NCHW: the transposes stop in front of them.
 //
 // Which convs: option `layout` = nchw (none) | nhwc (every conv the targets run NHWC:
-// 2-D, group 1, algorithm gemm1x1 or im2col, dense f32 constant weight, no activation
-// mask; never depthwise, grouped or Winograd) | auto. `auto` keeps NCHW: measured on this
-// target (bench/RESULTS.md "Conv layout", Zen 4, 1 thread) all-NHWC ResNet-50 ran
-// <see RESULTS> against NCHW, ... (the rule lives in `prefersChannelsLast`).
-// Weights that `sparsify` would convert keep NCHW under `auto` (sparse convs have no NHWC
+// 2-D, group 1, algorithm gemm1x1 or im2col, dense f32 constant weight and bias, no
+// activation mask; never depthwise, grouped or Winograd) | auto: NHWC for the whole
+// function when every conv in it can run NHWC and none would get a sparse weight,
+// else NCHW. Measured (bench/RESULTS.md "Conv layout", 1 thread, loaded machine): the
+// NHWC kernels are faster per layer where im2col moves data (ResNet-50: 1x1/s2 0.70-0.75x,
+// 3x3/s2 0.80-0.90x, 7x7/s2 0.73-0.91x, 3x3/s1 im2col 0.80x of the NCHW im2col) and even
+// on 1x1/s1 (the same GEMM, operands swapped); all-NHWC ResNet-50 (Winograd off) ran
+// 0.89x of all-NCHW im2col. But a conv that stays NCHW (Winograd 3x3, depthwise) puts two
+// transposes around it: NHWC with Winograd kept ran 1.06x of NCHW (transposes 4 % of the
+// time), so mixing layouts loses and `auto` only goes NHWC where it need not mix.
+// Weights that `sparsify` would convert count as NCHW-only (sparse convs have no NHWC
 // kernel yet; sparsify skips NHWC convs, so `nhwc` keeps such a conv dense).
 //
 // Runs after lower-conv (the algorithm is known) and before sparsify.
@@ -57,8 +64,8 @@ public struct ChooseConvLayout: Pass {
   public init(layout: ConvLayoutMode = .auto) { mode = layout }
 
   public func run(on function: inout Function, context: PassContext) throws -> Bool {
-    guard mode != .nchw else { return false }
-    return try applyPatternsGreedily(Self.patterns(mode), to: &function, context: context)
+    guard mode == .nhwc || (mode == .auto && Self.prefersChannelsLast(function, context: context)) else { return false }
+    return try applyPatternsGreedily(Self.patterns, to: &function, context: context)
   }
 
   /// Whether the targets can run `op` (a conv) with NHWC activations.
@@ -73,9 +80,13 @@ public struct ChooseConvLayout: Pass {
     return algorithm == "gemm1x1" || algorithm == "im2col"
   }
 
-  /// The `auto` rule (see the header): NHWC where it measured faster. Nowhere yet.
-  static func prefersChannelsLast(_ op: Operation, _ r: Rewriter) -> Bool {
-    false
+  /// The `auto` rule (see the header): NHWC when every conv of the function can run it
+  /// and none would get a sparse weight, so transposes stay at the function's edges and
+  /// in front of pools; NCHW otherwise.
+  static func prefersChannelsLast(_ function: Function, context: PassContext) -> Bool {
+    let r = Rewriter(function, context: context)
+    let convs = (0..<r.slotCount).map(r.op(at:)).filter { $0.kind == .conv }
+    return !convs.isEmpty && convs.allSatisfy { canRunChannelsLast($0, r) && !wouldSparsify($0, r) }
   }
 
   /// Whether sparsify (auto) would give the conv's weight a sparse layout.
@@ -86,10 +97,9 @@ public struct ChooseConvLayout: Pass {
     return SparseCostModel.choose(analysis, mode: .auto, denseAlgorithm: dense).layout != nil
   }
 
-  static func patterns(_ mode: ConvLayoutMode) -> [RewritePattern] { [
+  static let patterns: [RewritePattern] = [
     RewritePattern("conv-to-nhwc", roots: [.conv]) { op, r in
-      guard canRunChannelsLast(op, r),
-            mode == .nhwc || (prefersChannelsLast(op, r) && !wouldSparsify(op, r)) else { return nil }
+      guard canRunChannelsLast(op, r) else { return nil }
       let residuals = try residualCount(op.attributes)
       let core = op.operands.count - residuals
       var operands = Array(op.operands.prefix(core))
@@ -137,7 +147,17 @@ public struct ChooseConvLayout: Pass {
       let y = try r.insert(.concat, inputs, ["axis": .int(axis)], name: r.name(of: op.result) + ".t")[0]
       return [try r.insert(.transpose, [y], ["perm": .ints(perm)], name: r.name(of: op.result))[0]]
     },
-  ] }
+
+    RewritePattern("transpose-below-split", roots: [.split]) { op, r in
+      guard let perm = commonPerm(op.operands, r), let source = r.definingOp(of: op.operands[0]) else { return nil }
+      var attributes = op.attributes.values
+      attributes["axis"] = .int(perm[op.attributes.int("axis")])
+      let parts = try r.insert(.split, [source.operands[0]], attributes, name: r.name(of: op.results[0]) + ".t")
+      return try zip(parts, op.results).map { part, old in
+        try r.insert(.transpose, [part], ["perm": .ints(perm)], name: r.name(of: old))[0]
+      }
+    },
+  ]
 
   /// A transpose of `v` by `perm`: one that exists already (two convs reading one input
   /// share it), else a new op before the root.
@@ -159,7 +179,7 @@ public struct ChooseConvLayout: Pass {
       guard p == ConvLayout.toChannelsFirst, perm == nil || perm == p, !r.isFunctionResult(v) else { return nil }
       let movable = r.users(of: v).allSatisfy { slot in
         let user = r.op(at: slot)
-        return user.kind.has(.elementwise) || user.kind == .concat || user.kind == .transpose
+        return user.kind.has(.elementwise) || [.concat, .split, .transpose].contains(user.kind)
       }
       guard movable else { return nil }
       perm = p

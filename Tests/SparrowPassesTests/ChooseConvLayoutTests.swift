@@ -53,6 +53,20 @@ final class ChooseConvLayoutTests: XCTestCase {
     }
   }
 
+  /// `auto`: NHWC only when every conv of the function can run it (no transposes inside).
+  func testAutoGoesNHWCOnlyWithoutMixing() throws {
+    let m = try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([1, 8, 10, 10]))
+      let a = try b.conv([x, b.weight([8, 8, 1, 1], "w1", seed: 1)], kernel: 1, name: "a")
+      let r = try b.add1(.relu, [a], name: "r")
+      return [try b.conv([r, b.weight([8, 8, 3, 3], "w2", seed: 2)], kernel: 3, stride: 2, pad: 1, name: "c")]
+    }
+    let after = try optimized(m, "lower-conv,choose-conv-layout")
+    XCTAssertTrue(ops(after, .conv).allSatisfy { $0.attributes.string("layout") == "nhwc" })
+    XCTAssertEqual(ops(after, .transpose).count, 2, "the function's edges only")
+    assertEquivalent(m, after)
+  }
+
   func testO2WithNHWC() throws {
     let m = try bottleneck()
     let o2 = Pipelines.O2.map { $0 == "lower-conv" ? "lower-conv,choose-conv-layout{layout=nhwc}" : $0 }
