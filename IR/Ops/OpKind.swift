@@ -22,7 +22,14 @@
 //   fixed), one per "add" step, each with exactly the result's type.
 // - conv `algorithm` ("direct", "gemm1x1", "depthwise", "im2col", "winograd2",
 //   "winograd4"): chosen by the lower-conv pass and only there; targets obey it (the
-//   interpreter computes every one the same way). The layout stays NCHW.
+//   interpreter computes every one the same way).
+// - conv `layout` ("nchw", the default, or "nhwc"): chosen by the choose-conv-layout pass
+//   and only there. With "nhwc" the input, the result and the residual operands are
+//   [N, H, W, C] (channels innermost); the weight stays [Cout, Cin, kh, kw] (OIHW: the
+//   constant pool, sparse layouts and BatchNorm folding never see a second weight order;
+//   targets reorder it to [Cout, kh, kw, Cin] when they pack it) and the bias stays [Cout].
+//   Only 2-D, group-1 convs with algorithm direct, gemm1x1 or im2col, a dense weight and
+//   no kept_positions may be "nhwc" (the verifier checks it; see checkConvLayout).
 // - conv `kept_positions` (optional, from fold-activation-masks; 2-D, group 1): the flat
 //   output-plane positions (oy * OW + ox, sorted, distinct) at which the weights x inputs
 //   sum is computed; at every other position of every channel and image that sum is 0.
@@ -203,7 +210,7 @@ extension OpKind {
     case .conv:
       return spec(2...manyOperands, [K.ints("strides"), K.ints("pads"), K.ints("dilations"),
                                      K.int("group", 1), K.strings_("epilogue"),
-                                     K.string("algorithm", "direct"),
+                                     K.string("algorithm", "direct"), K.string("layout", "nchw"),
                                      K.ints("kept_positions", optional: true),
                                      AttributeSpec("masked_fill", .float, nil, optional: true)],
                   [.gemmLike, .hasEpilogue])

@@ -25,6 +25,45 @@ func checkWindow(_ a: Attributes, spatial: Int, kernel: [Int]) throws {
 }
 
 func convType(_ x: [TensorType], _ a: Attributes) throws -> TensorType {
+  switch a.string("layout") {
+  case "nchw": return try channelsFirstConvType(x, a)
+  case "nhwc":
+    // The rule in NCHW terms, with the input and result axes permuted around it.
+    let input = x[0]
+    try expect(input.rank >= 3, "conv input \(input) has no spatial axes")
+    var channelsFirst = x
+    channelsFirst[0] = TensorType(input.element, ConvLayout.channelsFirst(input.shape))
+    let out = try channelsFirstConvType(channelsFirst, a)
+    try checkConvLayout(a, weight: x[1], rank: input.rank)
+    return TensorType(out.element, ConvLayout.channelsLast(out.shape))
+  default:
+    throw Diagnostic("unknown conv layout \"\(a.string("layout"))\" (nchw, nhwc)")
+  }
+}
+
+/// The axis orders of conv activations: `layout = "nhwc"` puts channels last.
+public enum ConvLayout {
+  /// The perm of a 2-D transpose NCHW -> NHWC and its inverse.
+  public static let toChannelsLast = [0, 2, 3, 1]
+  public static let toChannelsFirst = [0, 3, 1, 2]
+  /// [N, C, spatial...] -> [N, spatial..., C].
+  public static func channelsLast(_ s: [Int]) -> [Int] { [s[0]] + s[2...] + [s[1]] }
+  /// [N, spatial..., C] -> [N, C, spatial...].
+  public static func channelsFirst(_ s: [Int]) -> [Int] { [s[0], s[s.count - 1]] + s[1..<(s.count - 1)] }
+}
+
+/// An NHWC conv must be one the targets run channels-last: 2-D, group 1, a dense weight,
+/// algorithm direct (not yet chosen), gemm1x1 or im2col, and no kept_positions.
+func checkConvLayout(_ a: Attributes, weight w: TensorType, rank: Int) throws {
+  let algorithm = a.string("algorithm")
+  try expect(rank == 4 && a.int("group") == 1 && ["direct", "gemm1x1", "im2col"].contains(algorithm),
+             "conv layout \"nhwc\" needs a 2-D conv with group 1 and algorithm direct, gemm1x1 or im2col "
+             + "(got \(rank - 2)-D, group \(a.int("group")), algorithm \"\(algorithm)\")")
+  try expect(w.layout == nil, "conv layout \"nhwc\" needs a dense weight, got \(w)")
+  try expect(a.values["kept_positions"] == nil, "conv layout \"nhwc\" cannot take kept_positions")
+}
+
+private func channelsFirstConvType(_ x: [TensorType], _ a: Attributes) throws -> TensorType {
   let (input, w) = (x[0], x[1])
   try expect(input.rank >= 3 && w.rank == input.rank, "conv input \(input) and weight \(w) ranks do not fit")
   let g = a.int("group")

@@ -28,6 +28,7 @@ public enum PassRegistry {
     FuseEpilogue.self,
     FuseHorizontal.self,
     LowerConv.self,
+    ChooseConvLayout.self,
     FoldActivationMasks.self,
     FoldMasks.self,
     AnalyzeSparsity.self,

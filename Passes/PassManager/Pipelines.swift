@@ -39,6 +39,9 @@ public enum Pipelines {
     "fold-activation-masks", // masks after conv -> BN -> relu, visible once those fused
     "fuse-horizontal",     // gemms/convs sharing an input -> one op + split (Q/K/V)
     "lower-conv",          // choose each conv's algorithm (targets obey it)
+    "choose-conv-layout",  // NCHW or NHWC per conv (targets obey it), transposes between
+                           // NHWC convs cancelled; after lower-conv (needs the algorithm),
+                           // before sparsify (which leaves NHWC convs dense)
     "sparsify",            // sparse weight layouts where exact and faster (cost model)
   ] + O1                   // cleanup: reshape chains from matmul-to-gemm, dead weights;
                            // plan-memory (an analysis) last

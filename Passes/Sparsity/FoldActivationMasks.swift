@@ -42,7 +42,8 @@ public struct FoldActivationMasks: Pass {
         else { continue }
         let conv = r.op(at: slot)
         let out = r.type(of: c).shape
-        guard out.count == 4, conv.attributes.int("group") == 1 else { continue }
+        guard out.count == 4, conv.attributes.int("group") == 1,
+              conv.attributes.string("layout") == "nchw" else { continue }
         var kept = pattern.indices.filter { pattern[$0] }
         let previous = ActivationMask(conv.attributes, output: out)
         if let previous { kept = kept.filter(Set(previous.kept).contains) }

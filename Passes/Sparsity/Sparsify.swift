@@ -56,8 +56,9 @@ public struct Sparsify: Pass {
       guard !op.attributes.bool("transA"), w.shape.count == 2 else { return nil }
       return (w, op.attributes.bool("transB"))
     case .conv:
+      // NHWC convs (choose-conv-layout) keep dense weights: no sparse NHWC kernel yet.
       guard op.attributes.int("group") == 1, op.attributes.string("algorithm") != "depthwise",
-            w.shape.count == 4 else { return nil }
+            op.attributes.string("layout") != "nhwc", w.shape.count == 4 else { return nil }
       return (w, true)
     default:
       return nil

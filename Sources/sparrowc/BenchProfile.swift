@@ -97,6 +97,7 @@ struct KernelTimes {
       }
     }
     if let layout = o.operands.count > 1 ? f.type(of: o.operands[1]).layout : nil { parts.append("\(layout)") }
+    if o.kind == .conv, o.attributes.string("layout") != "nchw" { parts.append(o.attributes.string("layout")) }
     if o.attributes.values["epilogue"] != nil, let steps = try? epilogueSteps(o.attributes) {
       parts.append("+" + steps.map { "\($0)" }.joined(separator: "+"))
     }

@@ -93,6 +93,11 @@ struct PipelineOptions: ParsableArguments {
                              valueName: "auto|off|f2|f4"))
   var winograd: WinogradMode = .auto
 
+  @Option(name: .customLong("conv-layout"),
+          help: ArgumentHelp("Conv activation layout in -O2: auto (measured rule), nchw, or nhwc wherever the targets run it.",
+                             valueName: "auto|nchw|nhwc"))
+  var convLayout: ConvLayoutMode = .auto
+
   @Flag(name: .customLong("no-verify"), help: "Skip the verifier after each pass.")
   var noVerify = false
 
@@ -115,3 +120,4 @@ struct PipelineOptions: ParsableArguments {
 
 extension SparsityMode: ExpressibleByArgument {}
 extension WinogradMode: ExpressibleByArgument {}
+extension ConvLayoutMode: ExpressibleByArgument {}

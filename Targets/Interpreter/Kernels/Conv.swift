@@ -10,8 +10,9 @@
 import SparrowIR
 
 func evaluateConv(_ k: KernelArgs) throws -> [TensorRef] {
+  if k.kind == .conv && k.attributes.string("layout") == "nhwc" { return try evaluateChannelsLastConv(k) }
   // f16 is convolved in f32 and the result rounded back once.
-  try computingInFloat(k, evaluateWideConv)
+  return try computingInFloat(k, evaluateWideConv)
 }
 
 private func evaluateWideConv(_ k: KernelArgs) throws -> [TensorRef] {
@@ -32,6 +33,25 @@ private func evaluateWideConv(_ k: KernelArgs) throws -> [TensorRef] {
   case .conv_transpose: return [(x.element == .f32 ? convTranspose(k, Float.self) : convTranspose(k, t)).ref]
   default: preconditionFailure("\(k.kind) is not a convolution")
   }
+}
+
+/// conv with `layout = "nhwc"`: the NCHW conv between two transposes, so the reference
+/// keeps one obviously right kernel (the LLVM target runs NHWC natively).
+private func evaluateChannelsLastConv(_ k: KernelArgs) throws -> [TensorRef] {
+  func transposed(_ x: TensorRef, _ perm: [Int], into type: TensorType,
+                  at destinations: [UnsafeMutableRawPointer?] = []) throws -> TensorRef {
+    try dispatchKernel(KernelArgs(kind: .transpose, attributes: Attributes(.transpose, ["perm": .ints(perm)]),
+                                  refs: [x], resultTypes: [type], destinations: destinations))[0]
+  }
+  let x = k.inputs[0], out = k.type()
+  let input = try transposed(x, ConvLayout.toChannelsFirst,
+                             into: TensorType(x.element, ConvLayout.channelsFirst(x.shape)))
+  var attributes = k.attributes
+  attributes.values["layout"] = nil
+  let y = try evaluateConv(KernelArgs(kind: .conv, attributes: attributes, refs: [input] + k.inputs.dropFirst(),
+                                      resultTypes: [TensorType(out.element, ConvLayout.channelsFirst(out.shape))],
+                                      scratch: k.scratch))[0]
+  return [try transposed(y, ConvLayout.toChannelsLast, into: out, at: k.destinations)]
 }
 
 private func geometry(_ k: KernelArgs, input: [Int], output: [Int], kernel: [Int]) -> WindowGeometry {

@@ -18,7 +18,10 @@ extension Interpreter {
   /// group at a time; none for pointwise and depthwise convs, which need no columns).
   public static func scratchBytes(_ op: Operation, in f: Function) -> Int {
     guard op.kind == .conv, op.operands.count >= 2 else { return 0 }
-    let x = f.type(of: op.operands[0]), w = f.type(of: op.operands[1]), y = f.type(of: op.result)
+    var x = f.type(of: op.operands[0]), w = f.type(of: op.operands[1]), y = f.type(of: op.result)
+    if op.attributes.string("layout") == "nhwc" {  // run as NCHW between transposes (Conv.swift)
+      (x.shape, y.shape) = (ConvLayout.channelsFirst(x.shape), ConvLayout.channelsFirst(y.shape))
+    }
     guard x.shape.count >= 3, w.shape.count == x.shape.count, y.shape.count == x.shape.count,
           ActivationMask(op.attributes, output: y.shape) == nil else { return 0 }
     let cg = x.shape[1] / max(op.attributes.int("group"), 1)

@@ -4,6 +4,7 @@
 //   groups = 1 otherwise:               Y[n] = W[Co, C*kh*kw] · im2col(X[n]) (scratch, Im2col.swift)
 //   groups = C = Co (depthwise):        DepthwiseConv.swift
 //   algorithm winograd2/winograd4:      Winograd tiles, 16/36 GEMMs (Kernels/Winograd/)
+//   layout = "nhwc":                    ConvNHWC.swift (weight-right GEMM, channels-last im2col)
 //
 // The weight must be a constant: it is packed into the GEMM's panels at compile time.
 
@@ -12,6 +13,7 @@ import SparrowIR
 
 extension OpContext {
   func lowerConv() throws -> OpKernel {
+    if attributes.string("layout") == "nhwc" { return try lowerChannelsLastConv() }  // ConvNHWC.swift
     if let mask = ActivationMask(attributes, output: shape()) { return try lowerMaskedConv(mask) }
     if let direct = try lowerDirectConvIfNeeded() { return direct }  // DirectConv.swift
     let x = shape(operand: 0), w = shape(operand: 1), y = shape()

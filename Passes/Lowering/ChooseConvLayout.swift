@@ -1,0 +1,198 @@
+//===--- ChooseConvLayout.swift - NCHW or NHWC per conv, transposes cancelled ---===//
+//
+//   %a = conv %x, %w1, %b1 {epilogue = ["relu"]}        %t = transpose %x {perm = [0, 2, 3, 1]}
+//   %r = relu %a                                   =>   %a = conv %t, %w1, %b1 {layout = "nhwc", ...}
+//   %c = conv %r, %w2, %b2, %a {epilogue = ["add"]}      %r = relu %a
+//   return %c                                            %c = conv %r, %w2, %b2, %a {layout = "nhwc", ...}
+//                                                        %y = transpose %c {perm = [0, 3, 1, 2]}
+//                                                        return %y
+//
+// This pass is the only place that decides a conv's activation layout; targets obey the
+// `layout` attribute (OpKind.swift). Each chosen conv becomes transpose -> NHWC conv ->
+// transpose (its residual operands transposed too), then transposes move down through
+// the ops between convs and cancel in pairs (MLIR's linalg layout propagation, TVM's
+// ConvertLayout), so a chain of NHWC convs has no transpose inside:
+//   - transpose(transpose(x, p), q) with q . p = identity  ->  x
+//   - an elementwise op whose operands are transposes by one perm p, constants (permuted
+//     here, e.g. a per-channel [C, 1, 1] scale becomes [1, 1, 1, C]) or broadcast scalars
+//     ->  the op on the untransposed operands, then one transpose by p
+//   - concat of transposes by p along axis a  ->  concat along p[a], then the transpose;
+//     split likewise (one transpose per part)
+// A transpose moves only when each of its users can take it (another such op or a
+// cancelling transpose), so moving never adds transposes. Pooling, depthwise convs and
+// everything else stay NCHW: the transposes stop in front of them.
+//
+// Which convs: option `layout` = nchw (none) | nhwc (every conv the targets run NHWC:
+// 2-D, group 1, algorithm gemm1x1 or im2col, dense f32 constant weight and bias, no
+// activation mask; never depthwise, grouped or Winograd) | auto: NHWC for the whole
+// function when every conv in it can run NHWC and none would get a sparse weight,
+// else NCHW. Measured (bench/RESULTS.md "Conv layout", 1 thread, loaded machine): the
+// NHWC kernels are faster per layer where im2col moves data (ResNet-50: 1x1/s2 0.70-0.75x,
+// 3x3/s2 0.80-0.90x, 7x7/s2 0.73-0.91x, 3x3/s1 im2col 0.80x of the NCHW im2col) and even
+// on 1x1/s1 (the same GEMM, operands swapped); all-NHWC ResNet-50 (Winograd off) ran
+// 0.89x of all-NCHW im2col. But a conv that stays NCHW (Winograd 3x3, depthwise) puts two
+// transposes around it: NHWC with Winograd kept ran 1.06x of NCHW (transposes 4 % of the
+// time), so mixing layouts loses and `auto` only goes NHWC where it need not mix.
+// Weights that `sparsify` would convert count as NCHW-only (sparse convs have no NHWC
+// kernel yet; sparsify skips NHWC convs, so `nhwc` keeps such a conv dense).
+//
+// Runs after lower-conv (the algorithm is known) and before sparsify.
+
+import SparrowIR
+
+public enum ConvLayoutMode: String, CaseIterable, Sendable {
+  case auto, nchw, nhwc
+}
+
+public struct ChooseConvLayout: Pass {
+  public static let name = "choose-conv-layout"
+  public static let summary = "Choose each conv's activation layout (NCHW or NHWC) and cancel the transposes between NHWC convs."
+  public static let options = [
+    PassOptionSpec("layout", .string("auto"), help: "auto | nchw | nhwc"),
+  ]
+
+  public let mode: ConvLayoutMode
+
+  public init(options: PassOptions) throws {
+    let text = options.string("layout")
+    guard let mode = ConvLayoutMode(rawValue: text) else {
+      throw Diagnostic("choose-conv-layout: layout must be one of \(ConvLayoutMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+    }
+    self.mode = mode
+  }
+
+  public init(layout: ConvLayoutMode = .auto) { mode = layout }
+
+  public func run(on function: inout Function, context: PassContext) throws -> Bool {
+    guard mode == .nhwc || (mode == .auto && Self.prefersChannelsLast(function, context: context)) else { return false }
+    return try applyPatternsGreedily(Self.patterns, to: &function, context: context)
+  }
+
+  /// Whether the targets can run `op` (a conv) with NHWC activations.
+  public static func canRunChannelsLast(_ op: Operation, _ r: Rewriter) -> Bool {
+    guard op.kind == .conv, op.attributes.string("layout") == "nchw", op.operands.count >= 2,
+          op.attributes.values["kept_positions"] == nil, op.attributes.int("group") == 1 else { return false }
+    let x = r.type(of: op.operands[0]), w = r.type(of: op.operands[1])
+    guard x.rank == 4, x.element == .f32, w.layout == nil, r.constantTensor(of: op.operands[1]) != nil,
+          op.operands.count < 3 || r.constantTensor(of: op.operands[2]) != nil else { return false }
+    var algorithm = op.attributes.string("algorithm")
+    if algorithm == "direct" { algorithm = LowerConv.algorithm(op.attributes, input: x, weight: w) }
+    return algorithm == "gemm1x1" || algorithm == "im2col"
+  }
+
+  /// The `auto` rule (see the header): NHWC when every conv of the function can run it
+  /// and none would get a sparse weight, so transposes stay at the function's edges and
+  /// in front of pools; NCHW otherwise.
+  static func prefersChannelsLast(_ function: Function, context: PassContext) -> Bool {
+    let r = Rewriter(function, context: context)
+    let convs = (0..<r.slotCount).map(r.op(at:)).filter { $0.kind == .conv }
+    return !convs.isEmpty && convs.allSatisfy { canRunChannelsLast($0, r) && !wouldSparsify($0, r) }
+  }
+
+  /// Whether sparsify (auto) would give the conv's weight a sparse layout.
+  static func wouldSparsify(_ op: Operation, _ r: Rewriter) -> Bool {
+    guard let (w, transposed) = Sparsify.convertibleWeight(op, constant: r.constantTensor(of:), type: r.type(of:)),
+          let analysis = analyzeWeight(w, transposed: transposed) else { return false }
+    let dense = Sparsify.denseAlgorithm(op, type: r.type(of:))
+    return SparseCostModel.choose(analysis, mode: .auto, denseAlgorithm: dense).layout != nil
+  }
+
+  static let patterns: [RewritePattern] = [
+    RewritePattern("conv-to-nhwc", roots: [.conv]) { op, r in
+      guard canRunChannelsLast(op, r) else { return nil }
+      let residuals = try residualCount(op.attributes)
+      let core = op.operands.count - residuals
+      var operands = Array(op.operands.prefix(core))
+      operands[0] = try transposed(operands[0], ConvLayout.toChannelsLast, r)
+      for v in op.operands.suffix(residuals) { operands.append(try transposed(v, ConvLayout.toChannelsLast, r)) }
+      var attributes = op.attributes.values
+      attributes["layout"] = .string("nhwc")
+      let conv = try r.insert(.conv, operands, attributes, name: r.name(of: op.result) + ".nhwc")[0]
+      return [try r.insert(.transpose, [conv], ["perm": .ints(ConvLayout.toChannelsFirst)], name: r.name(of: op.result))[0]]
+    },
+
+    RewritePattern("cancel-transposes", roots: [.transpose]) { op, r in
+      guard let inner = r.definingOp(of: op.operands[0]), inner.kind == .transpose,
+            isIdentity(compose(inner.attributes.ints("perm"), then: op.attributes.ints("perm"))) else { return nil }
+      return [inner.operands[0]]
+    },
+
+    RewritePattern("transpose-below-elementwise") { op, r in
+      guard op.kind.has(.elementwise), op.results.count == 1, op.operands.count >= 1,
+            let perm = commonPerm(op.operands, r) else { return nil }
+      let rank = perm.count
+      let inverse = inverted(perm)
+      var operands: [ValueID] = []
+      for v in op.operands {
+        if let d = r.definingOp(of: v), d.kind == .transpose, d.attributes.ints("perm") == perm {
+          operands.append(d.operands[0])
+          continue
+        }
+        let t = r.type(of: v)
+        guard t.rank <= rank, t.layout == nil else { return nil }
+        if t.shape.allSatisfy({ $0 == 1 }) { operands.append(v); continue }  // broadcasts alike
+        guard let c = r.constantTensor(of: v) else { return nil }
+        let full = Tensor(type: TensorType(c.element, Array(repeating: 1, count: rank - t.rank) + t.shape), bytes: c.bytes)
+        operands.append(r.insertConstant(FoldTranspose.permuted(full, inverse), name: r.name(of: v) + ".nhwc"))
+      }
+      let y = try r.insert(op.kind, operands, op.attributes.values, name: r.name(of: op.result) + ".t")[0]
+      return [try r.insert(.transpose, [y], ["perm": .ints(perm)], name: r.name(of: op.result))[0]]
+    },
+
+    RewritePattern("transpose-below-concat", roots: [.concat]) { op, r in
+      guard let perm = commonPerm(op.operands, r),
+            op.operands.allSatisfy({ r.definingOp(of: $0)?.kind == .transpose }) else { return nil }
+      let inputs = op.operands.map { r.definingOp(of: $0)!.operands[0] }
+      let axis = perm[op.attributes.int("axis")]
+      let y = try r.insert(.concat, inputs, ["axis": .int(axis)], name: r.name(of: op.result) + ".t")[0]
+      return [try r.insert(.transpose, [y], ["perm": .ints(perm)], name: r.name(of: op.result))[0]]
+    },
+
+    RewritePattern("transpose-below-split", roots: [.split]) { op, r in
+      guard let perm = commonPerm(op.operands, r), let source = r.definingOp(of: op.operands[0]) else { return nil }
+      var attributes = op.attributes.values
+      attributes["axis"] = .int(perm[op.attributes.int("axis")])
+      let parts = try r.insert(.split, [source.operands[0]], attributes, name: r.name(of: op.results[0]) + ".t")
+      return try zip(parts, op.results).map { part, old in
+        try r.insert(.transpose, [part], ["perm": .ints(perm)], name: r.name(of: old))[0]
+      }
+    },
+  ]
+
+  /// A transpose of `v` by `perm`: one that exists already (two convs reading one input
+  /// share it), else a new op before the root.
+  static func transposed(_ v: ValueID, _ perm: [Int], _ r: Rewriter) throws -> ValueID {
+    for slot in r.users(of: v) where r.op(at: slot).kind == .transpose && r.op(at: slot).attributes.ints("perm") == perm {
+      return r.op(at: slot).result
+    }
+    return try r.insert(.transpose, [v], ["perm": .ints(perm)], name: r.name(of: v) + ".nhwc")[0]
+  }
+
+  /// The perm shared by every transposed operand (at least one; NHWC -> NCHW) when each
+  /// of those transposes can move: all its users are elementwise ops, concats or transposes.
+  static func commonPerm(_ operands: [ValueID], _ r: Rewriter) -> [Int]? {
+    var perm: [Int]?
+    for v in operands {
+      guard let d = r.definingOp(of: v), d.kind == .transpose else { continue }
+      let p = d.attributes.ints("perm")
+      // Only the transposes this pass makes (back to NCHW) move.
+      guard p == ConvLayout.toChannelsFirst, perm == nil || perm == p, !r.isFunctionResult(v) else { return nil }
+      let movable = r.users(of: v).allSatisfy { slot in
+        let user = r.op(at: slot)
+        return user.kind.has(.elementwise) || [.concat, .split, .transpose].contains(user.kind)
+      }
+      guard movable else { return nil }
+      perm = p
+    }
+    return perm
+  }
+
+  /// x transposed by `first`, then by `second`, is x transposed by the result.
+  static func compose(_ first: [Int], then second: [Int]) -> [Int] { second.map { first[$0] } }
+  static func isIdentity(_ perm: [Int]) -> Bool { perm == Array(perm.indices) }
+  static func inverted(_ perm: [Int]) -> [Int] {
+    var inverse = perm
+    for (i, p) in perm.enumerated() { inverse[p] = i }
+    return inverse
+  }
+}

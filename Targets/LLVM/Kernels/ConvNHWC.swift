@@ -1,0 +1,111 @@
+//===--- ConvNHWC.swift - channels-last 2-D convolution onto the weight-right GEMM ---===//
+//
+// A conv with `layout = "nhwc"` (chosen by choose-conv-layout): x [N, H, W, C],
+// y [N, Ho, Wo, Co], the weight W [Co, C, kh, kw] constant:
+//   1x1, stride 1, no pad:  Y[N*H*W, Co] = X[N*H*W, C] · W^T                (no data movement)
+//   otherwise, per image:   Y[Ho*Wo, Co] = cols[Ho*Wo, kh*kw*C] · W'^T
+// with W' [Co, kh, kw, C] the weight reordered at compile time, so the GEMM's K runs
+// channels innermost (the N:M convention), and
+//   cols[oy*Wo + ox][(i*kw + j)*C + c] = x[oy*sy - pt + i*dy][ox*sx - pl + j*dx][c]   (0 outside)
+// The input is first copied into a zero-bordered image when the conv pads; a row of
+// `cols` is then kh runs of kw*C contiguous floats (dilation 1) or kh*kw runs of C.
+// Bias is per column, residuals are [rows, Co] like the output: the GEMM's own epilogue.
+
+internal import CLLVM
+import SparrowIR
+
+extension OpContext {
+  func lowerChannelsLastConv() throws -> OpKernel {
+    let x = shape(operand: 0), w = shape(operand: 1), y = shape()
+    let a = attributes
+    guard x.count == 4, a.int("group") == 1 else { throw unsupported("an NHWC conv that is not 2-D with group 1") }
+    guard let weights = constant(operand: 1) else { throw unsupported("a run-time conv weight") }
+    let bias = op.operands.count >= 3 ? constant(operand: 2) : nil
+    if op.operands.count >= 3 && bias == nil { throw unsupported("a run-time conv bias") }
+    let strides = a.optionalInts("strides") ?? [1, 1], dilations = a.optionalInts("dilations") ?? [1, 1]
+    let pads = a.optionalInts("pads") ?? [0, 0, 0, 0]
+    let (batch, height, width, channels) = (x[0], x[1], x[2], x[3])
+    let (outChannels, kh, kw) = (w[0], w[2], w[3])
+    let (oh, ow) = (y[1], y[2])
+    let fused = try fusedEpilogue(coreOperands: min(op.operands.count, 3))
+    let k = kh * kw * channels
+    // B = W'^T: [K, Co] with K ordered (i, j, c).
+    var b = [Float](repeating: 0, count: k * outChannels)
+    for o in 0..<outChannels { for c in 0..<channels { for i in 0..<kh { for j in 0..<kw {
+      b[((i * kw + j) * channels + c) * outChannels + o] = weights[((o * channels + c) * kh + i) * kw + j]
+    } } } }
+    let pointwise = kh == 1 && kw == 1 && strides == [1, 1] && pads.allSatisfy { $0 == 0 }
+    let rows = pointwise ? batch * height * width : oh * ow
+    let epilogue = GemmEpilogue(bias: bias.map { .perColumn($0) } ?? .none, steps: fused.steps)
+    let emitter = GemmEmitter(cg, GemmDescriptor(m: rows, n: outChannels, k: k, a: .argument, b: .constant(b),
+                                                 epilogue: epilogue), name: symbol + ".gemm")
+    let gemm = emitter.emit()
+    let im2col = pointwise ? nil : ChannelsLastIm2col(cg: cg, channels: channels, height: height, width: width,
+                                                      kh: kh, kw: kw, oh: oh, ow: ow, strides: strides,
+                                                      pads: pads, dilations: dilations)
+    let columnsBytes = im2col?.scratchBytes ?? 0
+    let f = defineKernel(threaded: { results, operands, scratch, threads in
+      guard let im2col else {
+        let residual = fused.residual.map { operands[$0] } ?? cg.nullFloatPointer()
+        cg.call(function: gemm, [results[0], operands[0], cg.nullFloatPointer(), residual, scratch, threads])
+        return
+      }
+      cg.forLoop(0, batch) { n in
+        im2col.emit(cg.at(operands[0], cg.mul(n, height * width * channels)), into: scratch)
+        let outputOffset = cg.mul(n, oh * ow * outChannels)
+        let residual = fused.residual.map { cg.at(operands[$0], outputOffset) } ?? cg.nullFloatPointer()
+        cg.call(function: gemm, [cg.at(results[0], outputOffset), scratch, cg.nullFloatPointer(), residual,
+                                 cg.at(scratch, columnsBytes / 4), threads])
+      }
+    })
+    return OpKernel(function: f, embeddedOperands: bias == nil ? [1] : [1, 2],
+                    scratchBytes: columnsBytes + emitter.scratchBytes)
+  }
+}
+
+/// The channels-last column matrix of one image (see the header).
+struct ChannelsLastIm2col {
+  let cg: CodegenModule
+  let channels: Int, height: Int, width: Int, kh: Int, kw: Int, oh: Int, ow: Int
+  let strides: [Int], pads: [Int], dilations: [Int]
+
+  private var padded: Bool { pads.contains { $0 != 0 } }
+  private var paddedHeight: Int {
+    padded ? max(pads[0] + height + pads[2], (oh - 1) * strides[0] + (kh - 1) * dilations[0] + 1) : height
+  }
+  private var paddedWidth: Int {
+    padded ? max(pads[1] + width + pads[3], (ow - 1) * strides[1] + (kw - 1) * dilations[1] + 1) : width
+  }
+  private var columnFloats: Int { (oh * ow * kh * kw * channels + 15) / 16 * 16 }
+  private var paddedFloats: Int { padded ? paddedHeight * paddedWidth * channels : 0 }
+
+  /// Scratch bytes: the column matrix, then the zero-bordered image.
+  var scratchBytes: Int { (columnFloats + paddedFloats + 15) / 16 * 64 }
+
+  /// Writes the column matrix of `x` (one image) at the start of `columns`.
+  func emit(_ x: Value, into columns: Value) {
+    let (pw, c) = (paddedWidth, channels)
+    var source = x
+    if padded {
+      source = cg.at(columns, columnFloats)
+      cg.zeroFloats(source, count: paddedFloats)
+      cg.forLoop(0, height) { iy in
+        let dst = cg.at(source, cg.add(cg.mul(iy, pw * c), (pads[0] * pw + pads[1]) * c))
+        cg.copyFloats(from: cg.at(x, cg.mul(iy, width * c)), to: dst, count: width * c)
+      }
+    }
+    let (sy, sx, dy, dx) = (strides[0], strides[1], dilations[0], dilations[1])
+    cg.forEachIndex([oh, ow, kh]) { idx in
+      let (oy, ox, i) = (idx[0], idx[1], idx[2])
+      let iy = cg.add(cg.mul(oy, sy), cg.mul(i, dy))
+      let src = cg.at(source, cg.mul(cg.add(cg.mul(iy, pw), cg.mul(ox, sx)), c))
+      let row = cg.add(cg.mul(cg.add(cg.mul(oy, ow), ox), kh), i)
+      let dst = cg.at(columns, cg.mul(row, kw * c))
+      if dx == 1 {
+        cg.copyFloats(from: src, to: dst, count: kw * c)
+      } else {
+        for j in 0..<kw { cg.copyFloats(from: cg.at(src, j * dx * c), to: cg.at(dst, j * c), count: c) }
+      }
+    }
+  }
+}

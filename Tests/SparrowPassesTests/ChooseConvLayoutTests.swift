@@ -1,0 +1,96 @@
+import SparrowIR
+import SparrowPasses
+import XCTest
+
+/// choose-conv-layout: NHWC convs with the transposes between them cancelled; the math
+/// unchanged on the interpreter and on the LLVM target (assertEquivalent runs both).
+final class ChooseConvLayoutTests: XCTestCase {
+  /// A ResNet bottleneck with a strided shortcut, then a pool (NCHW only) and a depthwise conv.
+  private func bottleneck() throws -> Module {
+    try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([1, 8, 10, 10]))
+      let bias = b.weight([16], "bias", seed: 9)
+      let a = try b.conv([x, b.weight([8, 8, 1, 1], "w1", seed: 1)], kernel: 1, name: "a")
+      let ra = try b.add1(.relu, [a], name: "ra")
+      let c = try b.conv([ra, b.weight([8, 8, 3, 3], "w2", seed: 2)], kernel: 3, pad: 1, name: "c")
+      let rc = try b.add1(.relu, [c], name: "rc")
+      let d = try b.conv([rc, b.weight([16, 8, 1, 1], "w3", seed: 3), bias], kernel: 1, stride: 2, name: "d")
+      let s = try b.conv([x, b.weight([16, 8, 1, 1], "ws", seed: 4)], kernel: 1, stride: 2, name: "s")
+      let sum = try b.add1(.add, [d, s], name: "sum")
+      let r = try b.add1(.relu, [sum], name: "r")
+      let e = try b.conv([r, b.weight([16, 16, 3, 3], "w4", seed: 5)], kernel: 3, stride: 2, pad: 1, name: "e")
+      let p = try b.add1(.max_pool, [e], ["kernel": .ints([2, 2]), "strides": .ints([1, 1]),
+                                         "pads": .ints([0, 0, 0, 0]), "dilations": .ints([1, 1])], name: "p")
+      let dw = try b.conv([r, b.weight([16, 1, 3, 3], "wd", seed: 6)], kernel: 3, pad: 1, group: 16, name: "dw")
+      return [p, dw]
+    }
+  }
+
+  func testNHWCChainsHaveTransposesOnlyAtTheirEdges() throws {
+    let m = try bottleneck()
+    let after = try optimized(m, "fuse-epilogue,lower-conv,choose-conv-layout{layout=nhwc},dce")
+    let layouts = ops(after, .conv).map { $0.attributes.string("layout") }
+    XCTAssertEqual(layouts.filter { $0 == "nhwc" }.count, 5, "every group-1 conv")
+    XCTAssertEqual(ops(after, .conv).first { $0.attributes.int("group") == 16 }?.attributes.string("layout"), "nchw")
+    // x in (shared by a and s), back out to the pool and to the depthwise conv.
+    XCTAssertEqual(ops(after, .transpose).count, 3, "\(opKinds(after))")
+    assertEquivalent(m, after)
+  }
+
+  func testUnfusedChainCancelsAcrossReluAndAdd() throws {
+    let m = try bottleneck()
+    let after = try optimized(m, "lower-conv,choose-conv-layout{layout=nhwc},dce")
+    XCTAssertEqual(ops(after, .transpose).count, 3, "\(opKinds(after))")
+    assertEquivalent(m, after)
+  }
+
+  func testNCHWAndAutoKeepTheModule() throws {
+    let m = try bottleneck()
+    for pipeline in ["lower-conv,choose-conv-layout{layout=nchw}", "lower-conv,choose-conv-layout"] {
+      let after = try optimized(m, pipeline)
+      XCTAssertTrue(ops(after, .transpose).isEmpty, pipeline)
+      XCTAssertTrue(ops(after, .conv).allSatisfy { $0.attributes.string("layout") == "nchw" }, pipeline)
+    }
+  }
+
+  /// `auto`: NHWC only when every conv of the function can run it (no transposes inside).
+  func testAutoGoesNHWCOnlyWithoutMixing() throws {
+    let m = try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([1, 8, 10, 10]))
+      let a = try b.conv([x, b.weight([8, 8, 1, 1], "w1", seed: 1)], kernel: 1, name: "a")
+      let r = try b.add1(.relu, [a], name: "r")
+      return [try b.conv([r, b.weight([8, 8, 3, 3], "w2", seed: 2)], kernel: 3, stride: 2, pad: 1, name: "c")]
+    }
+    let after = try optimized(m, "lower-conv,choose-conv-layout")
+    XCTAssertTrue(ops(after, .conv).allSatisfy { $0.attributes.string("layout") == "nhwc" })
+    XCTAssertEqual(ops(after, .transpose).count, 2, "the function's edges only")
+    assertEquivalent(m, after)
+  }
+
+  func testO2WithNHWC() throws {
+    let m = try bottleneck()
+    let o2 = Pipelines.O2.map { $0 == "lower-conv" ? "lower-conv,choose-conv-layout{layout=nhwc}" : $0 }
+    let after = try optimized(m, o2.joined(separator: ","))
+    XCTAssertEqual(ops(after, .conv).filter { $0.attributes.string("layout") == "nhwc" }.count, 5)
+    assertEquivalent(m, after)
+  }
+
+  /// Sparse convs stay NCHW: a sparse weight is never made NHWC, and sparsify leaves NHWC
+  /// convs dense. Either order gives the dense result.
+  func testSparseWeightsNeverRunNHWC() throws {
+    let m = try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([1, 16, 8, 8]))
+      let w = b.constant(prunedConvWeight([16, 16, 3, 3], n: 2, m: 4, channelsInnermost: true, seed: 3), name: "w")
+      return [try b.conv([x, w], kernel: 3, pad: 1, name: "y")]
+    }
+    let sparseFirst = try optimized(m, "lower-conv,sparsify{mode=nm},choose-conv-layout{layout=nhwc}")
+    let nhwcFirst = try optimized(m, "lower-conv,choose-conv-layout{layout=nhwc},sparsify{mode=nm}")
+    XCTAssertNotNil(try XCTUnwrap(ops(sparseFirst, .conv).first).operands.count)
+    XCTAssertEqual(ops(sparseFirst, .conv).first?.attributes.string("layout"), "nchw")
+    let nhwcConv = try XCTUnwrap(ops(nhwcFirst, .conv).first)
+    XCTAssertEqual(nhwcConv.attributes.string("layout"), "nhwc")
+    XCTAssertNil(nhwcFirst.main.type(of: nhwcConv.operands[1]).layout)
+    assertEquivalent(m, sparseFirst)
+    assertEquivalent(m, nhwcFirst)
+  }
+}
