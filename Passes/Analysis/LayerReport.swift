@@ -40,7 +40,8 @@ public func layerReport(_ m: Module, sparsity mode: SparsityMode = .auto) -> [La
       if op.kind == .gemm || op.kind == .conv, w.shape.count == 2 || w.shape.count == 4 {
         info.sparsity = analyzeWeight(w, transposed: transposed)
         info.choice = SparseCostModel.choose(info.sparsity, mode: mode,
-                                             denseAlgorithm: Sparsify.denseAlgorithm(op, type: f.type(of:)))
+                                             denseAlgorithm: Sparsify.denseAlgorithm(op, type: f.type(of:)),
+                                             tokens: Sparsify.tokens(op, type: f.type(of:)))
       }
     }
     layers.append(info)

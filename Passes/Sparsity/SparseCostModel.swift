@@ -21,6 +21,12 @@
 // the im2col GEMM the sparse estimates are relative to, so a format must beat that
 // (e.g. "dense (winograd4) 2.50x est. beats #nm<2,4> 1.40x"). A converted conv goes
 // back to the GEMM form (Sparsify).
+//
+// Shape: the sparse kernel vectorizes over the columns of the weight-left form (a gemm
+// layer's tokens, 16 lanes a vector) while the dense gemm vectorizes over the weight's
+// rows, so a gemm with few tokens leaves sparse lanes empty: the sparse estimates are
+// scaled by the lane fill tokens / (16 * ceil(tokens / 16)) (ResNet-50's fc, 1 token:
+// 1/16, so dense; it measured 2.2x slower as #nm<1,4>).
 
 import SparrowIR
 
@@ -76,23 +82,31 @@ public enum SparseCostModel {
   /// The formats `w` (the gemm/conv weight, `transposed` = gemm's transB) allows exactly,
   /// with estimated speedups; `mode` limits the families. Dense is always first.
   /// `denseAlgorithm` is the conv algorithm the dense weight runs (nil: the GEMM).
+  /// `tokens`: a gemm layer's rows of X (the sparse kernel's vector direction; nil: whole vectors).
   public static func candidates(_ s: WeightSparsity, mode: SparsityMode,
-                                denseAlgorithm: String? = nil) -> [FormatEstimate] {
+                                denseAlgorithm: String? = nil, tokens: Int? = nil) -> [FormatEstimate] {
     let dense = denseSpeedup(algorithm: denseAlgorithm)
+    let fill = laneFill(tokens: tokens)
     var out = [FormatEstimate(layout: nil, speedup: dense, algorithm: dense == 1 ? nil : denseAlgorithm)]
     if mode == .auto || mode == .nm, let p = s.nm {
-      out.append(FormatEstimate(layout: .nm(n: p.n, m: p.m), speedup: nmEfficiency / p.ratio, fill: p.ratio))
+      out.append(FormatEstimate(layout: .nm(n: p.n, m: p.m), speedup: fill * nmEfficiency / p.ratio, fill: p.ratio))
     }
     if mode == .auto || mode == .bsr {
       for b in blockShapes where s.rows % b.r == 0 && s.k % b.c == 0 {
         let d = blockDensity(s, r: b.r, c: b.c)
-        out.append(FormatEstimate(layout: .bsr(r: b.r, c: b.c), speedup: b.efficiency / max(d, 1e-6), fill: d))
+        out.append(FormatEstimate(layout: .bsr(r: b.r, c: b.c), speedup: fill * b.efficiency / max(d, 1e-6), fill: d))
       }
     }
     if mode == .auto || mode == .csr {
-      out.append(FormatEstimate(layout: .csr, speedup: csrEfficiency / max(s.density, 1e-6), fill: s.density))
+      out.append(FormatEstimate(layout: .csr, speedup: fill * csrEfficiency / max(s.density, 1e-6), fill: s.density))
     }
     return out
+  }
+
+  /// The share of the sparse kernel's vector lanes a gemm with `tokens` rows of X fills.
+  public static func laneFill(tokens: Int?, lanes: Int = 16) -> Double {
+    guard let tokens, tokens > 0 else { return 1 }
+    return Double(tokens) / Double((tokens + lanes - 1) / lanes * lanes)
   }
 
   /// The reported density of r x c blocks (1 for a shape the analysis does not report).
@@ -105,7 +119,7 @@ public enum SparseCostModel {
   /// takes its fastest candidate that skips anything (fill < 1), however slow, even
   /// against Winograd.
   public static func choose(_ s: WeightSparsity?, mode: SparsityMode,
-                            denseAlgorithm: String? = nil) -> FormatChoice {
+                            denseAlgorithm: String? = nil, tokens: Int? = nil) -> FormatChoice {
     guard mode != .off else {
       return FormatChoice(layout: nil, estimatedSpeedup: denseSpeedup(algorithm: denseAlgorithm),
                           reason: "--sparsity off", candidates: [])
@@ -114,7 +128,7 @@ public enum SparseCostModel {
       return FormatChoice(layout: nil, estimatedSpeedup: denseSpeedup(algorithm: denseAlgorithm),
                           reason: "weight not analyzable", candidates: [])
     }
-    let all = candidates(s, mode: mode, denseAlgorithm: denseAlgorithm)
+    let all = candidates(s, mode: mode, denseAlgorithm: denseAlgorithm, tokens: tokens)
     let dense = all[0]
     // A forced family still needs something to skip.
     let sparse = all.dropFirst().filter { mode == .auto || $0.fill < 1 }.sorted { $0.speedup > $1.speedup }

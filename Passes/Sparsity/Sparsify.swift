@@ -69,7 +69,8 @@ public struct Sparsify: Pass {
     guard let (w, transposed) = convertibleWeight(op, constant: r.constantTensor(of:), type: r.type(of:)),
           let analysis = analyzeWeight(w, transposed: transposed) else { return nil }
     let choice = SparseCostModel.choose(analysis, mode: mode,
-                                        denseAlgorithm: denseAlgorithm(op, type: r.type(of:)))
+                                        denseAlgorithm: denseAlgorithm(op, type: r.type(of:)),
+                                        tokens: tokens(op, type: r.type(of:)))
     guard let layout = choice.layout else { return nil }
     let stored = transposed ? w : transposed2D(w)
     // The guarantee: the layout holds exactly, or nothing changes.
@@ -83,6 +84,12 @@ public struct Sparsify: Pass {
       }
     }
     return op.results
+  }
+
+  /// A gemm's rows of X (the sparse kernel's vector direction, SparseCostModel), nil for a conv.
+  public static func tokens(_ op: Operation, type: (ValueID) -> TensorType) -> Int? {
+    guard op.kind == .gemm, let x = op.operands.first, type(x).rank == 2 else { return nil }
+    return type(x).shape[0]
   }
 
   /// The conv algorithm `op` runs with a dense weight: its `algorithm` as lower-conv set it,

@@ -48,7 +48,18 @@ struct BenchSparseGemm: ParsableCommand {
   @Option(name: .customLong("shared-rows"), help: "Hybrid: rows of a block that must use a column to share its loads.")
   var sharedRows: Int?
 
+  @Option(help: "Epilogue activation on both kernels: none, relu or gelu.")
+  var activation = "none"
+
   func run() throws {
+    let steps: [GemmEpilogueStep]
+    switch activation {
+    case "none": steps = []
+    case "relu": steps = [.activation(.relu)]
+    case "gelu": steps = [.activation(.gelu(tanhApproximation: false))]
+    default: throw ValidationError("unknown activation \(activation)")
+    }
+    let epilogue = GemmEpilogue(steps: steps)
     var seed: UInt64 = 42
     func random(_ count: Int) -> [Float] {
       (0..<count).map { _ in
@@ -59,8 +70,9 @@ struct BenchSparseGemm: ParsableCommand {
     let w = try prune(random(m * k))
     let x = random(k * n)
     let dense = try transposed
-      ? CompiledGemm(GemmDescriptor(m: n, n: m, k: k, a: .argument, b: .constant(transposedMatrix(w, rows: m, columns: k))))
-      : CompiledGemm(GemmDescriptor(m: m, n: n, k: k, a: .constant(w), b: .argument))
+      ? CompiledGemm(GemmDescriptor(m: n, n: m, k: k, a: .argument, b: .constant(transposedMatrix(w, rows: m, columns: k)),
+                                    epilogue: epilogue))
+      : CompiledGemm(GemmDescriptor(m: m, n: n, k: k, a: .constant(w), b: .argument, epilogue: epilogue))
     var reference = [Float](repeating: 0, count: m * n)
     let rs = blockRows.split(separator: ",").compactMap { Int($0) }
     let configurations = try arrangements.split(separator: ",").flatMap { text in
@@ -73,7 +85,7 @@ struct BenchSparseGemm: ParsableCommand {
       try CompiledSparseGemm(SparseGemmDescriptor(
         weight: SparseRowBlocks(weight: w, rows: m, k: k, blockRows: config.r, kBlock: kBlock,
                                 arrangement: config.arrangement, sharedRows: sharedRows),
-        n: n, vectors: vectors, transposed: transposed, packs: packs))
+        n: n, epilogue: epilogue, vectors: vectors, transposed: transposed, packs: packs))
     }
     var denseMs = Double.infinity
     var sparseMs = [Double](repeating: .infinity, count: kernels.count)

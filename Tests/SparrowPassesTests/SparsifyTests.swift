@@ -27,7 +27,7 @@ final class SparsifyTests: XCTestCase {
     var kn = [Float](repeating: 0, count: k * n)
     for i in 0..<n { for j in 0..<k { kn[j * n + i] = rowsNK[i * k + j] } }
     let m = try makeModule { b in
-      let x = b.addArgument(name: "x", type: f32([5, k]))
+      let x = b.addArgument(name: "x", type: f32([16, k]))
       let g = try b.add1(.gemm, [x, b.constant(Tensor(shape: [k, n], scalars: kn), name: "w"), b.weight([n], "c", seed: 3)],
                          ["epilogue": .strings(["relu"])], name: "y")
       return [g]
@@ -57,7 +57,7 @@ final class SparsifyTests: XCTestCase {
 
   func testBlocksAndUnstructuredPickBSRAndCSR() throws {
     let m = try makeModule { b in
-      let x = b.addArgument(name: "x", type: f32([4, 32]))
+      let x = b.addArgument(name: "x", type: f32([16, 32]))
       let blocks = Tensor(shape: [16, 32], scalars: blockPruned(rows: 16, k: 32, r: 4, c: 4, keepEvery: 10, seed: 6))
       let g1 = try b.add1(.gemm, [x, b.constant(blocks, name: "wb")], ["transB": .bool(true)], name: "y1")
       let g2 = try b.add1(.gemm, [x, b.constant(magnitudePruned([16, 32], threshold: 0.8, seed: 7), name: "wu")],
@@ -71,7 +71,7 @@ final class SparsifyTests: XCTestCase {
 
   func testDenseWeightsAndOffModeAreLeftAlone() throws {
     let m = try makeModule { b in
-      let x = b.addArgument(name: "x", type: f32([4, 32]))
+      let x = b.addArgument(name: "x", type: f32([16, 32]))
       let pruned = Tensor(shape: [8, 32], scalars: prunedNM(seededTensor([8, 32], seed: 8).array(of: Float.self),
                                                           rows: 8, k: 32, n: 1, m: 4))
       let g1 = try b.add1(.gemm, [x, b.weight([8, 32], "dense", seed: 9)], ["transB": .bool(true)], name: "y1")
@@ -104,7 +104,7 @@ final class SparsifyTests: XCTestCase {
     let w = Tensor(shape: [16, 32], scalars: prunedNM(seededTensor([16, 32], seed: 12).array(of: Float.self),
                                                      rows: 16, k: 32, n: 2, m: 4))
     let m = try makeModule { b in
-      let x = b.addArgument(name: "x", type: f32([8, 32]))
+      let x = b.addArgument(name: "x", type: f32([16, 32]))
       return [try b.add1(.gemm, [x, b.constant(w, name: "w"), b.weight([16], "c", seed: 13)], ["transB": .bool(true)],
                          name: "y")]
     }
@@ -113,6 +113,22 @@ final class SparsifyTests: XCTestCase {
     let choice = SparseCostModel.choose(analyzeWeight(w, transposed: true), mode: .auto)
     XCTAssertTrue(choice.reason.hasPrefix("#nm<2,4> 1.40x est."), choice.reason)
     assertEquivalent(m, after)
+  }
+
+  func testFewTokensStayDense() throws {
+    // ResNet-50's fc (1 token): the sparse kernel vectorizes over tokens and would fill
+    // 1 of 16 lanes (it ran 2.2x slower as #nm<1,4>); the estimate scales by the lane fill.
+    let w = Tensor(shape: [16, 32], scalars: prunedNM(seededTensor([16, 32], seed: 14).array(of: Float.self),
+                                                     rows: 16, k: 32, n: 1, m: 4))
+    let m = try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([1, 32]))
+      return [try b.add1(.gemm, [x, b.constant(w, name: "w")], ["transB": .bool(true)], name: "y")]
+    }
+    XCTAssertEqual(weightLayouts(try optimized(m, "sparsify,dce")), [nil])
+    let choice = SparseCostModel.choose(analyzeWeight(w, transposed: true), mode: .auto, tokens: 1)
+    XCTAssertTrue(choice.reason.hasPrefix("best sparse #nm<1,4> 0.17x"), choice.reason)
+    // Forced, it still converts.
+    XCTAssertEqual(weightLayouts(try optimized(m, "sparsify{mode=nm}")), [.nm(n: 1, m: 4)])
   }
 }
 

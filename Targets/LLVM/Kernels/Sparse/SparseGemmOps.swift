@@ -26,10 +26,11 @@ extension SparseGemmDescriptor {
     case let .nm(_, m):
       let group = max(m * taps, 1)
       let kBlock = group <= 128 ? 128 / group * group : 128
-      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridBlockRows, kBlock: kBlock,
+      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridBlockRows(transposed: transposed), kBlock: kBlock,
                                arrangement: .hybrid)
     case .csr:
-      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridBlockRows, arrangement: .hybrid)
+      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridBlockRows(transposed: transposed),
+                               arrangement: .hybrid)
     }
     // R x vectors accumulators must stay in registers (32 with AVX-512).
     self.init(weight: blocks, n: n, epilogue: epilogue, vectors: blocks.blockRows > 4 ? 2 : 4, transposed: transposed)
@@ -97,7 +98,10 @@ extension OpContext {
 
 extension SparseGemmDescriptor {
   /// Rows per hybrid block (bench/RESULTS.md "Weight sparsity"): 2 rows share more
-  /// columns (2:4: a quarter of K) and were 4-8% faster on most shapes, but 2x slower on
-  /// 3072x128x768 and 15% slower with less than one panel (N = 49); 4 is never far off.
-  static let hybridBlockRows = 4
+  /// columns (2:4: a quarter of K shared, so 0.75 X loads per FMA instead of ~1) and
+  /// fewer index and weight loads per FMA. Weight right (BERT's shapes, N = 128 tokens):
+  /// 2 is 1.52-1.66x against 1.37-1.42x for 2:4 on the K = 768 shapes, equal on K = 3072,
+  /// and 0-10% faster for 1:4, 2:8 and u80 (2026-12-03). Weight left (convs) keeps 4:
+  /// 2 was 15% slower with less than one panel (N = 49).
+  static func hybridBlockRows(transposed: Bool) -> Int { transposed ? 2 : 4 }
 }
