@@ -21,7 +21,7 @@ extension ModelCodegen {
     .transpose, .concat, .slice, .split, .expand, .pad, .gather, .tile, .depth_to_space,
     .space_to_depth, .trilu, .one_hot,
     .argmax, .argmin, .cumsum, .top_k, .gather_elements, .gather_nd, .scatter_elements,
-    .scatter_nd, .reverse_sequence,
+    .scatter_nd, .reverse_sequence, .quantize_linear, .dequantize_linear,
   ]
 
   func lowerOp(_ ctx: OpContext) throws -> OpKernel {
@@ -81,7 +81,8 @@ extension ModelCodegen {
     case .argmax, .argmin, .cumsum, .top_k: return try ctx.lowerAxisScan()  // AxisScans.swift
     case .gather_elements, .gather_nd, .scatter_elements, .scatter_nd, .reverse_sequence:
       return try ctx.lowerIndexedAccess()  // IndexedAccess.swift
-    case .einsum, .quantize_linear, .dequantize_linear:
+    case .quantize_linear, .dequantize_linear: return try ctx.lowerQuantize()  // Quantize.swift
+    case .einsum:
       throw ctx.unsupported("this op")
     }
   }
