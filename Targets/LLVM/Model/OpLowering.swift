@@ -25,6 +25,7 @@ extension ModelCodegen {
   ]
 
   func lowerOp(_ ctx: OpContext) throws -> OpKernel {
+    if ctx.widensHalves && !ctx.widened { return try ctx.lowerWidened(lowerOp) }  // WidenedHalves.swift
     switch ctx.op.kind {
     case .gemm: return try ctx.lowerGemmOrDirect()  // DirectGemm.swift
     case .matmul: return try ctx.lowerMatMulOrDirect()
