@@ -21,7 +21,7 @@ extension ModelCodegen {
     .transpose, .concat, .slice, .split, .expand, .pad, .gather, .tile, .depth_to_space,
     .space_to_depth, .trilu, .one_hot,
     .argmax, .argmin, .cumsum, .top_k, .gather_elements, .gather_nd, .scatter_elements,
-    .scatter_nd, .reverse_sequence, .quantize_linear, .dequantize_linear,
+    .scatter_nd, .reverse_sequence, .quantize_linear, .dequantize_linear, .max_pool,
   ]
 
   func lowerOp(_ ctx: OpContext) throws -> OpKernel {
@@ -31,7 +31,9 @@ extension ModelCodegen {
     case .matmul: return try ctx.lowerMatMulOrDirect()
     case .conv: return try ctx.lowerConv()
     case .conv_transpose: return try ctx.lowerConvTransposeAnyForm()  // DirectConvTranspose.swift
-    case .max_pool, .average_pool: return try ctx.lowerPoolAnyRank()  // WindowPooling.swift
+    case .max_pool, .average_pool:
+      if ctx.needsTypedMaxPool { return try ctx.lowerTypedMaxPool() }  // TypedMaxPool.swift
+      return try ctx.lowerPoolAnyRank()  // WindowPooling.swift
     case .lp_pool, .global_lp_pool: return try ctx.lowerWindowPool()
     case .global_average_pool, .global_max_pool: return try ctx.lowerGlobalPool()
     case .softmax, .log_softmax: return try ctx.lowerSoftmax()
