@@ -22,6 +22,8 @@ extension ModelCodegen {
     .space_to_depth, .trilu, .one_hot,
     .argmax, .argmin, .cumsum, .top_k, .gather_elements, .gather_nd, .scatter_elements,
     .scatter_nd, .reverse_sequence, .quantize_linear, .dequantize_linear, .max_pool,
+    .reduce_sum, .reduce_mean, .reduce_max, .reduce_min, .reduce_sum_square, .reduce_l1,
+    .reduce_l2, .reduce_prod, .reduce_log_sum, .reduce_log_sum_exp,
   ]
 
   func lowerOp(_ ctx: OpContext) throws -> OpKernel {
@@ -57,6 +59,7 @@ extension ModelCodegen {
       return try ctx.lowerIndexMap()  // IndexMaps.swift
     case .reduce_sum, .reduce_mean, .reduce_max, .reduce_min, .reduce_sum_square, .reduce_l1,
          .reduce_l2, .reduce_prod, .reduce_log_sum, .reduce_log_sum_exp:
+      guard ctx.computesInF32 else { return try ctx.lowerTypedReduction() }  // TypedReduction.swift
       return try ctx.lowerReduction()
 
     case .relu, .neg, .abs, .exp, .log, .sqrt, .floor, .ceil, .reciprocal, .sigmoid, .tanh,
