@@ -5,7 +5,8 @@ import XCTest
 @testable import SparrowLLVM
 
 /// Ops on element types other than f32 (ElementValues.swift, TypedElementwise.swift,
-/// AxisScans.swift, IndexedAccess.swift): the LLVM target must give the interpreter's bytes.
+/// AxisScans.swift, IndexedAccess.swift, Quantize.swift, TypedMaxPool.swift,
+/// TypedReduction.swift, WidenedHalves.swift): the LLVM target must give the interpreter's bytes.
 /// Integer inputs cover their whole range with 0, ±1, MIN and MAX mixed in (division by
 /// zero, MIN / -1, overshifts); float inputs mix in NaN, ±inf, ±0 and out-of-range values.
 final class ElementTypeTests: XCTestCase {
@@ -155,6 +156,7 @@ final class ElementTypeTests: XCTestCase {
       try check(.transpose, [t(e, [3, 5, 7])], ["perm": .ints([2, 0, 1])])
       try check(.concat, [t(e, [3, 5]), t(e, [3, 2])], ["axis": .int(1)])
       try check(.pad, [t(e, [3, 5])], ["mode": .string("constant"), "pads": .ints([1, 0, 2, 3]), "value": .float(-2.5)])
+      try check(.pad, [t(e, [3, 5])], ["mode": .string("wrap"), "pads": .ints([4, 0, 2, 7])])
       try check(.tile, [t(e, [3, 5])], ["repeats": .ints([2, 3])])
     }
     // Indices in range: scatter/gather with constant indices.
@@ -172,6 +174,56 @@ final class ElementTypeTests: XCTestCase {
       let inputs = [input(t(e, [4, 6]), seed: &seed), input(t(e, [2, 6]), seed: &seed)]
       let want = try Interpreter.run(module, inputs: inputs), got = try JITModel(module).run(inputs)
       for (g, w) in zip(got, want) { XCTAssertEqual(g.bytes, w.bytes, "\(e)") }
+    }
+  }
+
+  func testQuantizeAndDequantizePerTensorPerAxisAndBlocked() throws {
+    for e in [ElementType.u8, .i8, .i16, .u16, .i32] {
+      for scale in [ElementType.f32, .f16] {
+        try check(.quantize_linear, [t(.f32), t(scale, [1]), t(e, [1])], ["axis": .int(1)])
+        try check(.quantize_linear, [t(scale), t(scale, [37]), t(e, [37])], ["axis": .int(1)])
+        try check(.quantize_linear, [t(.f32), t(scale, [2, 37]), t(e, [2, 37])], ["axis": .int(0), "block_size": .int(2)])
+        try check(.dequantize_linear, [t(e), t(scale, [1]), t(e, [1])], ["axis": .int(1)])
+        try check(.dequantize_linear, [t(e), t(scale, [3]), t(e, [3])], ["axis": .int(0)])
+        try check(.dequantize_linear, [t(e), t(scale, [3, 5]), t(e, [3, 5])], ["axis": .int(1), "block_size": .int(8)])
+      }
+    }
+    try check(.quantize_linear, [t(.i32), t(.f32, [1]), t(.u8, [1])], ["axis": .int(1)])
+  }
+
+  func testMaxPoolOfEveryTypeWithIndices() throws {
+    let window: [String: AttributeValue] = [
+      "kernel": .ints([3, 3]), "strides": .ints([2, 1]), "pads": .ints([1, 0, 2, 1]), "dilations": .ints([1, 2]),
+    ]
+    for e in [ElementType.u8, .i8, .i16, .u32, .f16, .f64, .f32] {
+      if e != .f32 { try check(.max_pool, [t(e, [2, 3, 7, 9])], window) }
+      for order in [0, 1] {
+        try check(.max_pool, [t(e, [2, 3, 7, 9])], window.merging(["storage_order": .int(order)]) { $1 }, results: 2)
+      }
+    }
+    try check(.max_pool, [t(.u8, [1, 2, 11])], ["kernel": .ints([4]), "strides": .ints([3]), "pads": .ints([2, 2]),
+                                                "dilations": .ints([1])], results: 2)
+  }
+
+  func testReductionsOfIntegersAndBool() throws {
+    let kinds: [OpKind] = [.reduce_sum, .reduce_mean, .reduce_max, .reduce_min, .reduce_prod, .reduce_l1,
+                           .reduce_l2, .reduce_sum_square, .reduce_log_sum]
+    for e in [ElementType.i8, .u8, .i32, .u64, .i64] {
+      for kind in kinds {
+        try check(kind, [t(e, [4, 19, 3])], ["axes": .ints([1]), "keepdims": .bool(true)])
+        try check(kind, [t(e, [4, 19, 3])], ["axes": .ints([0, 2]), "keepdims": .bool(false)])
+      }
+    }
+    for kind in [OpKind.reduce_max, .reduce_min] {
+      try check(kind, [t(.bool, [4, 19, 3])], ["axes": .ints([1]), "keepdims": .bool(false)])
+      try check(kind, [t(.bool, [2, 0, 4])], ["axes": .ints([1]), "keepdims": .bool(true)])
+    }
+  }
+
+  func testHalfProductsAndReductionsWidenThroughTheF32Kernels() throws {
+    for e in [ElementType.f16, .bf16] {
+      try check(.matmul, [t(e, [3, 37]), t(e, [37, 5])])
+      try check(.reduce_max, [t(e, [4, 19, 3])], ["axes": .ints([1]), "keepdims": .bool(true)])
     }
   }
 }

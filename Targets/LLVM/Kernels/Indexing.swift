@@ -67,11 +67,15 @@ extension OpContext {
   }
 
   /// constant: the fill outside; edge: the nearest border element; reflect: mirrored
-  /// about the border element (pads smaller than the axis, as ONNX requires).
+  /// about the border element (pads smaller than the axis, as ONNX requires); wrap: the
+  /// index modulo the axis (as the interpreter, any pad).
   func lowerPad() throws -> OpKernel {
     let x = shape(operand: 0), out = shape()
     let mode = attributes.string("mode")
-    guard ["constant", "edge", "reflect"].contains(mode) else { throw unsupported("pad mode '\(mode)'") }
+    guard ["constant", "edge", "reflect", "wrap"].contains(mode) else { throw unsupported("pad mode '\(mode)'") }
+    if mode == "wrap" && x.reduce(1, *) == 0 && out.reduce(1, *) > 0 {
+      throw unsupported("pad mode 'wrap' on an empty tensor")
+    }
     let e = type(op.operands[0]).element
     let pads = attributes.ints("pads"), fill = cg.rawConstant(Double(attributes.float("value")), e)
     let strides = contiguousStrides(x)
@@ -84,6 +88,10 @@ extension OpContext {
           if mode == "reflect" && x[d] > 1 {
             i = cg.select(cg.icmp(LLVMIntSLT, i, cg.int(0)), cg.sub(cg.int(0), i), i)
             i = cg.select(cg.icmp(LLVMIntSGE, i, cg.int(x[d])), cg.sub(cg.int(2 * (x[d] - 1)), i), i)
+          }
+          if mode == "wrap" && x[d] > 0 {  // ((i % n) + n) % n
+            let r = LLVMBuildSRem(cg.builder, i, cg.int(x[d]), "")!
+            i = cg.select(cg.icmp(LLVMIntSLT, r, cg.int(0)), cg.add(r, x[d]), r)
           }
           if mode == "constant" { valid = LLVMBuildAnd(cg.builder, valid, cg.inRange(i, x[d]), "") }
           offset = cg.add(offset, cg.mul(cg.clamp(i, x[d]), strides[d]))

@@ -62,11 +62,11 @@ struct ModelCodegen {
       let ctx = OpContext(cg: cg, op: op, function: f, constants: module.constants,
                           constantNames: constantNames, symbol: "\(name).op\(i).\(op.kind.rawValue)")
       do {
-        // f32 everywhere, except integer indices of gather and the ops that handle every
-        // element type (OpLowering.swift).
+        // f32 everywhere, except integer indices of gather, the ops that handle every
+        // element type (OpLowering.swift) and halves widened around f32 kernels.
         for (k, v) in op.operands.enumerated() + op.results.map({ (-1, $0) })
         where f.type(of: v).element != .f32 && !(op.kind == .gather && k == 1)
-          && !Self.anyElementType.contains(op.kind) {
+          && !Self.anyElementType.contains(op.kind) && !ctx.widensHalves {
           throw ctx.unsupported("\(f.type(of: v)) values (f32 only)")
         }
         kernels[i] = try lowerOp(ctx)

@@ -26,6 +26,8 @@ struct OpContext {
   let constantNames: [ValueID: String]
   /// A unique symbol prefix for this op's functions and globals.
   let symbol: String
+  /// Set on the f32 lowering of an op whose halves are widened around it (WidenedHalves.swift).
+  var widened = false
 
   var attributes: Attributes { op.attributes }
   func type(_ v: ValueID) -> TensorType { function.type(of: v) }

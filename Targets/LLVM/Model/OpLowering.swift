@@ -21,16 +21,21 @@ extension ModelCodegen {
     .transpose, .concat, .slice, .split, .expand, .pad, .gather, .tile, .depth_to_space,
     .space_to_depth, .trilu, .one_hot,
     .argmax, .argmin, .cumsum, .top_k, .gather_elements, .gather_nd, .scatter_elements,
-    .scatter_nd, .reverse_sequence,
+    .scatter_nd, .reverse_sequence, .quantize_linear, .dequantize_linear, .max_pool,
+    .reduce_sum, .reduce_mean, .reduce_max, .reduce_min, .reduce_sum_square, .reduce_l1,
+    .reduce_l2, .reduce_prod, .reduce_log_sum, .reduce_log_sum_exp,
   ]
 
   func lowerOp(_ ctx: OpContext) throws -> OpKernel {
+    if ctx.widensHalves && !ctx.widened { return try ctx.lowerWidened(lowerOp) }  // WidenedHalves.swift
     switch ctx.op.kind {
     case .gemm: return try ctx.lowerGemmOrDirect()  // DirectGemm.swift
     case .matmul: return try ctx.lowerMatMulOrDirect()
     case .conv: return try ctx.lowerConv()
     case .conv_transpose: return try ctx.lowerConvTransposeAnyForm()  // DirectConvTranspose.swift
-    case .max_pool, .average_pool: return try ctx.lowerPoolAnyRank()  // WindowPooling.swift
+    case .max_pool, .average_pool:
+      if ctx.needsTypedMaxPool { return try ctx.lowerTypedMaxPool() }  // TypedMaxPool.swift
+      return try ctx.lowerPoolAnyRank()  // WindowPooling.swift
     case .lp_pool, .global_lp_pool: return try ctx.lowerWindowPool()
     case .global_average_pool, .global_max_pool: return try ctx.lowerGlobalPool()
     case .softmax, .log_softmax: return try ctx.lowerSoftmax()
@@ -54,6 +59,7 @@ extension ModelCodegen {
       return try ctx.lowerIndexMap()  // IndexMaps.swift
     case .reduce_sum, .reduce_mean, .reduce_max, .reduce_min, .reduce_sum_square, .reduce_l1,
          .reduce_l2, .reduce_prod, .reduce_log_sum, .reduce_log_sum_exp:
+      guard ctx.computesInF32 else { return try ctx.lowerTypedReduction() }  // TypedReduction.swift
       return try ctx.lowerReduction()
 
     case .relu, .neg, .abs, .exp, .log, .sqrt, .floor, .ceil, .reciprocal, .sigmoid, .tanh,
@@ -81,7 +87,8 @@ extension ModelCodegen {
     case .argmax, .argmin, .cumsum, .top_k: return try ctx.lowerAxisScan()  // AxisScans.swift
     case .gather_elements, .gather_nd, .scatter_elements, .scatter_nd, .reverse_sequence:
       return try ctx.lowerIndexedAccess()  // IndexedAccess.swift
-    case .einsum, .quantize_linear, .dequantize_linear:
+    case .quantize_linear, .dequantize_linear: return try ctx.lowerQuantize()  // Quantize.swift
+    case .einsum:
       throw ctx.unsupported("this op")
     }
   }
