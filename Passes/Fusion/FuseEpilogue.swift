@@ -106,7 +106,9 @@ public struct FuseEpilogue: Pass {
         let outType = r.type(of: p.result)
         var extra: [ValueID] = []
         if p.operands.count == 2 {  // materialize a zero bias so the residual's position is fixed
-          let channels = outType.shape[1]
+          // Output channels: axis 1, or the last axis of a channels-last conv.
+          let nhwc = p.kind == .conv && p.attributes.string("layout") == "nhwc"
+          let channels = nhwc ? outType.shape[outType.rank - 1] : outType.shape[1]
           extra.append(r.insertFloats([Float](repeating: 0, count: channels), shape: [channels],
                                       name: r.name(of: p.result) + ".bias", before: slot))
         }

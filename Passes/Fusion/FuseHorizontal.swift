@@ -48,7 +48,11 @@ public struct FuseHorizontal: Pass {
     guard w.layout == lw.layout else { return false }
     if case .bsr? = w.layout { return false }
     if case .csr? = w.layout { return false }
-    if op.kind == .conv { return op.attributes.int("group") == 1 && w.shape.dropFirst() == lw.shape.dropFirst() }
+    // NCHW convs only: the fused result splits along axis 1 (choose-conv-layout runs later).
+    if op.kind == .conv {
+      return op.attributes.int("group") == 1 && op.attributes.string("layout") == "nchw"
+        && w.shape.dropFirst() == lw.shape.dropFirst()
+    }
     return true
   }
 
