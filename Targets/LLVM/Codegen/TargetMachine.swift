@@ -155,9 +155,6 @@ final class TargetMachine {
     LLVMPassBuilderOptionsSetLoopVectorization(options, 1)
     LLVMPassBuilderOptionsSetSLPVectorization(options, 1)
     LLVMPassBuilderOptionsSetLoopUnrolling(options, 1)
-    // mergefunc first: kernels of same-shaped layers that embed no weight (Winograd
-    // transforms, im2col, pooling ...) are identical; merging them before O3 spares
-    // optimizing and compiling each copy (ResNet-50 to .so: ~10% less compile time).
-    try check(LLVMRunPasses(module, "mergefunc,default<O3>", ref, options), "LLVM optimization failed")
+    try check(LLVMRunPasses(module, "default<O3>", ref, options), "LLVM optimization failed")
   }
 }
