@@ -54,6 +54,29 @@ final class ConvKernelTests: XCTestCase {
                      pads: [1, 0, 1, 0], dilations: [1, 1], bias: false))
   }
 
+  /// The dense GEMM gathers im2col columns while packing (ConvolutionColumns.swift):
+  /// several K and N blocks, vectors crossing output rows (widths below a vector), stride 2.
+  func testImplicitColumnsAcrossBlocks() throws {
+    for (width, stride) in [(23, 1), (5, 1), (40, 2), (9, 2)] {
+      try compareWithInterpreter(conv(channels: 50, outChannels: 20, group: 1, kernel: [3, 3], height: 12, width: width,
+                                      strides: [stride, stride], pads: [1, 1, 1, 1], dilations: [1, 1],
+                                      epilogue: stride == 1 ? ["add", "relu"] : ["relu"]))
+    }
+  }
+
+  /// 1x1 convs over few positions run as Yᵀ = Xᵀ · Wᵀ (GemmDescriptor.transposedAC):
+  /// row tails of every size, several output-channel vectors, bias, residual, activation.
+  func testPointwiseFewPositionsRunTransposed() throws {
+    for (height, width, outChannels) in [(7, 7, 96), (3, 3, 48), (5, 2, 37), (1, 1, 64)] {
+      XCTAssertTrue(GemmTiling.prefersTransposed(m: outChannels, n: height * width, lanes: 16))
+      try compareWithInterpreter(conv(channels: 70, outChannels: outChannels, group: 1, kernel: [1, 1], height: height,
+                                      width: width, strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1],
+                                      epilogue: ["add", "relu"]))
+      try compareWithInterpreter(conv(channels: 400, outChannels: outChannels, group: 1, kernel: [1, 1], height: height,
+                                      width: width, strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], bias: false))
+    }
+  }
+
   func testIm2colTailsStridesPadsAndDilation() throws {
     for width in [6, 16, 19] {
       for (kernel, stride, pads, dilation) in [([3, 3], 1, [1, 1, 1, 1], 1), ([3, 3], 2, [1, 1, 1, 1], 1),

@@ -63,6 +63,34 @@ final class GemmTests: XCTestCase {
     XCTAssert(worst < 1e-4, "\(m)x\(n)x\(k) A \(constantA ? "const" : "arg") B \(constantB ? "const" : "arg") tiling \(gemm.tiling): max rel error \(worst)", file: file, line: line)
   }
 
+  /// Transposed A and C (A stored [K][M], C and the residual [N][M]; B constant): every
+  /// row tail, column tails, several K blocks (C reloaded by gathers), epilogues, threads.
+  func testTransposedAAndC() throws {
+    for (m, n, k, tiling) in [(49, 100, 70, nil), (9, 48, 33, nil), (13, 37, 500, GemmTiling(rows: 8, vectors: 3, kBlock: 128, nBlock: 48)),
+                              (1, 20, 5, nil), (12, 16, 9, GemmTiling(rows: 12, vectors: 2, kBlock: 9, nBlock: 32))] as [(Int, Int, Int, GemmTiling?)] {
+      var seed = UInt64(m * 31 + n * 7 + k)
+      let a = seededFloats(m * k, seed: &seed), b = seededFloats(k * n, seed: &seed)
+      let residual = seededFloats(m * n, seed: &seed), bias = seededFloats(n, seed: &seed)
+      var d = GemmDescriptor(m: m, n: n, k: k, a: .argument, b: .constant(b),
+                             epilogue: GemmEpilogue(bias: .perColumn(bias), residual: true, activation: .relu), tiling: tiling)
+      d.transposedAC = true
+      let gemm = try CompiledGemm(d)
+      func transpose(_ x: [Float], _ rows: Int, _ columns: Int) -> [Float] {
+        (0..<columns * rows).map { x[($0 % rows) * columns + $0 / rows] }
+      }
+      let want = reference(d, a: a, b: b, residual: residual)
+      for threads in [1, 2] {
+        var c = [Float](repeating: .nan, count: m * n)
+        c.withUnsafeMutableBufferPointer { cp in
+          gemm(c: cp.baseAddress!, a: transpose(a, m, k), b: nil, residual: transpose(residual, m, n), threads: threads)
+        }
+        let got = transpose(c, n, m)
+        let worst = zip(got, want).map { abs($0 - $1) / (1 + abs($1)) }.max()!
+        XCTAssert(worst < 1e-4, "\(m)x\(n)x\(k) transposed, \(threads) threads: max rel error \(worst)")
+      }
+    }
+  }
+
   func testShapesWithTails() throws {
     for (m, n, k) in [(1, 1, 1), (5, 7, 3), (6, 64, 1), (13, 50, 17), (64, 100, 70), (7, 33, 400),
                       (25, 129, 800)] {

@@ -1,7 +1,9 @@
 //===--- Conv.swift - 2-D convolution: 1x1 and im2col onto GEMM, depthwise direct ---===//
 //
 //   groups = 1, 1x1, stride 1, no pad:  Y[n] = W[Co, C] · X[n][C, H*W]     (+ bias per row)
-//   groups = 1 otherwise:               Y[n] = W[Co, C*kh*kw] · im2col(X[n]) (scratch, Im2col.swift)
+//   groups = 1 otherwise:               Y[n] = W[Co, C*kh*kw] · im2col(X[n]); the dense GEMM gathers
+//                                       the columns from padded planes while packing
+//                                       (Gemm/ConvolutionColumns.swift), sparse ones read Im2col.swift's
 //   groups = C = Co (depthwise):        DepthwiseConv.swift
 //   algorithm winograd2/winograd4:      Winograd tiles, 16/36 GEMMs (Kernels/Winograd/)
 //   layout = "nhwc":                    ConvNHWC.swift (weight-right GEMM, channels-last im2col)
@@ -43,33 +45,49 @@ extension OpContext {
     let epilogue = GemmEpilogue(bias: bias.map { .perRow($0) } ?? .none, steps: fused.steps)
     // A weight with a sparse layout (set by `sparsify`) gets the weight-specialized sparse
     // GEMM (Kernels/Sparse), which runs on one thread; dense weights the packed GEMM.
+    let im2col = direct ? nil : Im2col(cg: cg, channels: channels, height: height, width: width, kh: kh, kw: kw,
+                                       oh: oh, ow: ow, strides: strides, pads: pads, dilations: dilations)
     let gemm: Value, gemmScratchBytes: Int, sparse: Bool
+    var transposedGemm = false
+    // Dense GEMMs gather the columns while packing (ConvolutionColumns.swift) where they can.
+    var implicit: ConvolutionColumns? = nil
     if let layout = type(op.operands[1]).layout {
       let d = SparseGemmDescriptor(layout: layout, weight: weights, rows: outChannels, k: k, n: positions,
                                    epilogue: epilogue, taps: kh * kw)
       gemm = SparseGemmEmitter(cg: cg, d: d, name: symbol + ".sparse_gemm").emit()
       (gemmScratchBytes, sparse) = (d.scratchBytes(lanes: cg.lanes), true)
+    } else if direct && GemmTiling.prefersTransposed(m: outChannels, n: positions, lanes: cg.lanes) {
+      // Few positions (7x7): Yᵀ[P, Co] = Xᵀ · Wᵀ fills the vector lanes along Co instead.
+      var descriptor = GemmDescriptor(m: positions, n: outChannels, k: k, a: .argument,
+                                      b: .constant(transposed(weights, rows: outChannels, columns: k)),
+                                      epilogue: GemmEpilogue(bias: bias.map { .perColumn($0) } ?? .none, steps: fused.steps))
+      descriptor.transposedAC = true
+      let emitter = GemmEmitter(cg, descriptor, name: symbol + ".gemm")
+      (gemm, gemmScratchBytes, sparse, transposedGemm) = (emitter.emit(), emitter.scratchBytes, false, true)
     } else {
+      implicit = im2col?.implicitColumns
       let descriptor = GemmDescriptor(m: outChannels, n: positions, k: k, a: .constant(weights),
-                                      b: .argument, epilogue: epilogue)
+                                      b: implicit.map { .convolutionColumns($0) } ?? .argument, epilogue: epilogue)
       let emitter = GemmEmitter(cg, descriptor, name: symbol + ".gemm")
       (gemm, gemmScratchBytes, sparse) = (emitter.emit(), emitter.scratchBytes, false)
     }
-    let im2col = direct ? nil : Im2col(cg: cg, channels: channels, height: height, width: width, kh: kh, kw: kw,
-                                       oh: oh, ow: ow, strides: strides, pads: pads, dilations: dilations)
-    let columnsBytes = im2col?.scratchBytes ?? 0
+    let columnsBytes = implicit != nil ? im2col!.planesBytes : im2col?.scratchBytes ?? 0
     let f = defineKernel(threaded: { results, operands, scratch, threads in
       cg.forLoop(0, batch) { n in
         let input = cg.at(operands[0], cg.mul(n, channels * height * width))
         var b = input
-        if !direct {
+        if implicit != nil {
+          im2col!.padPlanes(input, into: scratch)
           b = scratch
-          im2col!.emit(input, into: scratch)
+        } else if let im2col {
+          b = scratch
+          im2col.emit(input, into: scratch)
         }
         let gemmScratch = cg.at(scratch, columnsBytes / 4)
         let outputOffset = cg.mul(n, outChannels * positions)
         let residual = fused.residual.map { cg.at(operands[$0], outputOffset) } ?? cg.nullFloatPointer()
-        var arguments = [cg.at(results[0], outputOffset), cg.nullFloatPointer(), b, residual, gemmScratch]
+        let (aArgument, bArgument) = transposedGemm ? (b, cg.nullFloatPointer()) : (cg.nullFloatPointer(), b)
+        var arguments = [cg.at(results[0], outputOffset), aArgument, bArgument, residual, gemmScratch]
         if !sparse { arguments.append(threads) }
         cg.call(function: gemm, arguments)
       }

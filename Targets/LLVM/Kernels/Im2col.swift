@@ -24,6 +24,26 @@ struct Im2col {
 
   /// Scratch bytes: the column matrix, then the padded planes.
   var scratchBytes: Int { (columnFloats + paddedFloats + 15) / 16 * 64 }
+  /// Scratch bytes of the padded planes alone (the implicit GEMM reads those).
+  var planesBytes: Int { (paddedFloats + 15) / 16 * 64 }
+
+  /// The column matrix as the GEMM packer gathers it from the padded planes.
+  var implicitColumns: ConvolutionColumns? {
+    guard vectorized, ConvolutionColumns.supports(strides: strides) else { return nil }
+    return ConvolutionColumns(channels: channels, kh: kh, kw: kw, oh: oh, ow: ow, strides: strides,
+                              dilations: dilations, planeHeight: paddedHeight, planeWidth: paddedWidth)
+  }
+
+  /// Copies `x` (one image) into zero-bordered planes at `padded`.
+  func padPlanes(_ x: Value, into padded: Value) {
+    let pw = paddedWidth, ph = paddedHeight
+    cg.zeroFloats(padded, count: paddedFloats)
+    cg.forEachIndex([channels, height]) { idx in
+      let src = cg.at(x, cg.add(cg.mul(idx[0], height * width), cg.mul(idx[1], width)))
+      let dst = cg.at(padded, cg.add(cg.add(cg.mul(idx[0], ph * pw), cg.mul(idx[1], pw)), pads[0] * pw + pads[1]))
+      cg.copyFloats(from: src, to: dst, count: width)
+    }
+  }
 
   /// Writes the column matrix of `x` (one image) at the start of `columns`.
   func emit(_ x: Value, into columns: Value) {
@@ -31,12 +51,7 @@ struct Im2col {
     let lanes = cg.lanes
     let (pw, ph) = (paddedWidth, paddedHeight)
     let padded = cg.at(columns, columnFloats)
-    cg.zeroFloats(padded, count: paddedFloats)
-    cg.forEachIndex([channels, height]) { idx in
-      let src = cg.at(x, cg.add(cg.mul(idx[0], height * width), cg.mul(idx[1], width)))
-      let dst = cg.at(padded, cg.add(cg.add(cg.mul(idx[0], ph * pw), cg.mul(idx[1], pw)), pads[0] * pw + pads[1]))
-      cg.copyFloats(from: src, to: dst, count: width)
-    }
+    padPlanes(x, into: padded)
     let (sy, sx, dy, dx) = (strides[0], strides[1], dilations[0], dilations[1])
     cg.forEachIndex([channels, kh, kw, oh]) { idx in
       let (c, i, j, oy) = (idx[0], idx[1], idx[2], idx[3])

@@ -13,6 +13,9 @@ public enum GemmOperand: Sendable {
   case argument
   /// Known at compile time, row-major.
   case constant([Float])
+  /// B only: a convolution's column matrix, gathered from the run-time argument (its
+  /// zero-bordered input planes) while packing (ConvolutionColumns.swift).
+  case convolutionColumns(ConvolutionColumns)
 
   var isConstant: Bool { if case .constant = self { return true } else { return false } }
 }
@@ -96,6 +99,10 @@ public struct GemmDescriptor: Sendable {
   public var epilogue: GemmEpilogue
   /// Forces a tiling (benchmarks); nil chooses one from the shape.
   public var tiling: GemmTiling?
+  /// A (a run-time argument) and C (and the residual) are stored transposed, as [K][M]
+  /// and [N][M]: a pointwise conv with few positions computes Yᵀ = Xᵀ · Wᵀ with vectors
+  /// along the output channels (Conv.swift). C is stored by transposing the register tile.
+  public var transposedAC = false
 
   public init(m: Int, n: Int, k: Int, a: GemmOperand, b: GemmOperand,
               epilogue: GemmEpilogue = GemmEpilogue(), tiling: GemmTiling? = nil) {
@@ -122,24 +129,44 @@ extension GemmTiling {
   /// the vectors they need; few accumulators are latency-bound), with K blocks of at
   /// most ~384 and B blocks of ~384 KiB (L2).
   public static func choose(m: Int, n: Int, k: Int, lanes: Int) -> GemmTiling {
-    let candidates = lanes == 16 ? [(6, 4), (8, 3), (12, 2), (4, 6)] : [(6, 2), (4, 3), (8, 1)]
-    let minimumAccumulators = 10
-    func cost(_ r: Int, _ v: Int) -> Int {
-      let width = v * lanes
-      let fullPanels = n / width
-      let tailVectors = (n % width + lanes - 1) / lanes
-      func tileCost(_ rows: Int, _ vecs: Int) -> Int { max(rows * vecs, minimumAccumulators) }
-      func rowCost(_ rows: Int) -> Int {
-        fullPanels * tileCost(rows, v) + (tailVectors > 0 ? tileCost(rows, tailVectors) : 0)
-      }
-      return (m / r) * rowCost(r) + (m % r > 0 ? rowCost(m % r) : 0)
-    }
-    let (rows, vectors) = candidates.min { cost($0.0, $0.1) < cost($1.0, $1.1) }!
+    let (rows, vectors) = candidates(lanes: lanes).min {
+      cost(m: m, n: n, lanes: lanes, rows: $0.0, vectors: $0.1) < cost(m: m, n: n, lanes: lanes, rows: $1.0, vectors: $1.1)
+    }!
     let blocks = (k + 383) / 384
     let kBlock = (k + blocks - 1) / blocks
     let width = vectors * lanes
     let panels = max(1, (384 * 1024 / 4) / (kBlock * width))
     let nBlock = min(panels, (n + width - 1) / width) * width
     return GemmTiling(rows: rows, vectors: vectors, kBlock: kBlock, nBlock: nBlock)
+  }
+
+  /// The register tiles `choose` picks from.
+  static func candidates(lanes: Int) -> [(Int, Int)] {
+    lanes == 16 ? [(6, 4), (8, 3), (12, 2), (4, 6)] : [(6, 2), (4, 3), (8, 1)]
+  }
+
+  /// Vector FMAs per step of K the best register tile issues for an m x n C (counting
+  /// the lanes tails waste and latency-bound tiles as at least 10 accumulators).
+  public static func cost(m: Int, n: Int, lanes: Int) -> Int {
+    candidates(lanes: lanes).map { cost(m: m, n: n, lanes: lanes, rows: $0.0, vectors: $0.1) }.min()!
+  }
+
+  /// Whether C = A · B (A constant, m x n) runs faster as Cᵀ = Bᵀ · Aᵀ with transposed
+  /// A and C (`GemmDescriptor.transposedAC`): when the lanes along N go to waste (at
+  /// least 15 % fewer vector FMAs along M, which pays for transposing C).
+  public static func prefersTransposed(m: Int, n: Int, lanes: Int) -> Bool {
+    cost(m: n, n: m, lanes: lanes) * 100 <= cost(m: m, n: n, lanes: lanes) * 85
+  }
+
+  static func cost(m: Int, n: Int, lanes: Int, rows r: Int, vectors v: Int) -> Int {
+    let minimumAccumulators = 10
+    let width = v * lanes
+    let fullPanels = n / width
+    let tailVectors = (n % width + lanes - 1) / lanes
+    func tileCost(_ rows: Int, _ vecs: Int) -> Int { max(rows * vecs, minimumAccumulators) }
+    func rowCost(_ rows: Int) -> Int {
+      fullPanels * tileCost(rows, v) + (tailVectors > 0 ? tileCost(rows, tailVectors) : 0)
+    }
+    return (m / r) * rowCost(r) + (m % r > 0 ? rowCost(m % r) : 0)
   }
 }

@@ -39,7 +39,11 @@ struct GemmEmitter {
     self.cg = cg
     self.d = d
     self.name = name
-    self.t = d.tiling ?? GemmTiling.choose(m: d.m, n: d.n, k: d.k, lanes: cg.lanes)
+    var t = d.tiling ?? GemmTiling.choose(m: d.m, n: d.n, k: d.k, lanes: cg.lanes)
+    // Transposed C is reloaded by gathers: one K block spares those.
+    if d.transposedAC && d.tiling == nil && d.b.isConstant { t.kBlock = d.k }
+    self.t = t
+    precondition(!d.transposedAC || (!d.a.isConstant && d.b.isConstant), "transposed A and C: A run-time, B constant")
     precondition(t.nBlock % (t.vectors * cg.lanes) == 0, "N block must hold whole panels")
   }
 
@@ -128,7 +132,11 @@ struct GemmEmitter {
           cg.at(p.b, cg.add(cg.mul(cg.mul(cg.add(firstPanel, panel), d.k), width), cg.mul(k0, width)))
         }
       } else {
-        emitPackB(p.b, into: p.scratch, n0: n0, k0: k0, kc: kc, columns: columns)
+        if case let .convolutionColumns(g) = d.b {
+          emitPackColumns(g, planes: p.b, into: p.scratch, n0: n0, k0: k0, kc: kc, columns: columns)
+        } else {
+          emitPackB(p.b, into: p.scratch, n0: n0, k0: k0, kc: kc, columns: columns)
+        }
         bBlock = { panel in cg.at(p.scratch, cg.mul(panel, t.kBlock * width)) }
       }
       let fullRowPanels = d.m / t.rows
@@ -168,16 +176,19 @@ struct GemmEmitter {
     if d.a.isConstant {
       // Packed [panel][K][rows]: panel m0/rows, row k0.
       a = cg.at(p.a, cg.add(cg.mul(cg.udiv(m0, t.rows), d.k * t.rows), cg.mul(k0, t.rows)))
+    } else if d.transposedAC {
+      a = cg.at(p.a, cg.add(cg.mul(k0, d.m), m0))
     } else {
       a = cg.at(p.a, cg.add(cg.mul(m0, d.k), k0))
     }
-    let cOffset = cg.add(cg.mul(m0, d.n), n0)
+    let cOffset = d.transposedAC ? cg.add(cg.mul(n0, d.m), m0) : cg.add(cg.mul(m0, d.n), n0)
     var bias = cg.nullFloatPointer()
     if let biasBase = p.bias {
       if case .perRow = d.epilogue.bias { bias = cg.at(biasBase, m0) } else { bias = cg.at(biasBase, n0) }
     }
     let residual = d.epilogue.residual ? cg.at(p.residual, cOffset) : cg.nullFloatPointer()
-    cg.call(function: kernel, [a, b, cg.at(p.c, cOffset), kc, mode, bias, residual, cg.int(d.n), cg.int(d.k)])
+    let (ldc, lda) = d.transposedAC ? (d.m, d.m) : (d.n, d.k)
+    cg.call(function: kernel, [a, b, cg.at(p.c, cOffset), kc, mode, bias, residual, cg.int(ldc), cg.int(lda)])
   }
 
   /// Copies B[k0 ..< k0+kc, n0 ..< n0+columns] into panels [panel][kBlock][width],
@@ -202,14 +213,15 @@ struct GemmEmitter {
   }
 
   /// `void mk(a, b, c, kc, mode, bias, residual, ldc, lda)`: a rows x columns tile of C
-  /// (row stride ldc; lda is A's row stride when A is a run-time argument).
+  /// (row stride ldc; lda is A's row stride when A is a run-time argument). Transposed
+  /// A and C: ldc and lda are their column strides; C is gathered, stored transposed.
   /// mode bit 0: add to C; bit 1: apply the epilogue.
   ///
   /// Nothing in it depends on M, N or K, so GEMMs of one module that share the register
   /// tile, panel layout and epilogue share the function (compile time: ResNet-50's 53
   /// convolutions need a dozen microkernels, not 150).
   private func microkernel(rows: Int, columns: Int) -> Value {
-    let aLayout = d.a.isConstant ? "packed\(t.rows)" : "rows"
+    let aLayout = d.a.isConstant ? "packed\(t.rows)" : d.transposedAC ? "columns.T" : "rows"
     let biasKind: String
     switch d.epilogue.bias {
     case .none: biasKind = "nobias"
@@ -230,7 +242,7 @@ struct GemmEmitter {
     let mode = cg.param(f, 4), bias = cg.param(f, 5), residual = cg.param(f, 6)
     let ldc = cg.param(f, 7), lda = cg.param(f, 8)
     let vectors = (columns + lanes - 1) / lanes
-    let aStep = d.a.isConstant ? t.rows : 1
+    let aStep = d.a.isConstant ? cg.int(t.rows) : d.transposedAC ? lda : cg.int(1)
     func lanesValid(_ v: Int) -> Int { min(lanes, columns - v * lanes) }
 
     let zeros = [Value](repeating: cg.splat(0), count: rows * vectors)
@@ -240,29 +252,37 @@ struct GemmEmitter {
       let aCol = cg.at(a, cg.mul(kk, aStep))
       var next = acc
       for r in 0..<rows {
-        let ar = cg.broadcast(cg.load(cg.at(aCol, d.a.isConstant ? cg.int(r) : cg.mul(lda, r))))
+        let rowOffset = d.a.isConstant || d.transposedAC ? cg.int(r) : cg.mul(lda, r)
+        let ar = cg.broadcast(cg.load(cg.at(aCol, rowOffset)))
         for v in 0..<vectors { next[r * vectors + v] = cg.fma(ar, bv[v], acc[r * vectors + v]) }
       }
       return next
     }
-    func cPointer(_ r: Int, _ v: Int, base: Value) -> Value { cg.at(base, cg.add(cg.mul(ldc, r), v * lanes)) }
+    // Element (r, v * lanes + lane) of the tile: C[r][v * lanes + lane], or its transpose.
+    func loadC(_ base: Value, _ r: Int, _ v: Int) -> Value {
+      guard d.transposedAC else { return cg.load(vectorAt: cg.at(base, cg.add(cg.mul(ldc, r), v * lanes)), lanes: lanesValid(v)) }
+      return cg.gather(cg.at(base, r), stride: ldc, first: v * lanes, lanes: lanesValid(v))
+    }
     let bit = { (i: Int) in cg.icmp(LLVMIntNE, LLVMBuildAnd(cg.builder, mode, cg.int(i), ""), cg.int(0)) }
     acc = cg.ifElse(bit(1), {
-      (0..<rows * vectors).map { i in
-        let old = cg.load(vectorAt: cPointer(i / vectors, i % vectors, base: c), lanes: lanesValid(i % vectors))
-        return cg.fadd(acc[i], old)
-      }
+      (0..<rows * vectors).map { i in cg.fadd(acc[i], loadC(c, i / vectors, i % vectors)) }
     }, { acc })
     acc = cg.ifElse(bit(2), { epilogue(acc, rows: rows, vectors: vectors, bias: bias,
-                                       residual: { r, v in cPointer(r, v, base: residual) },
+                                       residual: { r, v in loadC(residual, r, v) },
                                        lanesValid: lanesValid) }, { acc })
-    for i in 0..<rows * vectors {
-      cg.store(vector: acc[i], at: cPointer(i / vectors, i % vectors, base: c), lanes: lanesValid(i % vectors))
+    for v in 0..<vectors {
+      let tile = (0..<rows).map { acc[$0 * vectors + v] }
+      if d.transposedAC {
+        cg.storeTransposed(tile, c, stride: ldc, firstColumn: v * lanes, columns: lanesValid(v))
+      } else {
+        for r in 0..<rows { cg.store(vector: tile[r], at: cg.at(c, cg.add(cg.mul(ldc, r), v * lanes)), lanes: lanesValid(v)) }
+      }
     }
     cg.retVoid()
     return f
   }
 
+  /// `residual(r, v)` loads the residual's part of the tile.
   private func epilogue(_ acc: [Value], rows: Int, vectors: Int, bias: Value,
                         residual: (_ row: Int, _ vector: Int) -> Value, lanesValid: (Int) -> Int) -> [Value] {
     var out = acc
@@ -277,7 +297,7 @@ struct GemmEmitter {
         for step in d.epilogue.steps {
           switch step {
           case .addResidual:
-            x = cg.fadd(x, cg.load(vectorAt: residual(r, v), lanes: lanesValid(v)))
+            x = cg.fadd(x, residual(r, v))
           case let .activation(activation):
             x = cg.apply(activation, x)
           }
