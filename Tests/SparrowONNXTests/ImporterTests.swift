@@ -46,6 +46,22 @@ final class ImporterTests: XCTestCase {
     XCTAssertEqual(value.array(of: Float.self), [0, 2, 4, 0, 2, 4])
   }
 
+  /// Found by the DumpIR fuzzer: a 2-element shape constant asking ConstantOfShape for
+  /// ~4 GB was filled at import (before --max-memory's estimate); now a located diagnostic.
+  func testConstantOfShapeRefusesHugeConstants() throws {
+    for (shape, type) in [([Int64(31_000), 31_500], 1), ([Int64(1) << 20, 1 << 8], 11)] {
+      let value = Proto.floats("v", [1], [1.5])
+      var typed = value
+      typed.dataType = Int32(type)
+      if type == 11 { typed.floatData = []; typed.doubleData = [1.5] }
+      let m = Proto.model([Proto.node("ConstantOfShape", ["shp"], ["y"], name: "fill", ["value": .tensor(typed)])],
+                          inputs: [], outputs: ["y"], initializers: [Proto.ints("shp", shape)])
+      XCTAssertThrowsError(try importModel(m)) { e in
+        XCTAssert("\(e)".contains("node 'fill' (ConstantOfShape)") && "\(e)".contains("MiB"), "\(e)")
+      }
+    }
+  }
+
   func testNonConstantShapeAsksForFreeze() throws {
     let m = Proto.model([Proto.node("Reshape", ["x", "shape"], ["y"], name: "r1")],
                         inputs: [Proto.input("x", [2, 3]), Proto.input("shape", [2], type: 7)], outputs: ["y"])

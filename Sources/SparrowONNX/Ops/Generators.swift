@@ -51,11 +51,12 @@ let generatorConverters: [String: Converter] = {
   }
   t["ConstantOfShape"] = { n in
     let shape = try n.constantInput(0, "shape").ints
-    guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? .max : $0 * $1 }) <= (1 << 30) else {
-      throw n.error("ConstantOfShape shape \(shape) is invalid or too large")
-    }
     let value = try n.tensor("value") ?? Tensor(shape: [1], scalars: [Float(0)])
     guard value.count == 1 else { throw n.error("ConstantOfShape value must have one element") }
+    let count = shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? .max : $0 * $1 })
+    guard shape.allSatisfy({ $0 >= 0 }), count <= maxGeneratedBytes / value.element.byteSize else {
+      throw n.error("ConstantOfShape shape \(shape) is invalid or makes a constant over \(maxGeneratedBytes >> 20) MiB")
+    }
     return [n.constant(filled(TensorType(value.element, shape), with: value), "value")]
   }
   t["Range"] = { n in
@@ -66,22 +67,25 @@ let generatorConverters: [String: Converter] = {
     if type.element.isFloat {
       let s = start.double(at: 0), l = limit.double(at: 0), d = delta.double(at: 0)
       let steps = ((l - s) / d).rounded(.up)
-      guard d != 0, steps.isFinite, steps <= Double(1 << 28) else { throw n.error("Range needs a non-zero delta and at most 2^28 elements") }
+      guard d != 0, steps.isFinite, steps <= Double(maxGeneratedElements) else {
+        throw n.error("Range needs a non-zero delta and at most \(maxGeneratedElements) elements")
+      }
       let count = max(0, Int(steps))
-      guard count <= (1 << 28) else { throw n.error("Range of \(count) elements is too large") }
       return [n.constant(fromScalars(TensorType(type.element, [count]), .floats((0..<count).map { s + Double($0) * d })), "range")]
     }
     let s = start.int64(at: 0), l = limit.int64(at: 0), d = delta.int64(at: 0)
     guard d != 0 else { throw n.error("Range delta must be non-zero") }
     let steps = ((Double(l) - Double(s)) / Double(d)).rounded(.up)
-    guard steps <= Double(1 << 28) else { throw n.error("Range of \(steps) elements is too large") }
+    guard steps <= Double(maxGeneratedElements) else { throw n.error("Range of \(steps) elements is too large") }
     let count = max(0, Int(steps))
     return [n.constant(fromScalars(TensorType(type.element, [count]), .ints((0..<count).map { s &+ Int64($0) &* d })), "range")]
   }
   t["EyeLike"] = { n in
     let x = try n.input(0)
     let s = n.shape(x)
-    guard s.count == 2, s[0] * s[1] <= 1 << 28 else { throw n.error("EyeLike needs a rank-2 input of at most 2^28 elements, got \(s)") }
+    guard s.count == 2, s[0] * s[1] <= maxGeneratedElements else {
+      throw n.error("EyeLike needs a rank-2 input of at most \(maxGeneratedElements) elements, got \(s)")
+    }
     let element = try n.optionalInt("dtype").map { try elementType(onnxCode: Int32(clamping: $0), what: "EyeLike dtype") }
       ?? n.type(x).element
     let k = try n.int("k", 0)
@@ -108,6 +112,12 @@ let generatorConverters: [String: Converter] = {
   }
   return t
 }()
+
+/// The largest constant a generator op may make (a few bytes of a hostile file can ask
+/// for any size, and the memory estimate of --max-memory only runs after the import).
+let maxGeneratedBytes = 1 << 30
+/// Elements of Range and EyeLike, which build 8-byte scalars first.
+let maxGeneratedElements = maxGeneratedBytes / 8
 
 /// A tensor of `type` with every element equal to the one element of `value`.
 func filled(_ type: TensorType, with value: Tensor) -> Tensor {
