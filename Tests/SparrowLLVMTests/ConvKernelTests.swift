@@ -64,8 +64,8 @@ final class ConvKernelTests: XCTestCase {
     }
   }
 
-  /// 1x1 convs over few positions run as Yᵀ = Xᵀ · Wᵀ (GemmDescriptor.transposedAC):
-  /// row tails of every size, several output-channel vectors, bias, residual, activation.
+  /// Convs over few positions run as Yᵀ = Xᵀ · Wᵀ (GemmDescriptor.transposedAC): row
+  /// tails of every size, several output-channel vectors, bias, residual, activation.
   func testPointwiseFewPositionsRunTransposed() throws {
     for (height, width, outChannels) in [(7, 7, 96), (3, 3, 48), (5, 2, 37), (1, 1, 64)] {
       XCTAssertTrue(GemmTiling.prefersTransposed(m: outChannels, n: height * width, lanes: 16))
@@ -74,6 +74,11 @@ final class ConvKernelTests: XCTestCase {
                                       epilogue: ["add", "relu"]))
       try compareWithInterpreter(conv(channels: 400, outChannels: outChannels, group: 1, kernel: [1, 1], height: height,
                                       width: width, strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], bias: false))
+    }    // im2col convs too: the column matrix is A as written.
+    for (kernel, stride, height, width) in [([3, 3], 1, 7, 7), ([3, 3], 2, 14, 13), ([1, 1], 2, 13, 14)] {
+      try compareWithInterpreter(conv(channels: 40, outChannels: 64, group: 1, kernel: kernel, height: height, width: width,
+                                      strides: [stride, stride], pads: kernel == [3, 3] ? [1, 1, 1, 1] : [0, 0, 0, 0],
+                                      dilations: [1, 1], epilogue: stride == 1 ? ["add", "relu"] : ["relu"]))
     }
   }
 

@@ -1,7 +1,7 @@
 //===--- VectorMemory.swift - masked, strided and transposing vector memory access ---===//
 //
-// Masks known only at run time (the implicit im2col's row segments), gathers of strided
-// lanes, and the store of a register tile transposed (GEMMs with transposed C).
+// Masks known only at run time (the implicit im2col's row segments), and the load and
+// store of a register tile transposed (GEMMs with transposed C).
 
 internal import CLLVM
 
@@ -26,20 +26,6 @@ extension CodegenModule {
     var args: [Value?] = [LLVMBuildBitCast(builder, p, vecPtr, ""), int32(4), mask, passthrough]
     return LLVMBuildCall2(builder, t, f, &args, 4, "")
   }
-
-  /// Lanes 0 ..< n of a vector gathered from p[(first + lane) * stride] (zero beyond n).
-  func gather(_ p: Value, stride: Value, first: Int, lanes n: Int) -> Value {
-    let pointers = lanePointers(p, stride: stride, first: first)
-    let (f, t) = intrinsic("llvm.masked.gather", [vec, LLVMTypeOf(pointers)])
-    var args: [Value?] = [pointers, int32(4), prefixMask(n), splat(0)]
-    return LLVMBuildCall2(builder, t, f, &args, 4, "")
-  }
-
-  private func lanePointers(_ p: Value, stride: Value, first: Int) -> Value {
-    let offsets = LLVMBuildMul(builder, intVector((0..<lanes).map { first + $0 }), splat(i64: stride), "")!
-    var idx: [Value?] = [offsets]
-    return LLVMBuildInBoundsGEP2(builder, f32, p, &idx, 1, "")
-  }
 }
 
 extension CodegenModule {
@@ -50,32 +36,72 @@ extension CodegenModule {
   /// holding columns f*g ..< (f+1)*g, g = lanes / P, column l at lanes (l % g) * P + r;
   /// each column is then one masked store (8 values for an 8-row tile).
   func storeTransposed(_ rows: [Value], _ p: Value, stride: Value, firstColumn: Int, columns: Int) {
-    var count = 1
-    while count < rows.count { count *= 2 }
-    precondition(count <= lanes, "a tile of \(rows.count) rows")
+    let count = transposeCount(rows.count)
     var vectors = rows + Array(repeating: splat(0), count: count - rows.count)
-    func zip(_ x: Value, _ y: Value, high: Bool) -> Value {
-      let half = high ? lanes / 2 : 0
-      var indices: [Value?] = (0..<lanes).map { int32($0 % 2 == 0 ? half + $0 / 2 : lanes + half + $0 / 2) }
-      return LLVMBuildShuffleVector(builder, x, y, LLVMConstVector(&indices, UInt32(lanes)), "")!
+    var h = count / 2
+    while h >= 1 {
+      vectors = (0..<count / 2).flatMap { i -> [Value] in
+        let (x, y) = (vectors[i], vectors[i + count / 2])
+        return [shuffle(x, y, (0..<lanes).map { $0 % 2 == 0 ? $0 / 2 : lanes + $0 / 2 }),
+                shuffle(x, y, (0..<lanes).map { $0 % 2 == 0 ? lanes / 2 + $0 / 2 : lanes + lanes / 2 + $0 / 2 })]
+      }
+      h /= 2
     }
-    var step = count
-    while step > 1 {
-      let h = vectors.count / 2
-      vectors = (0..<h).flatMap { [zip(vectors[$0], vectors[$0 + h], high: false), zip(vectors[$0], vectors[$0 + h], high: true)] }
-      step /= 2
-    }
-    let group = lanes / count
     let (f, t) = intrinsic("llvm.masked.store", [vec, vecPtr])
     for l in 0..<columns {
-      let first = (l % group) * count
-      var bits: [Value?] = (0..<lanes).map { LLVMConstInt(i1, $0 >= first && $0 < first + rows.count ? 1 : 0, 0) }
-      // Lane `first` lands on column l's first element; the lanes before it are masked off.
-      var idx: [Value?] = [sub(mul(stride, firstColumn + l), int(first))]
-      let at = LLVMBuildGEP2(builder, f32, p, &idx, 1, "")!
-      var args: [Value?] = [vectors[l / group], LLVMBuildBitCast(builder, at, vecPtr, ""), int32(4),
-                            LLVMConstVector(&bits, UInt32(lanes))]
+      let (pointer, mask) = transposedColumn(l, p, stride: stride, firstColumn: firstColumn, rows: rows.count, count: count)
+      var args: [Value?] = [vectors[l / (lanes / count)], pointer, int32(4), mask]
       LLVMBuildCall2(builder, t, f, &args, 4, "")
     }
+  }
+
+  /// The tile `storeTransposed` would store there, loaded back: rows vectors, lanes at
+  /// or past `columns` zero. The zips undone are even/odd lane splits.
+  func loadTransposed(_ p: Value, stride: Value, firstColumn: Int, columns: Int, rows: Int) -> [Value] {
+    let count = transposeCount(rows)
+    var vectors = Array(repeating: splat(0), count: count)
+    let (f, t) = intrinsic("llvm.masked.load", [vec, vecPtr])
+    for l in 0..<columns {
+      let (pointer, mask) = transposedColumn(l, p, stride: stride, firstColumn: firstColumn, rows: rows, count: count)
+      var args: [Value?] = [pointer, int32(4), mask, vectors[l / (lanes / count)]]
+      vectors[l / (lanes / count)] = LLVMBuildCall2(builder, t, f, &args, 4, "")!
+    }
+    var h = 1
+    while h < count {
+      var next = vectors
+      for i in 0..<count / 2 {
+        next[i] = shuffle(vectors[2 * i], vectors[2 * i + 1], (0..<lanes).map { 2 * $0 })
+        next[i + count / 2] = shuffle(vectors[2 * i], vectors[2 * i + 1], (0..<lanes).map { 2 * $0 + 1 })
+      }
+      vectors = next
+      h *= 2
+    }
+    return Array(vectors.prefix(rows))
+  }
+
+  /// Rows of a transposed tile rounded up to a power of two (at most `lanes`).
+  private func transposeCount(_ rows: Int) -> Int {
+    var count = 1
+    while count < rows { count *= 2 }
+    precondition(count <= lanes, "a tile of \(rows) rows")
+    return count
+  }
+
+  /// Where column l of a transposed tile lives: lane (l % g) * count lands on
+  /// p[(firstColumn + l) * stride]; the mask covers its `rows` lanes. (A plain GEP: the
+  /// masked-off lanes before it may lie before the buffer.)
+  private func transposedColumn(_ l: Int, _ p: Value, stride: Value, firstColumn: Int, rows: Int,
+                                count: Int) -> (Value, Value) {
+    let first = (l % (lanes / count)) * count
+    var bits: [Value?] = (0..<lanes).map { LLVMConstInt(i1, $0 >= first && $0 < first + rows ? 1 : 0, 0) }
+    var idx: [Value?] = [sub(mul(stride, firstColumn + l), int(first))]
+    let at = LLVMBuildGEP2(builder, f32, p, &idx, 1, "")!
+    return (LLVMBuildBitCast(builder, at, vecPtr, ""), LLVMConstVector(&bits, UInt32(lanes)))
+  }
+
+  /// shufflevector(x, y, indices) (indices into x ++ y).
+  func shuffle(_ x: Value, _ y: Value, _ indices: [Int]) -> Value {
+    var items: [Value?] = indices.map { int32($0) }
+    return LLVMBuildShuffleVector(builder, x, y, LLVMConstVector(&items, UInt32(indices.count)), "")!
   }
 }

@@ -4,6 +4,8 @@
 //   groups = 1 otherwise:               Y[n] = W[Co, C*kh*kw] · im2col(X[n]); the dense GEMM gathers
 //                                       the columns from padded planes while packing
 //                                       (Gemm/ConvolutionColumns.swift), sparse ones read Im2col.swift's
+//   few positions (7x7), dense:         Y[n]ᵀ = X[n]ᵀ · Wᵀ or im2col(X[n])ᵀ · Wᵀ, vectors along Co
+//                                       (GemmDescriptor.transposedAC)
 //   groups = C = Co (depthwise):        DepthwiseConv.swift
 //   algorithm winograd2/winograd4:      Winograd tiles, 16/36 GEMMs (Kernels/Winograd/)
 //   layout = "nhwc":                    ConvNHWC.swift (weight-right GEMM, channels-last im2col)
@@ -56,8 +58,9 @@ extension OpContext {
                                    epilogue: epilogue, taps: kh * kw)
       gemm = SparseGemmEmitter(cg: cg, d: d, name: symbol + ".sparse_gemm").emit()
       (gemmScratchBytes, sparse) = (d.scratchBytes(lanes: cg.lanes), true)
-    } else if direct && GemmTiling.prefersTransposed(m: outChannels, n: positions, lanes: cg.lanes) {
-      // Few positions (7x7): Yᵀ[P, Co] = Xᵀ · Wᵀ fills the vector lanes along Co instead.
+    } else if GemmTiling.prefersTransposed(m: outChannels, n: positions, lanes: cg.lanes) {
+      // Few positions (7x7): Yᵀ[P, Co] = Xᵀ · Wᵀ (or im2col(X)ᵀ · Wᵀ, the column matrix
+      // written out: it is A, read as stored) fills the vector lanes along Co instead.
       var descriptor = GemmDescriptor(m: positions, n: outChannels, k: k, a: .argument,
                                       b: .constant(transposed(weights, rows: outChannels, columns: k)),
                                       epilogue: GemmEpilogue(bias: bias.map { .perColumn($0) } ?? .none, steps: fused.steps))

@@ -39,10 +39,7 @@ struct GemmEmitter {
     self.cg = cg
     self.d = d
     self.name = name
-    var t = d.tiling ?? GemmTiling.choose(m: d.m, n: d.n, k: d.k, lanes: cg.lanes)
-    // Transposed C is reloaded by gathers: one K block spares those.
-    if d.transposedAC && d.tiling == nil && d.b.isConstant { t.kBlock = d.k }
-    self.t = t
+    self.t = d.tiling ?? GemmTiling.choose(m: d.m, n: d.n, k: d.k, lanes: cg.lanes)
     precondition(!d.transposedAC || (!d.a.isConstant && d.b.isConstant), "transposed A and C: A run-time, B constant")
     precondition(t.nBlock % (t.vectors * cg.lanes) == 0, "N block must hold whole panels")
   }
@@ -214,7 +211,7 @@ struct GemmEmitter {
 
   /// `void mk(a, b, c, kc, mode, bias, residual, ldc, lda)`: a rows x columns tile of C
   /// (row stride ldc; lda is A's row stride when A is a run-time argument). Transposed
-  /// A and C: ldc and lda are their column strides; C is gathered, stored transposed.
+  /// A and C: ldc and lda are their column strides; C's tile is transposed on load and store.
   /// mode bit 0: add to C; bit 1: apply the epilogue.
   ///
   /// Nothing in it depends on M, N or K, so GEMMs of one module that share the register
@@ -258,18 +255,23 @@ struct GemmEmitter {
       }
       return next
     }
-    // Element (r, v * lanes + lane) of the tile: C[r][v * lanes + lane], or its transpose.
-    func loadC(_ base: Value, _ r: Int, _ v: Int) -> Value {
-      guard d.transposedAC else { return cg.load(vectorAt: cg.at(base, cg.add(cg.mul(ldc, r), v * lanes)), lanes: lanesValid(v)) }
-      return cg.gather(cg.at(base, r), stride: ldc, first: v * lanes, lanes: lanesValid(v))
+    // Column vector v of the tile, rows 0 ..< rows: C[r][v * lanes + lane], or its transpose.
+    func loadTile(_ base: Value, _ v: Int) -> [Value] {
+      guard d.transposedAC else {
+        return (0..<rows).map { cg.load(vectorAt: cg.at(base, cg.add(cg.mul(ldc, $0), v * lanes)), lanes: lanesValid(v)) }
+      }
+      return cg.loadTransposed(base, stride: ldc, firstColumn: v * lanes, columns: lanesValid(v), rows: rows)
     }
     let bit = { (i: Int) in cg.icmp(LLVMIntNE, LLVMBuildAnd(cg.builder, mode, cg.int(i), ""), cg.int(0)) }
     acc = cg.ifElse(bit(1), {
-      (0..<rows * vectors).map { i in cg.fadd(acc[i], loadC(c, i / vectors, i % vectors)) }
+      let old = (0..<vectors).map { loadTile(c, $0) }
+      return (0..<rows * vectors).map { i in cg.fadd(acc[i], old[i % vectors][i / vectors]) }
     }, { acc })
-    acc = cg.ifElse(bit(2), { epilogue(acc, rows: rows, vectors: vectors, bias: bias,
-                                       residual: { r, v in loadC(residual, r, v) },
-                                       lanesValid: lanesValid) }, { acc })
+    acc = cg.ifElse(bit(2), {
+      let residualTiles = d.epilogue.residual ? (0..<vectors).map { loadTile(residual, $0) } : []
+      return epilogue(acc, rows: rows, vectors: vectors, bias: bias, residual: { r, v in residualTiles[v][r] },
+                      lanesValid: lanesValid)
+    }, { acc })
     for v in 0..<vectors {
       let tile = (0..<rows).map { acc[$0 * vectors + v] }
       if d.transposedAC {
@@ -282,7 +284,7 @@ struct GemmEmitter {
     return f
   }
 
-  /// `residual(r, v)` loads the residual's part of the tile.
+  /// `residual(r, v)` is the residual's part of the tile.
   private func epilogue(_ acc: [Value], rows: Int, vectors: Int, bias: Value,
                         residual: (_ row: Int, _ vector: Int) -> Value, lanesValid: (Int) -> Int) -> [Value] {
     var out = acc
