@@ -23,10 +23,13 @@
 // back to the GEMM form (Sparsify).
 //
 // Shape: the sparse kernel vectorizes over the columns of the weight-left form (a gemm
-// layer's tokens, 16 lanes a vector) while the dense gemm vectorizes over the weight's
-// rows, so a gemm with few tokens leaves sparse lanes empty: the sparse estimates are
-// scaled by the lane fill tokens / (16 * ceil(tokens / 16)) (ResNet-50's fc, 1 token:
-// 1/16, so dense; it measured 2.2x slower as #nm<1,4>).
+// layer's tokens, a conv's output positions; 16 lanes a vector) while the dense GEMM
+// fills its lanes whatever the shape (a gemm vectorizes over the weight's rows; the LLVM
+// target runs a conv over few positions transposed, vectors along the output channels),
+// so few tokens leave only sparse lanes empty: the sparse estimates are scaled by the
+// lane fill tokens / (16 * ceil(tokens / 16)) (ResNet-50's fc, 1 token: 1/16, so dense;
+// it measured 2.2x slower as #nm<1,4>. Its 7x7 convs, 49 positions: 0.77, so 2:4 stays
+// dense there; #nm<2,4> ran 1.7-1.9x slower than the transposed dense GEMM).
 
 import SparrowIR
 
@@ -82,7 +85,8 @@ public enum SparseCostModel {
   /// The formats `w` (the gemm/conv weight, `transposed` = gemm's transB) allows exactly,
   /// with estimated speedups; `mode` limits the families. Dense is always first.
   /// `denseAlgorithm` is the conv algorithm the dense weight runs (nil: the GEMM).
-  /// `tokens`: a gemm layer's rows of X (the sparse kernel's vector direction; nil: whole vectors).
+  /// `tokens`: a gemm layer's rows of X or a conv's output positions (the sparse kernel's
+  /// vector direction; nil: whole vectors).
   public static func candidates(_ s: WeightSparsity, mode: SparsityMode,
                                 denseAlgorithm: String? = nil, tokens: Int? = nil) -> [FormatEstimate] {
     let dense = denseSpeedup(algorithm: denseAlgorithm)

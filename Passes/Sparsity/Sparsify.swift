@@ -86,9 +86,12 @@ public struct Sparsify: Pass {
     return op.results
   }
 
-  /// A gemm's rows of X (the sparse kernel's vector direction, SparseCostModel), nil for a conv.
+  /// The sparse kernel's vector direction (SparseCostModel): a gemm's rows of X, a conv's
+  /// output positions per image; nil when unknown.
   public static func tokens(_ op: Operation, type: (ValueID) -> TensorType) -> Int? {
-    guard op.kind == .gemm, let x = op.operands.first, type(x).rank == 2 else { return nil }
+    guard let x = op.operands.first else { return nil }
+    if op.kind == .conv, let y = op.results.first, type(y).rank >= 3 { return type(y).shape.dropFirst(2).reduce(1, *) }
+    guard op.kind == .gemm, type(x).rank == 2 else { return nil }
     return type(x).shape[0]
   }
 

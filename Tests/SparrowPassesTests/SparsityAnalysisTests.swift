@@ -70,7 +70,8 @@ final class SparsityAnalysisTests: XCTestCase {
 
   func testLayerReportAndAnalyzePassLeaveTheModuleAlone() throws {
     let m = try makeModule { b in
-      let x = b.addArgument(name: "x", type: f32([1, 8, 5, 5]))
+      // 8x8 = 64 output positions fill the sparse kernel's vector lanes (SparseCostModel).
+      let x = b.addArgument(name: "x", type: f32([1, 8, 8, 8]))
       let w = b.constant(prunedConvWeight([8, 8, 3, 3], n: 2, m: 4, channelsInnermost: true, seed: 5), name: "w")
       return [try b.conv([x, w], kernel: 3, pad: 1, name: "y")]
     }
@@ -85,5 +86,19 @@ final class SparsityAnalysisTests: XCTestCase {
     XCTAssertNil(layerReport(m, sparsity: .off)[0].choice?.layout)
     let after = try optimized(m, "analyze-sparsity")
     XCTAssertEqual(printModule(after), printModule(m))
+  }
+
+  /// A conv over 7x7 positions fills 49 of the sparse kernel's 64 lanes: 2:4 stays dense
+  /// (the dense GEMM runs transposed there, lanes full), 1:4 still converts.
+  func testFewPositionsScaleTheSparseEstimates() throws {
+    for (n, converts) in [(2, false), (1, true)] {
+      let m = try makeModule { b in
+        let x = b.addArgument(name: "x", type: f32([1, 8, 7, 7]))
+        let w = b.constant(prunedConvWeight([8, 8, 3, 3], n: n, m: 4, channelsInnermost: true, seed: 5), name: "w")
+        return [try b.conv([x, w], kernel: 3, pad: 1, name: "y")]
+      }
+      let choice = try XCTUnwrap(layerReport(m)[0].choice)
+      XCTAssertEqual(choice.layout != nil, converts, choice.reason)
+    }
   }
 }
