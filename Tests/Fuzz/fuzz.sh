@@ -32,7 +32,7 @@ mkdir -p $BUILD/fuzzers
 for t in "${TARGETS[@]}"; do
   src=Tests/Fuzz/Targets/Fuzz$t.swift
   exe=$BUILD/fuzzers/fuzz-$t
-  if [ ! -x $exe ] || [ $src -nt $exe ] || [ -n "$(find $DEBUG -name '*.o' -newer $exe -print -quit)" ]; then
+  if [ ! -x $exe ] || [ $src -nt $exe ] || [ -n "$(find $DEBUG/ -name '*.o' -newer $exe -print -quit)" ]; then
     echo "linking $exe"
     swiftc -sanitize=fuzzer,address -parse-as-library -g -I $DEBUG/Modules -I Sources/COpenBLAS \
       "$src" "${OBJECTS[@]}" -lopenblas -o $exe 2> >(grep -v 'ld.gold: warning' >&2)
