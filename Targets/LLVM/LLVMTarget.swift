@@ -64,11 +64,11 @@ public final class JITModel {
     profiledOps = codegen.profiledOps
     profileTicks = profile ? UnsafePointer(bitPattern: UInt(try session.address(of: profileSymbol("model")))) : nil
     phases.mark("machine code")
-    workspace = try allocateWorkspace(max(64, codegen.workspaceSize))
+    workspace = UnsafeMutableRawPointer.allocate(byteCount: max(64, codegen.workspaceSize), alignment: 64)
     compileMilliseconds = Date().timeIntervalSince(start) * 1000
   }
 
-  deinit { free(workspace) }
+  deinit { workspace.deallocate() }
 
   /// The kernels of the last run, in execution order: the index of the op in the entry
   /// function and its time in nanoseconds. Empty unless compiled with `profile`.
@@ -118,15 +118,4 @@ final class PhaseTimer {
     FileHandle.standardError.write("sparrow: \(phase): \(Int(now.timeIntervalSince(last) * 1000)) ms\n".data(using: .utf8)!)
     last = now
   }
-}
-
-/// The workspace: 2 MiB aligned and advised for transparent huge pages (fewer TLB misses
-/// over ResNet-50's tens of MiB of activations); `SPARROW_NO_HUGEPAGES=1` leaves it 4 KiB.
-private func allocateWorkspace(_ bytes: Int) throws -> UnsafeMutableRawPointer {
-  let huge = 2 << 20
-  var p: UnsafeMutableRawPointer?
-  let size = (bytes + huge - 1) / huge * huge
-  guard posix_memalign(&p, huge, size) == 0, let p else { throw Diagnostic("cannot allocate a workspace of \(bytes) bytes") }
-  if ProcessInfo.processInfo.environment["SPARROW_NO_HUGEPAGES"] == nil { _ = madvise(p, size, 14 /* MADV_HUGEPAGE */) }
-  return p
 }
