@@ -25,6 +25,8 @@ setup:
 	@scripts/setup.sh
 
 # One release build (with -enable-testing) serves the XCTests and the driver the scripts run.
+# The test bundle is built as its product, not with --build-tests, which would also build
+# swift-protobuf's protoc from C++ sources (630 steps) that nothing here uses.
 RELEASE := -c release -Xswiftc -enable-testing
 
 build:
@@ -58,7 +60,8 @@ demo: setup build
 LLVM_CI_SUITES := --suite pytorch-converted --suite pytorch-operator --suite simple --suite node
 
 test: setup
-	swift build $(RELEASE) --build-tests
+	swift build $(RELEASE) --product SparrowPackageTests
+	swift build $(RELEASE) --product sparrowc
 	swift test $(RELEASE) --skip-build $(SWIFT_TEST_FLAGS)
 	scripts/check_cli.sh $(SPARROWC) $(PY)
 	$(PY) $(CONFORMANCE) --sparrowc $(SPARROWC) --cross-level
@@ -103,7 +106,8 @@ fuzz: setup
 # (swiftc has no -sanitize=undefined on Linux; debug Swift traps on overflow and
 # out-of-bounds, which the harnesses turn into failures.)
 test-asan: setup
-	swift build --build-path .build-asan --build-tests -Xswiftc -sanitize=address
+	swift build --build-path .build-asan --product SparrowPackageTests -Xswiftc -sanitize=address
+	swift build --build-path .build-asan --product sparrowc -Xswiftc -sanitize=address
 	ASAN_OPTIONS=detect_leaks=0 swift test --build-path .build-asan --skip-build
 	ASAN_OPTIONS=detect_leaks=0 $(PY) $(CONFORMANCE) --sparrowc .build-asan/debug/sparrowc --timeout 600
 	ASAN_OPTIONS=detect_leaks=0 $(PY) Tests/Mutation/mutate.py --sparrowc .build-asan/debug/sparrowc --count 100 --address-space-limit 0
@@ -116,7 +120,8 @@ test-asan: setup
 test-tsan: setup
 	swift build --product sparrowc
 	$(PY) Tests/Sanitizers/run_sanitized.py --sparrowc $(SPARROWC_DEBUG) --sanitizer thread --threads 2
-	swift build --build-path .build-tsan --build-tests -Xswiftc -sanitize=thread
+	swift build --build-path .build-tsan --product SparrowPackageTests -Xswiftc -sanitize=thread
+	swift build --build-path .build-tsan --product sparrowc -Xswiftc -sanitize=thread
 	TSAN_OPTIONS=halt_on_error=1 swift test --build-path .build-tsan --skip-build --filter 'SparrowLLVMTests|SparrowInterpreterTests'
 	TSAN_OPTIONS=halt_on_error=1 $(PY) Tests/Differential/random_graphs.py --sparrowc .build-tsan/debug/sparrowc --count 50 --threads 2
 
