@@ -20,6 +20,13 @@ extension CodegenModule {
     return LLVMBuildShuffleVector(builder, one, LLVMGetUndef(type), zeros, "")!
   }
 
+  /// `p + offset` floats without `inbounds`: for the base of a masked access whose lanes
+  /// before or after the buffer are masked off.
+  func unboundedAt(_ p: Value, _ offset: Value) -> Value {
+    var idx: [Value?] = [offset]
+    return LLVMBuildGEP2(builder, f32, p, &idx, 1, "")!
+  }
+
   /// The lanes of `mask` loaded from `p`, the others from `passthrough`.
   func load(vectorAt p: Value, mask: Value, passthrough: Value) -> Value {
     let (f, t) = intrinsic("llvm.masked.load", [vec, vecPtr])
@@ -88,14 +95,13 @@ extension CodegenModule {
   }
 
   /// Where column l of a transposed tile lives: lane (l % g) * count lands on
-  /// p[(firstColumn + l) * stride]; the mask covers its `rows` lanes. (A plain GEP: the
-  /// masked-off lanes before it may lie before the buffer.)
+  /// p[(firstColumn + l) * stride]; the mask covers its `rows` lanes (the masked-off
+  /// lanes before it may lie before the buffer).
   private func transposedColumn(_ l: Int, _ p: Value, stride: Value, firstColumn: Int, rows: Int,
                                 count: Int) -> (Value, Value) {
     let first = (l % (lanes / count)) * count
     var bits: [Value?] = (0..<lanes).map { LLVMConstInt(i1, $0 >= first && $0 < first + rows ? 1 : 0, 0) }
-    var idx: [Value?] = [sub(mul(stride, firstColumn + l), int(first))]
-    let at = LLVMBuildGEP2(builder, f32, p, &idx, 1, "")!
+    let at = unboundedAt(p, sub(mul(stride, firstColumn + l), int(first)))
     return (LLVMBuildBitCast(builder, at, vecPtr, ""), LLVMConstVector(&bits, UInt32(lanes)))
   }
 

@@ -77,9 +77,10 @@ extension GemmEmitter {
           guard v < bases.count else { cg.store(vector: cg.splat(0), at: cg.at(dst, v * lanes)); continue }
           var parts = elementLanes.map { _ in cg.splat(0) }
           for s in 0..<segments {
-            let base = cg.at(rowBase, bases[v][s])
+            // Segments past the last output row are masked off; their base may leave the planes.
+            let base = cg.unboundedAt(rowBase, bases[v][s])
             for h in parts.indices {
-              parts[h] = cg.load(vectorAt: cg.at(base, h * lanes), mask: masks[v][s][h], passthrough: parts[h])
+              parts[h] = cg.load(vectorAt: cg.unboundedAt(base, cg.int(h * lanes)), mask: masks[v][s][h], passthrough: parts[h])
             }
           }
           cg.store(vector: sx == 1 ? parts[0] : cg.evenLanes(parts[0], parts[1]), at: cg.at(dst, v * lanes))

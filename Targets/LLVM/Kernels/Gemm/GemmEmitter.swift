@@ -255,22 +255,26 @@ struct GemmEmitter {
       }
       return next
     }
-    // Column vector v of the tile, rows 0 ..< rows: C[r][v * lanes + lane], or its transpose.
-    func loadTile(_ base: Value, _ v: Int) -> [Value] {
-      guard d.transposedAC else {
-        return (0..<rows).map { cg.load(vectorAt: cg.at(base, cg.add(cg.mul(ldc, $0), v * lanes)), lanes: lanesValid(v)) }
+    // Row r of column vector v of the tile, C[r][v * lanes ..]; transposed C is loaded a
+    // whole column vector (all rows) at a time.
+    func loadRow(_ base: Value, _ r: Int, _ v: Int) -> Value {
+      cg.load(vectorAt: cg.at(base, cg.add(cg.mul(ldc, r), v * lanes)), lanes: lanesValid(v))
+    }
+    func loader(_ base: Value) -> (Int, Int) -> Value {
+      guard d.transposedAC else { return { r, v in loadRow(base, r, v) } }
+      let tiles = (0..<vectors).map {
+        cg.loadTransposed(base, stride: ldc, firstColumn: $0 * lanes, columns: lanesValid($0), rows: rows)
       }
-      return cg.loadTransposed(base, stride: ldc, firstColumn: v * lanes, columns: lanesValid(v), rows: rows)
+      return { r, v in tiles[v][r] }
     }
     let bit = { (i: Int) in cg.icmp(LLVMIntNE, LLVMBuildAnd(cg.builder, mode, cg.int(i), ""), cg.int(0)) }
     acc = cg.ifElse(bit(1), {
-      let old = (0..<vectors).map { loadTile(c, $0) }
-      return (0..<rows * vectors).map { i in cg.fadd(acc[i], old[i % vectors][i / vectors]) }
+      let old = loader(c)
+      return (0..<rows * vectors).map { i in cg.fadd(acc[i], old(i / vectors, i % vectors)) }
     }, { acc })
     acc = cg.ifElse(bit(2), {
-      let residualTiles = d.epilogue.residual ? (0..<vectors).map { loadTile(residual, $0) } : []
-      return epilogue(acc, rows: rows, vectors: vectors, bias: bias, residual: { r, v in residualTiles[v][r] },
-                      lanesValid: lanesValid)
+      let residualPart = d.epilogue.residual ? loader(residual) : { _, _ in cg.splat(0) }
+      return epilogue(acc, rows: rows, vectors: vectors, bias: bias, residual: residualPart, lanesValid: lanesValid)
     }, { acc })
     for v in 0..<vectors {
       let tile = (0..<rows).map { acc[$0 * vectors + v] }
