@@ -82,16 +82,25 @@ extension CodegenModule {
   /// Loads the first `n` lanes (the rest are `passthrough`, default zero).
   func load(vectorAt p: Value, lanes n: Int, passthrough: Value? = nil) -> Value {
     if n >= lanes { return load(vectorAt: p) }
-    let (f, t) = intrinsic("llvm.masked.load", [vec, vecPtr])
-    var args: [Value?] = [LLVMBuildBitCast(builder, p, vecPtr, ""), int32(4), prefixMask(n),
-                          passthrough ?? splat(0)]
-    return LLVMBuildCall2(builder, t, f, &args, 4, "")
+    return load(vectorAt: p, mask: prefixMask(n), passthrough: passthrough ?? splat(0))
   }
   /// Stores the first `n` lanes.
   func store(vector v: Value, at p: Value, lanes n: Int) {
     if n >= lanes { return store(vector: v, at: p) }
+    store(vector: v, at: p, mask: prefixMask(n))
+  }
+
+  /// The lanes of `mask` (an i1 vector, constant or not) loaded from `p`, the others
+  /// from `passthrough`; masked-off lanes are not accessed.
+  func load(vectorAt p: Value, mask: Value, passthrough: Value) -> Value {
+    let (f, t) = intrinsic("llvm.masked.load", [vec, vecPtr])
+    var args: [Value?] = [LLVMBuildBitCast(builder, p, vecPtr, ""), int32(4), mask, passthrough]
+    return LLVMBuildCall2(builder, t, f, &args, 4, "")
+  }
+  /// Stores the lanes of `mask`.
+  func store(vector v: Value, at p: Value, mask: Value) {
     let (f, t) = intrinsic("llvm.masked.store", [vec, vecPtr])
-    var args: [Value?] = [v, LLVMBuildBitCast(builder, p, vecPtr, ""), int32(4), prefixMask(n)]
+    var args: [Value?] = [v, LLVMBuildBitCast(builder, p, vecPtr, ""), int32(4), mask]
     LLVMBuildCall2(builder, t, f, &args, 4, "")
   }
 

@@ -1,7 +1,8 @@
 //===--- VectorMemory.swift - masked, strided and transposing vector memory access ---===//
 //
-// Masks known only at run time (the implicit im2col's row segments), and the load and
-// store of a register tile transposed (GEMMs with transposed C).
+// What the implicit im2col needs (i64 lane vectors for run-time masks, GEPs that may
+// leave a buffer for masked-off lanes) and the load and store of a register tile
+// transposed (GEMMs with transposed C).
 
 internal import CLLVM
 
@@ -26,13 +27,6 @@ extension CodegenModule {
     var idx: [Value?] = [offset]
     return LLVMBuildGEP2(builder, f32, p, &idx, 1, "")!
   }
-
-  /// The lanes of `mask` loaded from `p`, the others from `passthrough`.
-  func load(vectorAt p: Value, mask: Value, passthrough: Value) -> Value {
-    let (f, t) = intrinsic("llvm.masked.load", [vec, vecPtr])
-    var args: [Value?] = [LLVMBuildBitCast(builder, p, vecPtr, ""), int32(4), mask, passthrough]
-    return LLVMBuildCall2(builder, t, f, &args, 4, "")
-  }
 }
 
 extension CodegenModule {
@@ -54,11 +48,9 @@ extension CodegenModule {
       }
       h /= 2
     }
-    let (f, t) = intrinsic("llvm.masked.store", [vec, vecPtr])
     for l in 0..<columns {
       let (pointer, mask) = transposedColumn(l, p, stride: stride, firstColumn: firstColumn, rows: rows.count, count: count)
-      var args: [Value?] = [vectors[l / (lanes / count)], pointer, int32(4), mask]
-      LLVMBuildCall2(builder, t, f, &args, 4, "")
+      store(vector: vectors[l / (lanes / count)], at: pointer, mask: mask)
     }
   }
 
@@ -67,11 +59,9 @@ extension CodegenModule {
   func loadTransposed(_ p: Value, stride: Value, firstColumn: Int, columns: Int, rows: Int) -> [Value] {
     let count = transposeCount(rows)
     var vectors = Array(repeating: splat(0), count: count)
-    let (f, t) = intrinsic("llvm.masked.load", [vec, vecPtr])
     for l in 0..<columns {
       let (pointer, mask) = transposedColumn(l, p, stride: stride, firstColumn: firstColumn, rows: rows, count: count)
-      var args: [Value?] = [pointer, int32(4), mask, vectors[l / (lanes / count)]]
-      vectors[l / (lanes / count)] = LLVMBuildCall2(builder, t, f, &args, 4, "")!
+      vectors[l / (lanes / count)] = load(vectorAt: pointer, mask: mask, passthrough: vectors[l / (lanes / count)])
     }
     var h = 1
     while h < count {
@@ -101,8 +91,7 @@ extension CodegenModule {
                                 count: Int) -> (Value, Value) {
     let first = (l % (lanes / count)) * count
     var bits: [Value?] = (0..<lanes).map { LLVMConstInt(i1, $0 >= first && $0 < first + rows ? 1 : 0, 0) }
-    let at = unboundedAt(p, sub(mul(stride, firstColumn + l), int(first)))
-    return (LLVMBuildBitCast(builder, at, vecPtr, ""), LLVMConstVector(&bits, UInt32(lanes)))
+    return (unboundedAt(p, sub(mul(stride, firstColumn + l), int(first))), LLVMConstVector(&bits, UInt32(lanes)))
   }
 
   /// shufflevector(x, y, indices) (indices into x ++ y).

@@ -29,7 +29,7 @@ struct Im2col {
 
   /// The column matrix as the GEMM packer gathers it from the padded planes.
   var implicitColumns: ConvolutionColumns? {
-    guard vectorized, ConvolutionColumns.supports(strides: strides) else { return nil }
+    guard vectorized else { return nil }
     return ConvolutionColumns(channels: channels, kh: kh, kw: kw, oh: oh, ow: ow, strides: strides,
                               dilations: dilations, planeHeight: paddedHeight, planeWidth: paddedWidth)
   }

@@ -21,9 +21,6 @@ public struct ConvolutionColumns: Sendable {
   public var channels: Int, kh: Int, kw: Int, oh: Int, ow: Int
   public var strides: [Int], dilations: [Int]
   public var planeHeight: Int, planeWidth: Int
-
-  /// Whether the packer can gather these columns (horizontal stride 1 or 2).
-  public static func supports(strides: [Int]) -> Bool { strides[1] <= 2 }
 }
 
 extension GemmEmitter {
