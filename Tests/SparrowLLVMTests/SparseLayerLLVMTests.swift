@@ -115,30 +115,42 @@ final class SparseLayerLLVMTests: XCTestCase {
   }
 
   func testConvEveryFormatWithBiasResidualRelu() throws {
+    try checkSparseConvs(channels: 8, size: 9, step: 1)
+  }
+
+  /// The columns gathered from the padded planes while packing (ConvolutionColumns):
+  /// several K blocks (K = 288), stride 2, a tail panel only (7x7) and many panels (20x20).
+  func testConvColumnsGatheredAcrossKBlocksAndStrides() throws {
+    try checkSparseConvs(channels: 32, size: 13, step: 2)
+    try checkSparseConvs(channels: 16, size: 20, step: 1)
+  }
+
+  private func checkSparseConvs(channels c: Int, size: Int, step: Int) throws {
+    let out = (size + 2 - 3) / step + 1
     for layout in layouts {
       var b = Builder(module: Module(name: "sparse_conv"), function: Function(name: "main"))
-      let x = b.addArgument(name: "x", type: TensorType(.f32, [2, 8, 9, 9]))
+      let x = b.addArgument(name: "x", type: TensorType(.f32, [2, c, size, size]))
       var weights: [Float]
       if case let .nm(n, m) = layout {  // N:M along input channels at each kernel tap
         var s: UInt64 = 21
-        weights = seededFloats(16 * 8 * 9, seed: &s)
+        weights = seededFloats(16 * c * 9, seed: &s)
         for o in 0..<16 {
           for tap in 0..<9 {
-            for group in stride(from: 0, to: 8, by: m) {
-              let slots = (group..<(group + m)).map { (o * 8 + $0) * 9 + tap }
+            for group in stride(from: 0, to: c, by: m) {
+              let slots = (group..<(group + m)).map { (o * c + $0) * 9 + tap }
               for i in slots.sorted(by: { abs(weights[$0]) > abs(weights[$1]) }).dropFirst(n) { weights[i] = 0 }
             }
           }
         }
       } else {
-        weights = prunedWeight(16, 8 * 9, layout, seed: 21)  // the [O, C kh kw] view
+        weights = prunedWeight(16, c * 9, layout, seed: 21)  // the [O, C kh kw] view
       }
       var s: UInt64 = 23
-      let w = b.constant(Tensor(shape: [16, 8, 3, 3], scalars: weights), name: "w", layout: layout)
+      let w = b.constant(Tensor(shape: [16, c, 3, 3], scalars: weights), name: "w", layout: layout)
       let bias = b.constant(Tensor(shape: [16], scalars: seededFloats(16, seed: &s)), name: "b")
-      let r = b.addArgument(name: "r", type: TensorType(.f32, [2, 16, 9, 9]))
+      let r = b.addArgument(name: "r", type: TensorType(.f32, [2, 16, out, out]))
       let y = try b.add1(.conv, [x, w, bias, r],
-                         ["strides": .ints([1, 1]), "pads": .ints([1, 1, 1, 1]), "dilations": .ints([1, 1]),
+                         ["strides": .ints([step, step]), "pads": .ints([1, 1, 1, 1]), "dilations": .ints([1, 1]),
                           "epilogue": .strings(["add", "relu"])], name: "y")
       let m = b.finish(results: [y])
       try verify(m)

@@ -1,9 +1,9 @@
 //===--- Conv.swift - 2-D convolution: 1x1 and im2col onto GEMM, depthwise direct ---===//
 //
 //   groups = 1, 1x1, stride 1, no pad:  Y[n] = W[Co, C] · X[n][C, H*W]     (+ bias per row)
-//   groups = 1 otherwise:               Y[n] = W[Co, C*kh*kw] · im2col(X[n]); the dense GEMM gathers
-//                                       the columns from padded planes while packing
-//                                       (Gemm/ConvolutionColumns.swift), sparse ones read Im2col.swift's
+//   groups = 1 otherwise:               Y[n] = W[Co, C*kh*kw] · im2col(X[n]); the dense and sparse
+//                                       GEMMs gather the columns from padded planes while packing
+//                                       (Gemm/ConvolutionColumns.swift) where Im2col vectorizes
 //   few positions (7x7), dense:         Y[n]ᵀ = X[n]ᵀ · Wᵀ or im2col(X[n])ᵀ · Wᵀ, vectors along Co
 //                                       (GemmDescriptor.transposedAC)
 //   groups = C = Co (depthwise):        DepthwiseConv.swift
@@ -51,11 +51,13 @@ extension OpContext {
                                        oh: oh, ow: ow, strides: strides, pads: pads, dilations: dilations)
     let gemm: Value, gemmScratchBytes: Int, sparse: Bool
     var transposedGemm = false
-    // Dense GEMMs gather the columns while packing (ConvolutionColumns.swift) where they can.
+    // The GEMMs gather the columns while packing (ConvolutionColumns.swift) where they can.
     var implicit: ConvolutionColumns? = nil
     if let layout = type(op.operands[1]).layout {
-      let d = SparseGemmDescriptor(layout: layout, weight: weights, rows: outChannels, k: k, n: positions,
+      implicit = im2col?.implicitColumns
+      var d = SparseGemmDescriptor(layout: layout, weight: weights, rows: outChannels, k: k, n: positions,
                                    epilogue: epilogue, taps: kh * kw)
+      d.columns = implicit
       gemm = SparseGemmEmitter(cg: cg, d: d, name: symbol + ".sparse_gemm").emit()
       (gemmScratchBytes, sparse) = (d.scratchBytes(lanes: cg.lanes), true)
     } else if GemmTiling.prefersTransposed(m: outChannels, n: positions, lanes: cg.lanes) {

@@ -28,64 +28,75 @@ extension GemmEmitter {
   /// [panel][kBlock][width], like `emitPackB` for a row-major B.
   func emitPackColumns(_ g: ConvolutionColumns, planes: Value, into scratch: Value, n0: Value, k0: Value,
                        kc: Value, columns: Int) {
-    let lanes = cg.lanes, width = t.vectors * lanes
-    let (sy, sx, dy, dx) = (g.strides[0], g.strides[1], g.dilations[0], g.dilations[1])
-    let plane = g.planeHeight * g.planeWidth
-    // Output rows one vector can touch.
-    let segments = 1 + (lanes - 1 + g.ow - 1) / g.ow
-    let laneIndex = (0..<lanes).map { $0 }
-    // Lane of the result each loaded element feeds (stride 2 loads 2 x lanes elements).
-    let elementLanes: [[Int]] = sx == 1 ? [laneIndex] : [laneIndex.map { $0 / 2 }, laneIndex.map { $0 / 2 + lanes / 2 }]
-
+    let width = t.vectors * cg.lanes
     func packPanel(_ panel: Value, cols: Int) {
-      let first = cg.add(n0, cg.mul(panel, width))
-      // Per vector: each segment's base offset (row k = 0) and element masks.
-      var bases: [[Value]] = [], masks: [[[Value]]] = []
-      for v in 0..<t.vectors where v * lanes < cols {
-        let p = cg.add(first, v * lanes)
-        let oy0 = cg.udiv(p, g.ow)
-        let ox0 = cg.sub(p, cg.mul(oy0, g.ow))
-        let valid = cg.sub(cg.int(d.n), p)  // lanes < valid are columns of B
-        var vectorBases: [Value] = [], vectorMasks: [[Value]] = []
-        for s in 0..<segments {
-          let row = cg.add(oy0, s)
-          // Lane 0's address in this row, as if the row extended to the left.
-          vectorBases.append(cg.add(cg.mul(row, sy * g.planeWidth), cg.mul(cg.sub(ox0, cg.int(s * g.ow)), sx)))
-          vectorMasks.append(elementLanes.map { lanesOfElements in
-            let lane = cg.intVector(lanesOfElements)
-            let q = cg.add(lane, cg.splat(i64: ox0))
-            let inSegment = LLVMBuildAnd(cg.builder, cg.icmp(LLVMIntSGE, q, cg.splat(i64: cg.int(s * g.ow))),
-                                         cg.icmp(LLVMIntSLT, q, cg.splat(i64: cg.int((s + 1) * g.ow))), "")!
-            return LLVMBuildAnd(cg.builder, inSegment, cg.icmp(LLVMIntSLT, lane, cg.splat(i64: valid)), "")!
-          })
-        }
-        bases.append(vectorBases)
-        masks.append(vectorMasks)
-      }
-      cg.forLoop(cg.int(0), kc) { kk in
-        let r = cg.add(k0, kk)
-        let c = cg.udiv(r, g.kh * g.kw)
-        let tap = cg.sub(r, cg.mul(c, g.kh * g.kw))
-        let i = cg.udiv(tap, g.kw)
-        let j = cg.sub(tap, cg.mul(i, g.kw))
-        let rowBase = cg.at(planes, cg.add(cg.add(cg.mul(c, plane), cg.mul(i, dy * g.planeWidth)), cg.mul(j, dx)))
-        let dst = cg.at(scratch, cg.add(cg.mul(kk, width), cg.mul(panel, t.kBlock * width)))
-        for v in 0..<t.vectors {
-          guard v < bases.count else { cg.store(vector: cg.splat(0), at: cg.at(dst, v * lanes)); continue }
-          var parts = elementLanes.map { _ in cg.splat(0) }
-          for s in 0..<segments {
-            // Segments past the last output row are masked off; their base may leave the planes.
-            let base = cg.unboundedAt(rowBase, bases[v][s])
-            for h in parts.indices {
-              parts[h] = cg.load(vectorAt: cg.unboundedAt(base, cg.int(h * lanes)), mask: masks[v][s][h], passthrough: parts[h])
-            }
-          }
-          cg.store(vector: sx == 1 ? parts[0] : cg.evenLanes(parts[0], parts[1]), at: cg.at(dst, v * lanes))
-        }
-      }
+      g.pack(cg, planes: planes, into: cg.at(scratch, cg.mul(panel, t.kBlock * width)), first: cg.add(n0, cg.mul(panel, width)),
+             columns: cols, of: d.n, k0: k0, kc: kc, vectors: t.vectors)
     }
     let fullPanels = columns / width
     if fullPanels > 0 { cg.forLoop(0, fullPanels) { panel in packPanel(panel, cols: width) } }
     if columns % width > 0 { packPanel(cg.int(fullPanels), cols: columns % width) }
+  }
+}
+
+extension ConvolutionColumns {
+  /// Packs rows k0 ..< k0+kc of columns first ..< first+columns (of `n` in all; the lanes
+  /// past n are zero) into `destination` rows of `vectors` x lanes floats:
+  /// destination[kk][t] = B[k0 + kk][first + t]. The dense GEMM packs its panels with it,
+  /// the sparse one (Kernels/Sparse/SparsePacking.swift) its single panel.
+  func pack(_ cg: CodegenModule, planes: Value, into destination: Value, first: Value, columns: Int, of n: Int,
+            k0: Value, kc: Value, vectors: Int) {
+    let lanes = cg.lanes, width = vectors * lanes
+    let (sy, sx, dy, dx) = (strides[0], strides[1], dilations[0], dilations[1])
+    let plane = planeHeight * planeWidth
+    // Output rows one vector can touch.
+    let segments = 1 + (lanes - 1 + ow - 1) / ow
+    let laneIndex = (0..<lanes).map { $0 }
+    // Lane of the result each loaded element feeds (stride 2 loads 2 x lanes elements).
+    let elementLanes: [[Int]] = sx == 1 ? [laneIndex] : [laneIndex.map { $0 / 2 }, laneIndex.map { $0 / 2 + lanes / 2 }]
+    // Per vector: each segment's base offset (row k = 0) and element masks.
+    var bases: [[Value]] = [], masks: [[[Value]]] = []
+    for v in 0..<vectors where v * lanes < columns {
+      let p = cg.add(first, v * lanes)
+      let oy0 = cg.udiv(p, ow)
+      let ox0 = cg.sub(p, cg.mul(oy0, ow))
+      let valid = cg.sub(cg.int(n), p)  // lanes < valid are columns of B
+      var vectorBases: [Value] = [], vectorMasks: [[Value]] = []
+      for s in 0..<segments {
+        let row = cg.add(oy0, s)
+        // Lane 0's address in this row, as if the row extended to the left.
+        vectorBases.append(cg.add(cg.mul(row, sy * planeWidth), cg.mul(cg.sub(ox0, cg.int(s * ow)), sx)))
+        vectorMasks.append(elementLanes.map { lanesOfElements in
+          let lane = cg.intVector(lanesOfElements)
+          let q = cg.add(lane, cg.splat(i64: ox0))
+          let inSegment = LLVMBuildAnd(cg.builder, cg.icmp(LLVMIntSGE, q, cg.splat(i64: cg.int(s * ow))),
+                                       cg.icmp(LLVMIntSLT, q, cg.splat(i64: cg.int((s + 1) * ow))), "")!
+          return LLVMBuildAnd(cg.builder, inSegment, cg.icmp(LLVMIntSLT, lane, cg.splat(i64: valid)), "")!
+        })
+      }
+      bases.append(vectorBases)
+      masks.append(vectorMasks)
+    }
+    cg.forLoop(cg.int(0), kc) { kk in
+      let r = cg.add(k0, kk)
+      let c = cg.udiv(r, kh * kw)
+      let tap = cg.sub(r, cg.mul(c, kh * kw))
+      let i = cg.udiv(tap, kw)
+      let j = cg.sub(tap, cg.mul(i, kw))
+      let rowBase = cg.at(planes, cg.add(cg.add(cg.mul(c, plane), cg.mul(i, dy * planeWidth)), cg.mul(j, dx)))
+      let dst = cg.at(destination, cg.mul(kk, width))
+      for v in 0..<vectors {
+        guard v < bases.count else { cg.store(vector: cg.splat(0), at: cg.at(dst, v * lanes)); continue }
+        var parts = elementLanes.map { _ in cg.splat(0) }
+        for s in 0..<segments {
+          // Segments past the last output row are masked off; their base may leave the planes.
+          let base = cg.unboundedAt(rowBase, bases[v][s])
+          for h in parts.indices {
+            parts[h] = cg.load(vectorAt: cg.unboundedAt(base, cg.int(h * lanes)), mask: masks[v][s][h], passthrough: parts[h])
+          }
+        }
+        cg.store(vector: sx == 1 ? parts[0] : cg.evenLanes(parts[0], parts[1]), at: cg.at(dst, v * lanes))
+      }
+    }
   }
 }

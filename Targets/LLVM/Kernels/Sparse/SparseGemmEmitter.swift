@@ -39,6 +39,9 @@ public struct SparseGemmDescriptor: Sendable {
   /// transposed). Without it X rows are read in place at a stride of N floats, which
   /// alias in L1 and leave the kernel at ~0.5 of the dense FLOP rate (RESULTS.md).
   public var packs: Bool
+  /// A conv's column matrix gathered from its zero-bordered input planes while packing
+  /// (x then points at the planes, Gemm/ConvolutionColumns.swift); nil: x is X itself.
+  public var columns: ConvolutionColumns?
 
   public init(weight: SparseRowBlocks, n: Int, epilogue: GemmEpilogue = GemmEpilogue(steps: []), vectors: Int = 4,
               transposed: Bool = false, packs: Bool = true) {
@@ -49,6 +52,7 @@ public struct SparseGemmDescriptor: Sendable {
     self.vectors = vectors
     self.transposed = transposed
     self.packs = packs || transposed
+    self.columns = nil
   }
 
   /// Floats of the pack (one K block of a panel) for `lanes`-wide vectors.
@@ -103,6 +107,7 @@ struct SparseGemmEmitter {
     let t = tables()
     cg.startBlock("entry", in: f)
     let scratch = cg.param(f, 4)
+    precondition(d.columns == nil || d.packs, "implicit conv columns are read through the pack")
     let buffers = Buffers(c: cg.param(f, 0), x: cg.param(f, 2), residual: cg.param(f, 3), pack: scratch,
                           partial: cg.at(scratch, d.packFloats(lanes: lanes)))
     let full = d.n / width, tail = d.n % width
