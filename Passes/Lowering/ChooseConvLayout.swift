@@ -94,7 +94,8 @@ public struct ChooseConvLayout: Pass {
     guard let (w, transposed) = Sparsify.convertibleWeight(op, constant: r.constantTensor(of:), type: r.type(of:)),
           let analysis = analyzeWeight(w, transposed: transposed) else { return false }
     let dense = Sparsify.denseAlgorithm(op, type: r.type(of:))
-    return SparseCostModel.choose(analysis, mode: .auto, denseAlgorithm: dense).layout != nil
+    return SparseCostModel.choose(analysis, mode: .auto, denseAlgorithm: dense,
+                                  tokens: Sparsify.tokens(op, type: r.type(of:))).layout != nil
   }
 
   static let patterns: [RewritePattern] = [

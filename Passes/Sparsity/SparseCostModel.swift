@@ -71,15 +71,25 @@ public enum SparseCostModel {
     (4, 4, 0.78), (8, 1, 0.65), (4, 1, 0.72),
   ]
   /// Measured speedups of the Winograd convs over the im2col GEMM (1 thread, LLVM target,
-  /// ResNet-50 profiles of 2026-12-04, bench/sparse-cost-model.md). F(4x4): 64@56 1.57x,
-  /// 128@28 1.31x, 256@14 1.18x (geometric mean 1.34) -> 1.35. F(2x2), 512@7: 1.15x. (They
-  /// were 2.5 and 1.5 before the GEMM gathered its columns while packing.)
-  public static let winogradSpeedup: [String: Double] = ["winograd2": 1.15, "winograd4": 1.35]
+  /// ResNet-50 profiles of 2026-12-04, bench/sparse-cost-model.md): F(4x4) by output
+  /// positions, 64@56 1.57x, 128@28 1.31x, 256@14 1.18x (fewer positions: fewer tiles per
+  /// GEMM); F(2x2), 512@7, 1.15x. (2.5 and 1.5 before the GEMM gathered its columns while
+  /// packing.)
+  public static let winogradTiles: Set<String> = ["winograd2", "winograd4"]
+  public static func winogradSpeedup(_ algorithm: String, positions: Int?) -> Double? {
+    switch algorithm {
+    case "winograd2": return 1.15
+    case "winograd4":
+      let p = positions ?? 784
+      return p >= 3136 ? 1.55 : p >= 784 ? 1.30 : 1.18
+    default: return nil
+    }
+  }
 
   /// The dense kernel's speedup over the GEMM the sparse estimates are relative to: the
   /// measured Winograd speedup for "winograd2"/"winograd4", else 1.
-  public static func denseSpeedup(algorithm: String?) -> Double {
-    algorithm.flatMap { winogradSpeedup[$0] } ?? 1
+  public static func denseSpeedup(algorithm: String?, positions: Int? = nil) -> Double {
+    algorithm.flatMap { winogradSpeedup($0, positions: positions) } ?? 1
   }
 
   /// The formats `w` (the gemm/conv weight, `transposed` = gemm's transB) allows exactly,
@@ -89,7 +99,7 @@ public enum SparseCostModel {
   /// vector direction; nil: whole vectors).
   public static func candidates(_ s: WeightSparsity, mode: SparsityMode,
                                 denseAlgorithm: String? = nil, tokens: Int? = nil) -> [FormatEstimate] {
-    let dense = denseSpeedup(algorithm: denseAlgorithm)
+    let dense = denseSpeedup(algorithm: denseAlgorithm, positions: tokens)
     let fill = laneFill(tokens: tokens)
     var out = [FormatEstimate(layout: nil, speedup: dense, algorithm: dense == 1 ? nil : denseAlgorithm)]
     if mode == .auto || mode == .nm, let p = s.nm {
@@ -125,11 +135,11 @@ public enum SparseCostModel {
   public static func choose(_ s: WeightSparsity?, mode: SparsityMode,
                             denseAlgorithm: String? = nil, tokens: Int? = nil) -> FormatChoice {
     guard mode != .off else {
-      return FormatChoice(layout: nil, estimatedSpeedup: denseSpeedup(algorithm: denseAlgorithm),
+      return FormatChoice(layout: nil, estimatedSpeedup: denseSpeedup(algorithm: denseAlgorithm, positions: tokens),
                           reason: "--sparsity off", candidates: [])
     }
     guard let s else {
-      return FormatChoice(layout: nil, estimatedSpeedup: denseSpeedup(algorithm: denseAlgorithm),
+      return FormatChoice(layout: nil, estimatedSpeedup: denseSpeedup(algorithm: denseAlgorithm, positions: tokens),
                           reason: "weight not analyzable", candidates: [])
     }
     let all = candidates(s, mode: mode, denseAlgorithm: denseAlgorithm, tokens: tokens)
