@@ -26,10 +26,10 @@ extension SparseGemmDescriptor {
     case let .nm(_, m):
       let group = max(m * taps, 1)
       let kBlock = group <= 128 ? 128 / group * group : 128
-      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridBlockRows(transposed: transposed), kBlock: kBlock,
+      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridBlockRows(transposed: transposed, n: n), kBlock: kBlock,
                                arrangement: .hybrid)
     case .csr:
-      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridBlockRows(transposed: transposed),
+      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridBlockRows(transposed: transposed, n: n),
                                arrangement: .hybrid)
     }
     // R x vectors accumulators must stay in registers (32 with AVX-512).
@@ -101,7 +101,8 @@ extension SparseGemmDescriptor {
   /// columns (2:4: a quarter of K shared, so 0.75 X loads per FMA instead of ~1) and
   /// fewer index and weight loads per FMA. Weight right (BERT's shapes, N = 128 tokens):
   /// 2 is 1.52-1.66x against 1.37-1.42x for 2:4 on the K = 768 shapes, equal on K = 3072,
-  /// and 0-10% faster for 1:4, 2:8 and u80 (2026-12-03). Weight left (convs) keeps 4:
-  /// 2 was 15% slower with less than one panel (N = 49).
-  static func hybridBlockRows(transposed: Bool) -> Int { transposed ? 2 : 4 }
+  /// and 0-10% faster for 1:4, 2:8 and u80 (2026-12-03). Weight left (convs): 2 from 512
+  /// positions (ResNet-50 2:4, 56x56 and 28x28 layers 4-12% faster, 2026-12-04); 4 below
+  /// (14x14 layers 1-9% faster with 4, and 15% with N = 49).
+  static func hybridBlockRows(transposed: Bool, n: Int) -> Int { transposed || n >= 512 ? 2 : 4 }
 }
