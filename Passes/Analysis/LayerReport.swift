@@ -41,7 +41,7 @@ public func layerReport(_ m: Module, sparsity mode: SparsityMode = .auto) -> [La
         info.sparsity = analyzeWeight(w, transposed: transposed)
         info.choice = SparseCostModel.choose(info.sparsity, mode: mode,
                                              denseAlgorithm: Sparsify.denseAlgorithm(op, type: f.type(of:)),
-                                             tokens: Sparsify.tokens(op, type: f.type(of:)))
+                                             tokens: Sparsify.tokens(op, type: f.type(of:)), conv: op.kind == .conv)
       }
     }
     layers.append(info)

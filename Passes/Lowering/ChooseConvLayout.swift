@@ -95,7 +95,7 @@ public struct ChooseConvLayout: Pass {
           let analysis = analyzeWeight(w, transposed: transposed) else { return false }
     let dense = Sparsify.denseAlgorithm(op, type: r.type(of:))
     return SparseCostModel.choose(analysis, mode: .auto, denseAlgorithm: dense,
-                                  tokens: Sparsify.tokens(op, type: r.type(of:))).layout != nil
+                                  tokens: Sparsify.tokens(op, type: r.type(of:)), conv: true).layout != nil
   }
 
   static let patterns: [RewritePattern] = [

@@ -28,8 +28,10 @@
 // target runs a conv over few positions transposed, vectors along the output channels),
 // so few tokens leave only sparse lanes empty: the sparse estimates are scaled by the
 // lane fill tokens / (16 * ceil(tokens / 16)) (ResNet-50's fc, 1 token: 1/16, so dense;
-// it measured 2.2x slower as #nm<1,4>. Its 7x7 convs, 49 positions: 0.77, so 2:4 stays
-// dense there; #nm<2,4> ran 1.7-1.9x slower than the transposed dense GEMM).
+// it measured 2.2x slower as #nm<1,4>). A conv over fewer positions than one panel also
+// slows the dense GEMM (`convLaneFill`): ResNet-50's 7x7 convs, 49 positions, fill 0.77,
+// count 0.90, so their 2:4 estimate is 1.26x (measured 1.07-1.21x on the 1x1 and strided
+// ones; the 3x3/s1 ones stay on Winograd F(2x2)).
 
 import SparrowIR
 
@@ -98,9 +100,10 @@ public enum SparseCostModel {
   /// `tokens`: a gemm layer's rows of X or a conv's output positions (the sparse kernel's
   /// vector direction; nil: whole vectors).
   public static func candidates(_ s: WeightSparsity, mode: SparsityMode,
-                                denseAlgorithm: String? = nil, tokens: Int? = nil) -> [FormatEstimate] {
+                                denseAlgorithm: String? = nil, tokens: Int? = nil,
+                                conv: Bool = false) -> [FormatEstimate] {
     let dense = denseSpeedup(algorithm: denseAlgorithm, positions: tokens)
-    let fill = laneFill(tokens: tokens)
+    let fill = conv ? convLaneFill(positions: tokens) : laneFill(tokens: tokens)
     var out = [FormatEstimate(layout: nil, speedup: dense, algorithm: dense == 1 ? nil : denseAlgorithm)]
     if mode == .auto || mode == .nm, let p = s.nm {
       out.append(FormatEstimate(layout: .nm(n: p.n, m: p.m), speedup: fill * nmEfficiency / p.ratio, fill: p.ratio))
@@ -115,6 +118,20 @@ public enum SparseCostModel {
       out.append(FormatEstimate(layout: .csr, speedup: fill * csrEfficiency / max(s.density, 1e-6), fill: s.density))
     }
     return out
+  }
+
+  /// The dense conv GEMM over fewer positions than one 16 x 4 panel (ResNet-50's 7x7
+  /// stage) runs transposed at ~0.8 of its rate elsewhere (76-84 against 91-133 GFLOP/s,
+  /// bench/RESULTS.md), so the sparse kernel loses less there than its lane fill says:
+  /// 2:4 ran those layers 1.07-1.21x faster than dense (two profiles, 2026-12-04), where
+  /// the fill alone (0.77) estimated 1.07x.
+  public static let fewPositionsDenseRate = 0.85
+
+  /// `laneFill` of a conv over `positions` outputs, relative to the dense GEMM's rate on it.
+  public static func convLaneFill(positions: Int?, lanes: Int = 16) -> Double {
+    let fill = laneFill(tokens: positions, lanes: lanes)
+    guard let positions, positions < 4 * lanes else { return fill }
+    return min(1, fill / fewPositionsDenseRate)
   }
 
   /// The share of the sparse kernel's vector lanes a gemm with `tokens` rows of X fills.
@@ -133,7 +150,7 @@ public enum SparseCostModel {
   /// takes its fastest candidate that skips anything (fill < 1), however slow, even
   /// against Winograd.
   public static func choose(_ s: WeightSparsity?, mode: SparsityMode,
-                            denseAlgorithm: String? = nil, tokens: Int? = nil) -> FormatChoice {
+                            denseAlgorithm: String? = nil, tokens: Int? = nil, conv: Bool = false) -> FormatChoice {
     guard mode != .off else {
       return FormatChoice(layout: nil, estimatedSpeedup: denseSpeedup(algorithm: denseAlgorithm, positions: tokens),
                           reason: "--sparsity off", candidates: [])
@@ -142,7 +159,7 @@ public enum SparseCostModel {
       return FormatChoice(layout: nil, estimatedSpeedup: denseSpeedup(algorithm: denseAlgorithm, positions: tokens),
                           reason: "weight not analyzable", candidates: [])
     }
-    let all = candidates(s, mode: mode, denseAlgorithm: denseAlgorithm, tokens: tokens)
+    let all = candidates(s, mode: mode, denseAlgorithm: denseAlgorithm, tokens: tokens, conv: conv)
     let dense = all[0]
     // A forced family still needs something to skip.
     let sparse = all.dropFirst().filter { mode == .auto || $0.fill < 1 }.sorted { $0.speedup > $1.speedup }

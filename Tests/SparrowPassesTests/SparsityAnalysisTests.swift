@@ -90,15 +90,20 @@ final class SparsityAnalysisTests: XCTestCase {
 
   /// A conv over 7x7 positions fills 49 of the sparse kernel's 64 lanes: 2:4 stays dense
   /// (the dense GEMM runs transposed there, lanes full), 1:4 still converts.
+  /// A conv's sparse estimates scale with the lane fill of its output positions, against
+  /// a dense GEMM that also slows below one panel (`convLaneFill`): 2:4 at 7x7 is 1.4 x
+  /// 0.77 / 0.85 = 1.26x; over one position 1:4 and 2:4 stay dense.
   func testFewPositionsScaleTheSparseEstimates() throws {
-    for (n, converts) in [(2, false), (1, true)] {
+    for (size, n, converts) in [(7, 2, true), (1, 2, false), (1, 1, false)] {
       let m = try makeModule { b in
-        let x = b.addArgument(name: "x", type: f32([1, 8, 7, 7]))
+        let x = b.addArgument(name: "x", type: f32([1, 8, size, size]))
         let w = b.constant(prunedConvWeight([8, 8, 3, 3], n: n, m: 4, channelsInnermost: true, seed: 5), name: "w")
         return [try b.conv([x, w], kernel: 3, pad: 1, name: "y")]
       }
       let choice = try XCTUnwrap(layerReport(m)[0].choice)
       XCTAssertEqual(choice.layout != nil, converts, choice.reason)
     }
+    XCTAssertEqual(SparseCostModel.convLaneFill(positions: 49), 49.0 / 64 / 0.85, accuracy: 1e-9)
+    XCTAssertEqual(SparseCostModel.convLaneFill(positions: 196), 196.0 / 208, accuracy: 1e-9)
   }
 }
