@@ -76,8 +76,7 @@ public enum SparseCostModel {
   /// ResNet-50 profiles of 2026-12-04, bench/sparse-cost-model.md): F(4x4) by output
   /// positions, 64@56 1.57x, 128@28 1.31x, 256@14 1.18x (fewer positions: fewer tiles per
   /// GEMM); F(2x2), 512@7, 1.15x. (2.5 and 1.5 before the GEMM gathered its columns while
-  /// packing.)
-  public static let winogradTiles: Set<String> = ["winograd2", "winograd4"]
+  /// packing.) Nil for an algorithm that is not a Winograd tile.
   public static func winogradSpeedup(_ algorithm: String, positions: Int?) -> Double? {
     switch algorithm {
     case "winograd2": return 1.15

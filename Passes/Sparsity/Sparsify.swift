@@ -79,7 +79,7 @@ public struct Sparsify: Pass {
     r.modifyOp(r.root) { o in
       o.operands[1] = v
       if !transposed { o.attributes["transB"] = .bool(true) }
-      if o.kind == .conv, SparseCostModel.winogradTiles.contains(o.attributes.string("algorithm")) {
+      if o.kind == .conv, SparseCostModel.winogradSpeedup(o.attributes.string("algorithm"), positions: nil) != nil {
         o.attributes.values["algorithm"] = .string("im2col")
       }
     }
