@@ -131,6 +131,32 @@ final class ModelTests: XCTestCase {
     }
   }
 
+  /// NCHW <-> NHWC-like transposes run in 16 x 16 register tiles (Movement.swift): whole
+  /// tiles, row and column tails, a batch, and a perm that is not of that form.
+  func testTransposesInRegisterTilesAndTails() throws {
+    for (shape, perm) in [([2, 37, 5, 7], [0, 2, 3, 1]), ([2, 5, 7, 37], [0, 3, 1, 2]), ([1, 32, 48], [0, 2, 1]),
+                          ([9, 20], [1, 0]), ([3, 20, 18], [1, 0, 2])] {
+      var b = Builder(module: Module(name: "t"), function: Function(name: "main"))
+      let x = b.addArgument(name: "x", type: TensorType(.f32, shape))
+      let module = b.finish(results: [try b.add1(.transpose, [x], ["perm": .ints(perm)])])
+      let xv = (0..<shape.reduce(1, *)).map(Float.init)
+      let got = try JITModel(module).run([Tensor(shape: shape, scalars: xv)])[0]
+      let outShape = perm.map { shape[$0] }
+      XCTAssertEqual(got.shape, outShape)
+      var inStrides = [Int](repeating: 1, count: shape.count)
+      for d in stride(from: shape.count - 2, through: 0, by: -1) { inStrides[d] = inStrides[d + 1] * shape[d + 1] }
+      let values = got.array(of: Float.self)
+      for (flat, value) in values.enumerated() {
+        var rest = flat, source = 0
+        for d in stride(from: outShape.count - 1, through: 0, by: -1) {
+          source += rest % outShape[d] * inStrides[perm[d]]
+          rest /= outShape[d]
+        }
+        guard value == xv[source] else { return XCTFail("\(shape) perm \(perm): element \(flat) is \(value), want \(xv[source])") }
+      }
+    }
+  }
+
   func testUnsupportedOpIsADiagnosticNamingTheOp() throws {
     var b = Builder(module: Module(name: "bad"), function: Function(name: "main"))
     let x = b.addArgument(name: "x", type: TensorType(.f32, [4]))
