@@ -30,8 +30,8 @@ extension GemmEmitter {
                        kc: Value, columns: Int) {
     let width = t.vectors * cg.lanes
     func packPanel(_ panel: Value, cols: Int) {
-      g.pack(cg, planes: planes, into: cg.at(scratch, cg.mul(panel, t.kBlock * width)), first: cg.add(n0, cg.mul(panel, width)),
-             columns: cols, of: d.n, k0: k0, kc: kc, vectors: t.vectors)
+      g.pack(cg, planes: planes, into: cg.at(scratch, cg.mul(panel, t.kBlock * width)),
+             first: cg.add(n0, cg.mul(panel, width)), columns: cols, of: d.n, k0: k0, kc: kc, vectors: t.vectors)
     }
     let fullPanels = columns / width
     if fullPanels > 0 { cg.forLoop(0, fullPanels) { panel in packPanel(panel, cols: width) } }

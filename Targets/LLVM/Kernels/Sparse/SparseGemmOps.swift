@@ -20,17 +20,16 @@ extension SparseGemmDescriptor {
   public init(layout: SparseLayout, weight: [Float], rows: Int, k: Int, n: Int, epilogue: GemmEpilogue,
               transposed: Bool = false, taps: Int = 1) {
     let blocks: SparseRowBlocks
+    let hybridRows = Self.hybridBlockRows(transposed: transposed, n: n)
     switch layout {
     case let .bsr(r, _):
       blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: min(max(r, 1), 8))
     case let .nm(_, m):
       let group = max(m * taps, 1)
       let kBlock = group <= 128 ? 128 / group * group : 128
-      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridBlockRows(transposed: transposed, n: n), kBlock: kBlock,
-                               arrangement: .hybrid)
+      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: hybridRows, kBlock: kBlock, arrangement: .hybrid)
     case .csr:
-      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridBlockRows(transposed: transposed, n: n),
-                               arrangement: .hybrid)
+      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: hybridRows, arrangement: .hybrid)
     }
     // R x vectors accumulators must stay in registers (32 with AVX-512).
     self.init(weight: blocks, n: n, epilogue: epilogue, vectors: blocks.blockRows > 4 ? 2 : 4, transposed: transposed)
