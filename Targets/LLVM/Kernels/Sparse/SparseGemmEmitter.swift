@@ -52,7 +52,6 @@ public struct SparseGemmDescriptor: Sendable {
     self.vectors = vectors
     self.transposed = transposed
     self.packs = packs || transposed
-    self.columns = nil
   }
 
   /// Floats of the pack (one K block of a panel) for `lanes`-wide vectors.
