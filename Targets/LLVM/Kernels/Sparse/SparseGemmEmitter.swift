@@ -127,9 +127,9 @@ struct SparseGemmEmitter {
     let parts = w.parts.enumerated().map { index, part -> PartTables in
       var columns = [Int](repeating: 0, count: part.columns.count)
       let perEntry = part.columnsPerEntry
-      for b in 0..<w.blocks {
-        for kb in 0..<w.kBlocks {
-          let i = b * w.kBlocks + kb
+      for kb in 0..<w.kBlocks {
+        for b in 0..<w.blocks {
+          let i = kb * w.blocks + b
           for e in Int(part.blockStart[i])..<Int(part.blockStart[i + 1]) {
             for c in 0..<perEntry {
               let k = Int(part.columns[e * perEntry + c])
@@ -166,7 +166,7 @@ struct SparseGemmEmitter {
       if d.packs { pack(kb: kb, last: last, n0: n0, columns: columns, buf) }
       let rowBase = d.packs ? buf.pack : cg.at(buf.x, n0)
       cg.forLoop(0, w.blocks) { b in
-        let entry = cg.add(cg.mul(b, kBlocks), kb)
+        let entry = cg.add(cg.mul(kb, w.blocks), b)
         let row0 = cg.mul(b, r)
         let partialAt = { (i: Int, v: Int) in cg.at(buf.partial, cg.add(cg.mul(cg.add(row0, i), width), v * lanes)) }
         let cOffset = { (i: Int, v: Int) in cg.add(cg.add(cg.mul(cg.add(row0, i), d.n), n0), v * lanes) }

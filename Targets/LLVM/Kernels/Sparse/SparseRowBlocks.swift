@@ -33,7 +33,8 @@ public struct SparseRowBlocks: Sendable {
   public struct Entries: Sendable {
     public let columnsPerEntry: Int
     /// For row block b and K block kb, entries blockStart[i]..<blockStart[i+1] with
-    /// i = b * kBlocks + kb. Entry j has columns[j * columnsPerEntry...] and blockRows
+    /// i = kb * blocks + b: the order the kernel reads them (every row block of one K
+    /// block, then the next K block), so the tables stream sequentially from memory. Entry j has columns[j * columnsPerEntry...] and blockRows
     /// values at values[j * blockRows...].
     public var blockStart: [Int64] = [0]
     /// Absolute column indices k.
@@ -66,10 +67,10 @@ public struct SparseRowBlocks: Sendable {
     case .hybrid: threshold = max(1, sharedRows ?? blockRows)
     }
     var shared = Entries(columnsPerEntry: 1), lockstep = Entries(columnsPerEntry: blockRows)
-    for b0 in stride(from: 0, to: rows, by: blockRows) {
-      let blockRange = b0..<(b0 + blockRows)
-      for k0 in stride(from: 0, to: max(k, 1), by: kBlock) {
-        let kRange = k0..<min(k, k0 + kBlock)
+    for k0 in stride(from: 0, to: max(k, 1), by: kBlock) {
+      let kRange = k0..<min(k, k0 + kBlock)
+      for b0 in stride(from: 0, to: rows, by: blockRows) {
+        let blockRange = b0..<(b0 + blockRows)
         let users = kRange.map { kk in blockRange.filter { $0 < rows && w[$0 * k + kk] != 0 }.count }
         let isShared = { (kk: Int) in users[kk - k0] >= threshold }
         for kk in kRange where users[kk - k0] > 0 && isShared(kk) {
