@@ -3,7 +3,7 @@
 # Conv-like shapes with the weight on the left (W [M, K] · X [K, N]); the transformer
 # shapes (N = 128 tokens) with the weight on the right as gemm layers run them
 # (Y [N, M] = X [N, K] · W^T, `--transposed`). N:M and unstructured weights use hybrid
-# row blocks (R = 4; the sweep shows 2 as well), 4x4 blocks the shared (union) arrangement:
+# row blocks (R = 2; the sweep shows 4 as well), 4x4 blocks the shared (union) arrangement:
 # what `sparsify` emits.
 # Usage: bench/sparse_gemm.sh [path/to/sparrowc]
 S=${1:-.build/release/sparrowc}

@@ -12,14 +12,14 @@
 // dense kernel, fit to Sparrow's own sparse GEMM (Targets/LLVM/Kernels/Sparse: X packed
 // per panel and K block, N:M and CSR rows in lockstep blocks, blocks sharing X loads) on
 // the LLVM issue shapes, both orientations (bench/sparse-cost-model.md, RESULTS.md
-// "Weight sparsity"): 2:4 1.4-1.5x and 1:4 2.7x -> N:M 0.70; unstructured 80% 3.0x ->
+// "Weight sparsity"): 2:4 1.5-1.8x and 1:4 2.6-3.4x -> N:M 0.78; unstructured 80% 3.0x ->
 // CSR 0.60; BSR 4x4 at 90% ~7.9x -> 0.78. A format must beat dense by `minimumSpeedup`
 // to be chosen: a wrong guess near 1x costs more than it gains.
 //
 // The dense alternative is the kernel the layer will actually run: for a conv that
 // lower-conv gives a Winograd algorithm, dense runs `winogradSpeedup` times faster than
 // the im2col GEMM the sparse estimates are relative to, so a format must beat that
-// (e.g. "#nm<2,4> 1.40x < 1.10 x dense (winograd4) 1.35x est."). A converted conv goes
+// (e.g. "#nm<2,4> 1.56x < 1.10 x dense (winograd4) 1.55x est."). A converted conv goes
 // back to the GEMM form (Sparsify).
 //
 // Shape: the sparse kernel vectorizes over the columns of the weight-left form (a gemm
@@ -65,7 +65,7 @@ public struct FormatChoice: Sendable {
 }
 
 public enum SparseCostModel {
-  public static let nmEfficiency = 0.70
+  public static let nmEfficiency = 0.78
   public static let csrEfficiency = 0.60
   public static let minimumSpeedup = 1.10
   /// Block shapes sparsify may choose, with their efficiency relative to dense.

@@ -20,20 +20,28 @@ extension SparseGemmDescriptor {
   public init(layout: SparseLayout, weight: [Float], rows: Int, k: Int, n: Int, epilogue: GemmEpilogue,
               transposed: Bool = false, taps: Int = 1) {
     let blocks: SparseRowBlocks
-    let hybridRows = Self.hybridBlockRows(transposed: transposed, n: n)
     switch layout {
     case let .bsr(r, _):
       blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: min(max(r, 1), 8))
     case let .nm(_, m):
       let group = max(m * taps, 1)
       let kBlock = group <= 128 ? 128 / group * group : 128
-      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: hybridRows, kBlock: kBlock, arrangement: .hybrid)
+      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridBlockRows, kBlock: kBlock,
+                               arrangement: .hybrid)
     case .csr:
-      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: hybridRows, arrangement: .hybrid)
+      blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridBlockRows, arrangement: .hybrid)
     }
     // R x vectors accumulators must stay in registers (32 with AVX-512).
     self.init(weight: blocks, n: n, epilogue: epilogue, vectors: blocks.blockRows > 4 ? 2 : 4, transposed: transposed)
   }
+
+  /// Rows per hybrid block: 2 rows share a quarter of their 2:4 columns (0.75 X loads
+  /// per FMA instead of ~1) and halve the index and weight loads per FMA. Measured
+  /// against 4 on every shape of bench/sparse_gemm.sh, both orientations, for 2:4, 1:4,
+  /// 2:8 and u80: 2 is within 2 % or up to 16 % faster (bench/RESULTS.md, 2026-12-04
+  /// third session; 4 had won on convs under 512 positions while the tables were read
+  /// strided).
+  static let hybridBlockRows = 2
 }
 
 extension OpContext {
@@ -93,15 +101,4 @@ extension OpContext {
     return OpKernel(function: f, embeddedOperands: embedded,
                     scratchBytes: descriptor.scratchBytes(lanes: cg.lanes))
   }
-}
-
-extension SparseGemmDescriptor {
-  /// Rows per hybrid block (bench/RESULTS.md "Weight sparsity"): 2 rows share more
-  /// columns (2:4: a quarter of K shared, so 0.75 X loads per FMA instead of ~1) and
-  /// fewer index and weight loads per FMA. Weight right (BERT's shapes, N = 128 tokens):
-  /// 2 is 1.52-1.66x against 1.37-1.42x for 2:4 on the K = 768 shapes, equal on K = 3072,
-  /// and 0-10% faster for 1:4, 2:8 and u80 (2026-12-03). Weight left (convs): 2 from 512
-  /// positions (ResNet-50 2:4, 56x56 and 28x28 layers 4-12% faster, 2026-12-04); 4 below
-  /// (14x14 layers 1-9% faster with 4, and 15% with N = 49).
-  static func hybridBlockRows(transposed: Bool, n: Int) -> Int { transposed || n >= 512 ? 2 : 4 }
 }
