@@ -125,32 +125,40 @@ final class SparseLayerLLVMTests: XCTestCase {
     try checkSparseConvs(channels: 16, size: 20, step: 1)
   }
 
-  private func checkSparseConvs(channels c: Int, size: Int, step: Int) throws {
-    let out = (size + 2 - 3) / step + 1
+  /// 1x1 stride-1 convs are a GEMM on the input itself (no columns): #bsr reads X in place
+  /// there, the other formats pack it (SparseGemmDescriptor(layout:)); 81 positions leave
+  /// a tail panel, K = 40 one partial K block.
+  func testDirectOneByOneConvsEveryFormat() throws {
+    try checkSparseConvs(channels: 40, size: 9, step: 1, kernel: 1)
+  }
+
+  private func checkSparseConvs(channels c: Int, size: Int, step: Int, kernel: Int = 3) throws {
+    let pad = kernel / 2, taps = kernel * kernel
+    let out = (size + 2 * pad - kernel) / step + 1
     for layout in layouts {
       var b = Builder(module: Module(name: "sparse_conv"), function: Function(name: "main"))
       let x = b.addArgument(name: "x", type: TensorType(.f32, [2, c, size, size]))
       var weights: [Float]
       if case let .nm(n, m) = layout {  // N:M along input channels at each kernel tap
         var s: UInt64 = 21
-        weights = seededFloats(16 * c * 9, seed: &s)
+        weights = seededFloats(16 * c * taps, seed: &s)
         for o in 0..<16 {
-          for tap in 0..<9 {
+          for tap in 0..<taps {
             for group in stride(from: 0, to: c, by: m) {
-              let slots = (group..<(group + m)).map { (o * c + $0) * 9 + tap }
+              let slots = (group..<(group + m)).map { (o * c + $0) * taps + tap }
               for i in slots.sorted(by: { abs(weights[$0]) > abs(weights[$1]) }).dropFirst(n) { weights[i] = 0 }
             }
           }
         }
       } else {
-        weights = prunedWeight(16, c * 9, layout, seed: 21)  // the [O, C kh kw] view
+        weights = prunedWeight(16, c * taps, layout, seed: 21)  // the [O, C kh kw] view
       }
       var s: UInt64 = 23
-      let w = b.constant(Tensor(shape: [16, c, 3, 3], scalars: weights), name: "w", layout: layout)
+      let w = b.constant(Tensor(shape: [16, c, kernel, kernel], scalars: weights), name: "w", layout: layout)
       let bias = b.constant(Tensor(shape: [16], scalars: seededFloats(16, seed: &s)), name: "b")
       let r = b.addArgument(name: "r", type: TensorType(.f32, [2, 16, out, out]))
       let y = try b.add1(.conv, [x, w, bias, r],
-                         ["strides": .ints([step, step]), "pads": .ints([1, 1, 1, 1]), "dilations": .ints([1, 1]),
+                         ["strides": .ints([step, step]), "pads": .ints([pad, pad, pad, pad]), "dilations": .ints([1, 1]),
                           "epilogue": .strings(["add", "relu"])], name: "y")
       let m = b.finish(results: [y])
       try verify(m)

@@ -55,9 +55,8 @@ extension OpContext {
     var implicit: ConvolutionColumns? = nil
     if let layout = type(op.operands[1]).layout {
       implicit = im2col?.implicitColumns
-      var d = SparseGemmDescriptor(layout: layout, weight: weights, rows: outChannels, k: k, n: positions,
-                                   epilogue: epilogue, taps: kh * kw)
-      d.columns = implicit
+      let d = SparseGemmDescriptor(layout: layout, weight: weights, rows: outChannels, k: k, n: positions,
+                                   epilogue: epilogue, taps: kh * kw, columns: implicit)
       gemm = SparseGemmEmitter(cg: cg, d: d, name: symbol + ".sparse_gemm").emit()
       (gemmScratchBytes, sparse) = (d.scratchBytes(lanes: cg.lanes), true)
     } else if GemmTiling.prefersTransposed(m: outChannels, n: positions, lanes: cg.lanes) {

@@ -17,8 +17,13 @@ extension SparseGemmDescriptor {
   /// `taps` is a conv's kh * kw: its K order is (Cin, kh, kw) while N:M groups run along
   /// Cin at each tap, so an N:M K block spans whole groups of M channels x taps and every
   /// row then has the same count in it (lockstep without padding).
+  /// X is packed per panel and K block except for #bsr weights on the left that read X
+  /// itself: their few shared entries per X row do not repay the copy (4x4 blocks at
+  /// 90 %: 64x3136x576 3.9x packed, 9.6x in place; equal or better in place on every conv
+  /// shape of ResNet-50, while N:M and CSR lose 10-40 % in place; RESULTS.md).
+  /// `columns`: a conv's im2col columns, gathered while packing.
   public init(layout: SparseLayout, weight: [Float], rows: Int, k: Int, n: Int, epilogue: GemmEpilogue,
-              transposed: Bool = false, taps: Int = 1) {
+              transposed: Bool = false, taps: Int = 1, columns: ConvolutionColumns? = nil) {
     let blocks: SparseRowBlocks
     switch layout {
     case let .bsr(r, _):
@@ -32,7 +37,11 @@ extension SparseGemmDescriptor {
       blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridBlockRows, arrangement: .hybrid)
     }
     // R x vectors accumulators must stay in registers (32 with AVX-512).
-    self.init(weight: blocks, n: n, epilogue: epilogue, vectors: blocks.blockRows > 4 ? 2 : 4, transposed: transposed)
+    var packs = true
+    if case .bsr = layout { packs = columns != nil }
+    self.init(weight: blocks, n: n, epilogue: epilogue, vectors: blocks.blockRows > 4 ? 2 : 4, transposed: transposed,
+              packs: packs)
+    self.columns = columns
   }
 
   /// Rows per hybrid block: 2 rows share a quarter of their 2:4 columns (0.75 X loads
