@@ -126,10 +126,12 @@ final class SparseLayerLLVMTests: XCTestCase {
   }
 
   /// 1x1 stride-1 convs are a GEMM on the input itself (no columns): #bsr reads X in place
-  /// there, the other formats pack it (SparseGemmDescriptor(layout:)); 81 positions leave
-  /// a tail panel, K = 40 one partial K block.
+  /// there, the other formats pack it (SparseGemmDescriptor(layout:)); K = 40 is one
+  /// partial K block. 81 positions: a tail panel of 17; 144: a tail of 16 joins the last
+  /// full panel (64 + 80), as in the 3x3 at 20x20 above.
   func testDirectOneByOneConvsEveryFormat() throws {
     try checkSparseConvs(channels: 40, size: 9, step: 1, kernel: 1)
+    try checkSparseConvs(channels: 40, size: 12, step: 1, kernel: 1)
   }
 
   private func checkSparseConvs(channels c: Int, size: Int, step: Int, kernel: Int = 3) throws {

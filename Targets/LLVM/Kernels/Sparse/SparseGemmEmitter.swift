@@ -5,7 +5,8 @@
 // generated function is `void name(float *c, const float *w, const float *x,
 // const float *residual, float *scratch)` like the dense GEMM (w unused).
 //
-//   for each column panel of `vectors` x 16 columns of X (masked tail panel)
+//   for each column panel of `vectors` x 16 columns of X (masked tail panel; weight
+//   left, a tail of one vector or less joins the last full panel, `vectors` + 1 wide)
 //     for each K block
 //       [pack X[k block, panel] into scratch rows of the panel's width]
 //       for each row block b of R rows (SparseRowBlocks)
@@ -54,8 +55,10 @@ public struct SparseGemmDescriptor: Sendable {
     self.packs = packs || transposed
   }
 
+  /// Column vectors of the widest panel: weight left, a short tail joins the last panel.
+  var widestPanel: Int { transposed ? vectors : vectors + 1 }
   /// Floats of the pack (one K block of a panel) for `lanes`-wide vectors.
-  func packFloats(lanes: Int) -> Int { packs ? min(weight.kBlock, max(weight.k, 1)) * vectors * lanes : 0 }
+  func packFloats(lanes: Int) -> Int { packs ? min(weight.kBlock, max(weight.k, 1)) * widestPanel * lanes : 0 }
   /// Rows of the transposed partial tile: M rounded up to the row blocks and to `lanes`.
   func partialRows(lanes: Int) -> Int {
     let padded = max(weight.blocks * weight.blockRows, weight.rows)
@@ -79,12 +82,11 @@ struct SparseGemmEmitter {
   var width: Int { d.vectors * lanes }
 
   /// One `SparseRowBlocks.Entries` part as constant tables. `columns` holds each entry
-  /// column's X row: relative to the K block (the pack's row, times `columnStride`
-  /// floats) when packing, else the absolute element offset k * N (`columnStride` 1).
+  /// column's X row: relative to the K block (the pack's row, times the panel's width)
+  /// when packing, else the absolute element offset k * N.
   struct PartTables {
     let starts: IndexTable, columns: IndexTable, values: Value
     let columnsPerEntry: Int
-    let columnStride: Int
   }
 
   struct Tables {
@@ -109,7 +111,11 @@ struct SparseGemmEmitter {
     precondition(d.columns == nil || d.packs, "implicit conv columns are read through the pack")
     let buffers = Buffers(c: cg.param(f, 0), x: cg.param(f, 2), residual: cg.param(f, 3), pack: scratch,
                           partial: cg.at(scratch, d.packFloats(lanes: lanes)))
-    let full = d.n / width, tail = d.n % width
+    var full = d.n / width, tail = d.n % width
+    // A tail of one vector or less costs a whole panel's index and weight loads for a
+    // few lanes: weight left, it joins the last full panel (ResNet-50's 14x14: 196 = 64
+    // + 64 + 68 columns, not 64 + 64 + 64 + 4). The transposed partial tile is `width` wide.
+    if !d.transposed && full > 0 && tail > 0 && tail <= lanes { (full, tail) = (full - 1, tail + width) }
     if full > 0 {
       cg.forLoop(0, full * width, step: width) { n0 in panel(n0, columns: width, buffers, t) }
     }
@@ -143,7 +149,7 @@ struct SparseGemmEmitter {
         starts: IndexTable(cg, name: "\(prefix).starts", part.blockStart.map { Int($0) }),
         columns: IndexTable(cg, name: "\(prefix).columns", columns),
         values: cg.constantFloats("\(prefix).values", part.values.isEmpty ? [0] : part.values),
-        columnsPerEntry: perEntry, columnStride: d.packs ? width : 1)
+        columnsPerEntry: perEntry)
     }
     var bias: Value?
     if case let .perRow(b) = d.epilogue.bias {
@@ -215,11 +221,14 @@ struct SparseGemmEmitter {
   /// The entry loop of one row block: acc[i][v] += w * X row vectors.
   private func accumulate(from start: Value, to end: Value, initial: [Value], rowBase: Value, vectors: Int,
                           valid: @escaping (Int) -> Int, _ t: PartTables) -> [Value] {
+    // Floats between X rows: the pack's rows are the panel's width (`width` when
+    // transposed: the register transposes fill whole vectors), X's own rows N.
+    let stride = !d.packs ? 1 : d.transposed ? width : vectors * lanes
     let perEntry = t.columnsPerEntry
     return cg.forLoop(start, end, carrying: initial) { j, acc in
       let xs: [[Value]] = (0..<perEntry).map { c in
         let index = cg.add(cg.mul(j, perEntry), c)
-        let row = cg.at(rowBase, cg.mul(t.columns.load(cg, at: index), t.columnStride))
+        let row = cg.at(rowBase, cg.mul(t.columns.load(cg, at: index), stride))
         return (0..<vectors).map { v in cg.load(vectorAt: cg.at(row, v * lanes), lanes: valid(v)) }
       }
       var out = acc

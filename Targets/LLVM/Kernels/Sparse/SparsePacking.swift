@@ -1,6 +1,6 @@
 //===--- SparsePacking.swift - the sparse GEMM's pack and transposed store ---===//
 //
-// The pack holds one K block of one column panel as rows of `width` floats (zero-padded):
+// The pack holds one K block of one column panel as rows of the panel's width (zero-padded):
 //   weight left:   pack[kk][t] = X[k0 + kk][n0 + t]             (row copies; a conv's
 //                  columns gathered from its padded planes: Gemm/ConvolutionColumns.swift)
 //   transposed:    pack[kk][t] = X[n0 + t][k0 + kk]             (16 x 16 register transposes)
@@ -19,12 +19,12 @@ extension SparseGemmEmitter {
       let kLength = cg.smin(cg.int(w.kBlock), cg.sub(cg.int(w.k), k0))
       if let g = d.columns {
         g.pack(cg, planes: buf.x, into: buf.pack, first: n0, columns: columns, of: d.n, k0: k0, kc: kLength,
-               vectors: d.vectors)
+               vectors: vectors)
         return
       }
       cg.forLoop(cg.int(0), kLength) { kk in
         let source = cg.at(buf.x, cg.add(cg.mul(cg.add(k0, kk), d.n), n0))
-        let destination = cg.at(buf.pack, cg.mul(kk, width))
+        let destination = cg.at(buf.pack, cg.mul(kk, vectors * lanes))
         for v in 0..<vectors {
           let x = cg.load(vectorAt: cg.at(source, v * lanes), lanes: min(lanes, columns - v * lanes))
           cg.store(vector: x, at: cg.at(destination, v * lanes))
