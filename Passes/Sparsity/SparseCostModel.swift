@@ -30,8 +30,8 @@
 // lane fill tokens / (16 * ceil(tokens / 16)) (ResNet-50's fc, 1 token: 1/16, so dense;
 // it measured 2.2x slower as #nm<1,4>). A conv over fewer positions than one panel also
 // slows the dense GEMM (`convLaneFill`): ResNet-50's 7x7 convs, 49 positions, fill 0.77,
-// count 0.90, so their 2:4 estimate is 1.26x (measured 1.07-1.21x on the 1x1 and strided
-// ones; the 3x3/s1 ones stay on Winograd F(2x2)).
+// count 0.90, so their 2:4 estimate is 1.41x (with the tables read in order, the 3x3/s1
+// ones measured 1.44x faster than on Winograd F(2x2)).
 
 import SparrowIR
 
