@@ -190,12 +190,19 @@ struct SparseGemmEmitter {
             return cg.load(vectorAt: cg.at(buf.c, safe), lanes: outer)
           }
         })
-        var acc = initial
+        // A last vector of at most half a vector of columns (ResNet-50's 7x7: 49 = 3 x 16
+        // + 1) accumulates in half-width vectors: Zen 4 issues a 512-bit FMA or load as
+        // two 256-bit halves, so it costs half. The pack is zero-padded to whole vectors.
+        let narrow = d.packs && columns - (vectors - 1) * lanes <= lanes / 2
+        let isNarrow = { (iv: Int) in narrow && iv % vectors == vectors - 1 }
+        var acc = initial.enumerated().map { isNarrow($0) ? lowHalf($1) : $1 }
         for part in t.parts {
           let start = part.starts.load(cg, at: entry)
           let end = part.starts.load(cg, at: cg.add(entry, 1))
-          acc = accumulate(from: start, to: end, initial: acc, rowBase: rowBase, vectors: vectors, valid: valid, part)
+          acc = accumulate(from: start, to: end, initial: acc, rowBase: rowBase, vectors: vectors, narrowLast: narrow,
+                           valid: valid, part)
         }
+        acc = acc.enumerated().map { isNarrow($0) ? cg.shuffle($1, LLVMConstNull(LLVMTypeOf($1)), Array(0..<lanes)) : $1 }
         if d.transposed {
           for i in 0..<r { for v in 0..<vectors { cg.store(vector: acc[i * vectors + v], at: partialAt(i, v)) } }
           return
@@ -219,8 +226,9 @@ struct SparseGemmEmitter {
   }
 
   /// The entry loop of one row block: acc[i][v] += w * X row vectors.
+  /// `narrowLast`: the last vector's accumulators are half-width (see `panel`).
   private func accumulate(from start: Value, to end: Value, initial: [Value], rowBase: Value, vectors: Int,
-                          valid: @escaping (Int) -> Int, _ t: PartTables) -> [Value] {
+                          narrowLast: Bool, valid: @escaping (Int) -> Int, _ t: PartTables) -> [Value] {
     // Floats between X rows: the pack's rows are the panel's width (`width` when
     // transposed: the register transposes fill whole vectors), X's own rows N.
     let stride = !d.packs ? 1 : d.transposed ? width : vectors * lanes
@@ -229,17 +237,34 @@ struct SparseGemmEmitter {
       let xs: [[Value]] = (0..<perEntry).map { c in
         let index = cg.add(cg.mul(j, perEntry), c)
         let row = cg.at(rowBase, cg.mul(t.columns.load(cg, at: index), stride))
-        return (0..<vectors).map { v in cg.load(vectorAt: cg.at(row, v * lanes), lanes: valid(v)) }
+        return (0..<vectors).map { v in
+          narrowLast && v == vectors - 1 ? loadHalf(cg.at(row, v * lanes))
+            : cg.load(vectorAt: cg.at(row, v * lanes), lanes: valid(v))
+        }
       }
       var out = acc
       let wj = cg.at(t.values, cg.mul(j, r))
       for i in 0..<r {
         let wv = cg.broadcast(cg.load(cg.at(wj, i)))
         let x = xs[perEntry == 1 ? 0 : i]
-        for v in 0..<vectors { out[i * vectors + v] = cg.fma(wv, x[v], acc[i * vectors + v]) }
+        for v in 0..<vectors {
+          let w = narrowLast && v == vectors - 1 ? lowHalf(wv) : wv
+          out[i * vectors + v] = cg.fma(w, x[v], acc[i * vectors + v])
+        }
       }
       return out
     }
+  }
+
+  /// The low half of a vector's lanes.
+  private func lowHalf(_ v: Value) -> Value { cg.shuffle(v, v, Array(0..<(lanes / 2))) }
+
+  /// Half a vector loaded from `p` (4-byte aligned).
+  private func loadHalf(_ p: Value) -> Value {
+    let half = LLVMVectorType(cg.f32, UInt32(lanes / 2))!
+    let v = LLVMBuildLoad2(cg.builder, half, LLVMBuildBitCast(cg.builder, p, LLVMPointerType(half, 0), ""), "")!
+    LLVMSetAlignment(v, 4)
+    return v
   }
 
   /// Bias, residual and activation on one row block's accumulators (weight left).
