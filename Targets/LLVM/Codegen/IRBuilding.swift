@@ -104,6 +104,13 @@ extension CodegenModule {
     LLVMBuildCall2(builder, t, f, &args, 4, "")
   }
 
+  /// Prefetches the cache line holding `p` into every cache level (`write`: for a store).
+  func prefetch(_ p: Value, write: Bool = false) {
+    let (f, t) = intrinsic("llvm.prefetch", [i8Ptr])
+    var args: [Value?] = [LLVMBuildBitCast(builder, p, i8Ptr, ""), int32(write ? 1 : 0), int32(3), int32(1)]
+    LLVMBuildCall2(builder, t, f, &args, 4, "")
+  }
+
   /// A scalar loaded and broadcast to every lane.
   func broadcast(_ scalar: Value) -> Value {
     let undef = LLVMGetUndef(vec)

@@ -178,6 +178,7 @@ struct SparseGemmEmitter {
         let cOffset = { (i: Int, v: Int) in cg.add(cg.add(cg.mul(cg.add(row0, i), d.n), n0), v * lanes) }
         // Padded rows (M not a multiple of R) read row 0 of the block (discarded) and are not stored.
         let padded = w.rows % r != 0
+        if !d.transposed { prefetchRows(after: row0, n0: n0, vectors: vectors, last: last, buf) }
         let initial = cg.ifElse(first, { [Value](repeating: cg.splat(0), count: r * vectors) }, {
           (0..<(r * vectors)).map { iv in
             let (i, v) = (iv / vectors, iv % vectors)
@@ -223,6 +224,21 @@ struct SparseGemmEmitter {
       }
     }
     if d.transposed { storeTransposed(n0: n0, columns: columns, buf, t) }
+  }
+
+  /// Row blocks ahead of the kernel whose C (and residual) lines `prefetchRows` requests.
+  static let prefetchDistance = 4
+
+  /// Prefetches the panel's C lines (for writing) and, on the last K block, residual
+  /// lines of the row block `prefetchDistance` ahead. Every row block touches a few lines
+  /// of R rows a whole C row apart (N floats): hundreds of short streams, too many for
+  /// the hardware prefetchers, so each C and residual line missed to L3 or DRAM.
+  private func prefetchRows(after row0: Value, n0: Value, vectors: Int, last: Value, _ buf: Buffers) {
+    let rows = (0..<r).map { i in cg.smin(cg.add(row0, Self.prefetchDistance * r + i), cg.int(d.weight.rows - 1)) }
+    let offsets = rows.flatMap { row in (0..<vectors).map { v in cg.add(cg.add(cg.mul(row, d.n), n0), v * lanes) } }
+    for offset in offsets { cg.prefetch(cg.at(buf.c, offset), write: true) }
+    guard d.epilogue.steps.contains(.addResidual) else { return }
+    cg.ifThen(last) { for offset in offsets { cg.prefetch(cg.at(buf.residual, offset)) } }
   }
 
   /// The entry loop of one row block: acc[i][v] += w * X row vectors.
