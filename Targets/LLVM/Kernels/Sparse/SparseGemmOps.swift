@@ -30,7 +30,7 @@ extension SparseGemmDescriptor {
       blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: min(max(r, 1), 8))
     case let .nm(_, m):
       let group = max(m * taps, 1)
-      let kBlock = group <= 128 ? 128 / group * group : 128
+      let kBlock = group <= Self.nmKBlock ? Self.nmKBlock / group * group : Self.nmKBlock
       blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridBlockRows, kBlock: kBlock,
                                arrangement: .hybrid)
     case .csr:
@@ -51,6 +51,12 @@ extension SparseGemmDescriptor {
   /// third session; 4 had won on convs under 512 positions while the tables were read
   /// strided).
   static let hybridBlockRows = 2
+
+  /// K block of N:M weights, rounded down to whole groups of M x taps: 96 (72 for 3x3
+  /// taps) ran 2:4 256x196x2304 in 1.21-1.24 ms against 1.27-1.29 with 128, and
+  /// 3072x128x768 (transposed) 2.96-3.05 against 3.05-3.33 (bench-sparse-gemm --k-block,
+  /// interleaved, 2026-12-04): a smaller pack leaves more of L1 to the tables and C.
+  static let nmKBlock = 96
 }
 
 extension OpContext {
