@@ -203,7 +203,7 @@ struct SparseGemmEmitter {
           acc = accumulate(from: start, to: end, initial: acc, rowBase: rowBase, vectors: vectors, narrowLast: narrow,
                            valid: valid, part)
         }
-        acc = acc.enumerated().map { isNarrow($0) ? cg.shuffle($1, LLVMConstNull(LLVMTypeOf($1)), Array(0..<lanes)) : $1 }
+        acc = acc.enumerated().map { isNarrow($0) ? widened($1) : $1 }
         if d.transposed {
           for i in 0..<r { for v in 0..<vectors { cg.store(vector: acc[i * vectors + v], at: partialAt(i, v)) } }
           return
@@ -274,6 +274,8 @@ struct SparseGemmEmitter {
 
   /// The low half of a vector's lanes.
   private func lowHalf(_ v: Value) -> Value { cg.shuffle(v, v, Array(0..<(lanes / 2))) }
+  /// A half-width vector as the low lanes of a full one (the high lanes zero).
+  private func widened(_ half: Value) -> Value { cg.shuffle(half, LLVMConstNull(LLVMTypeOf(half)), Array(0..<lanes)) }
 
   /// Half a vector loaded from `p` (4-byte aligned).
   private func loadHalf(_ p: Value) -> Value {

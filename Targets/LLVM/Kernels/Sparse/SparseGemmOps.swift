@@ -36,9 +36,9 @@ extension SparseGemmDescriptor {
     case .csr:
       blocks = SparseRowBlocks(weight: weight, rows: rows, k: k, blockRows: Self.hybridBlockRows, arrangement: .hybrid)
     }
-    // R x vectors accumulators must stay in registers (32 with AVX-512).
     var packs = true
     if case .bsr = layout { packs = columns != nil }
+    // R x (vectors + 1) accumulators must stay in registers (32 with AVX-512).
     self.init(weight: blocks, n: n, epilogue: epilogue, vectors: blocks.blockRows > 4 ? 2 : 4, transposed: transposed,
               packs: packs)
     self.columns = columns

@@ -34,8 +34,9 @@ public struct SparseRowBlocks: Sendable {
     public let columnsPerEntry: Int
     /// For row block b and K block kb, entries blockStart[i]..<blockStart[i+1] with
     /// i = kb * blocks + b: the order the kernel reads them (every row block of one K
-    /// block, then the next K block), so the tables stream sequentially from memory. Entry j has columns[j * columnsPerEntry...] and blockRows
-    /// values at values[j * blockRows...].
+    /// block, then the next K block), so the tables stream sequentially from memory.
+    /// Entry j has columns[j * columnsPerEntry...] and blockRows values at
+    /// values[j * blockRows...].
     public var blockStart: [Int64] = [0]
     /// Absolute column indices k.
     public var columns: [Int32] = []
