@@ -157,6 +157,21 @@ final class ModelTests: XCTestCase {
     }
   }
 
+  /// A JITModel keeps its output buffers across runs (no page faults timed by `bench`):
+  /// each run returns its own copies, so an earlier result survives a later run.
+  func testRunsReuseOutputBuffersAndReturnCopies() throws {
+    var b = Builder(module: Module(name: "twice"), function: Function(name: "main"))
+    let x = b.addArgument(name: "x", type: TensorType(.f32, [2, 3]))
+    let module = b.finish(results: [try b.add1(.relu, [x]), try b.add1(.neg, [x])])
+    let model = try JITModel(module)
+    let first = try model.run([Tensor(shape: [2, 3], scalars: [1, -2, 3, -4, 5, -6] as [Float])])
+    let second = try model.run([Tensor(shape: [2, 3], scalars: [-1, 2, -3, 4, -5, 6] as [Float])])
+    XCTAssertEqual(first[0].array(of: Float.self), [1, 0, 3, 0, 5, 0])
+    XCTAssertEqual(first[1].array(of: Float.self), [-1, 2, -3, 4, -5, 6])
+    XCTAssertEqual(second[0].array(of: Float.self), [0, 2, 0, 4, 0, 6])
+    XCTAssertEqual(second[1].array(of: Float.self), [1, -2, 3, -4, 5, -6])
+  }
+
   func testUnsupportedOpIsADiagnosticNamingTheOp() throws {
     var b = Builder(module: Module(name: "bad"), function: Function(name: "main"))
     let x = b.addArgument(name: "x", type: TensorType(.f32, [4]))
