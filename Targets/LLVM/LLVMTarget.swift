@@ -43,7 +43,7 @@ public final class JITModel {
   private let workspace: UnsafeMutableRawPointer
   /// The results' buffers, allocated once like the workspace: fresh ones on every run
   /// made `bench` time the first-touch page faults of large outputs inside the last
-  /// kernel (a 1x96x112x112 transpose: 0.4 ms or 2.3 ms by the run).
+  /// kernel (a 1x96x112x112 transpose: 0.4 or 2.1 ms, by the process).
   private let outputs: [UnsafeMutableRawPointer]
   /// Milliseconds spent generating and compiling.
   public let compileMilliseconds: Double
