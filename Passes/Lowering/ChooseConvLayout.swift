@@ -24,17 +24,20 @@
 //
 // Which convs: option `layout` = nchw (none) | nhwc (every conv the targets run NHWC:
 // 2-D, group 1, algorithm gemm1x1 or im2col, dense f32 constant weight and bias, no
-// activation mask; never depthwise, grouped or Winograd) | auto: NHWC for the whole
-// function when every conv in it can run NHWC and none would get a sparse weight,
-// else NCHW. Measured (bench/RESULTS.md "Conv layout", 1 thread, loaded machine): the
-// NHWC kernels are faster per layer where im2col moves data (ResNet-50: 1x1/s2 0.70-0.75x,
-// 3x3/s2 0.80-0.90x, 7x7/s2 0.73-0.91x, 3x3/s1 im2col 0.80x of the NCHW im2col) and even
-// on 1x1/s1 (the same GEMM, operands swapped); all-NHWC ResNet-50 (Winograd off) ran
-// 0.89x of all-NCHW im2col. But a conv that stays NCHW (Winograd 3x3, depthwise) puts two
-// transposes around it: NHWC with Winograd kept ran 1.06x of NCHW (transposes 4 % of the
-// time), so mixing layouts loses and `auto` only goes NHWC where it need not mix.
-// Weights that `sparsify` would convert count as NCHW-only (sparse convs have no NHWC
-// kernel yet; sparsify skips NHWC convs, so `nhwc` keeps such a conv dense).
+// activation mask; never depthwise, grouped or Winograd) | auto: those of them with at
+// least 16 input channels (an RGB stem's NHWC im2col gathers 3-float runs: ResNet-50's
+// 7x7 stem 2.61 ms NCHW, 3.53 NHWC), when no conv of the function would get a sparse
+// weight and the time they save outweighs the transposes mixing leaves (around each
+// Winograd or depthwise conv and pool). Measured on ResNet-50 (bench/RESULTS.md,
+// 2026-12-04 fourth session, 1 thread, Zen 4): NHWC 1x1/s1 convs 13 % faster than the
+// NCHW ones, 1x1/s2 19 %, 3x3/s2 15 %; the transposes around the 13 Winograd convs and
+// the pool ~1.0-1.4 ms of ~80. So `auto` counts 15 % of a converted conv's FLOPs at
+// ~100 GFLOP/s against 8 bytes per transposed element at ~20 GB/s, on a converted copy of
+// the function: ResNet-50 saves ~7.4 ms for ~1.1 ms and goes NHWC around its Winograd
+// convs; MobileNet would save 0.8 ms for 2.3 ms of transposes around its depthwise convs
+// and stays NCHW. Weights that `sparsify` would convert keep the whole function NCHW
+// (sparse convs have no NHWC kernel yet; sparsify skips NHWC convs, so `nhwc` keeps such
+// a conv dense).
 //
 // Runs after lower-conv (the algorithm is known) and before sparsify.
 
@@ -64,8 +67,13 @@ public struct ChooseConvLayout: Pass {
   public init(layout: ConvLayoutMode = .auto) { mode = layout }
 
   public func run(on function: inout Function, context: PassContext) throws -> Bool {
-    guard mode == .nhwc || (mode == .auto && Self.prefersChannelsLast(function, context: context)) else { return false }
-    return try applyPatternsGreedily(Self.patterns, to: &function, context: context)
+    switch mode {
+    case .nchw: return false
+    case .nhwc: return try applyPatternsGreedily(Self.patterns(converting: Self.canRunChannelsLast), to: &function, context: context)
+    case .auto:
+      guard try Self.prefersChannelsLast(function, context: context) else { return false }
+      return try applyPatternsGreedily(Self.patterns(converting: Self.autoConverts), to: &function, context: context)
+    }
   }
 
   /// Whether the targets can run `op` (a conv) with NHWC activations.
@@ -80,13 +88,45 @@ public struct ChooseConvLayout: Pass {
     return algorithm == "gemm1x1" || algorithm == "im2col"
   }
 
-  /// The `auto` rule (see the header): NHWC when every conv of the function can run it
-  /// and none would get a sparse weight, so transposes stay at the function's edges and
-  /// in front of pools; NCHW otherwise.
-  static func prefersChannelsLast(_ function: Function, context: PassContext) -> Bool {
+  /// The convs `auto` converts: those that can run NHWC, but for a few input channels (a
+  /// stem conv over RGB: its NHWC im2col gathers 3-float runs, 2.61 -> 3.53 ms on
+  /// ResNet-50's 7x7 stem).
+  static func autoConverts(_ op: Operation, _ r: Rewriter) -> Bool {
+    canRunChannelsLast(op, r) && r.type(of: op.operands[0]).shape[1] >= 16
+  }
+
+  /// The `auto` rule (see the header): NCHW when a conv would get a sparse weight (sparse
+  /// convs run NCHW only); else NHWC when the time the converted convs save (15 % of
+  /// their FLOPs at ~100 GFLOP/s) exceeds that of the transposes left between them and
+  /// the convs that stay NCHW (8 bytes per element at ~20 GB/s), found by converting a
+  /// copy of the function.
+  static func prefersChannelsLast(_ function: Function, context: PassContext) throws -> Bool {
     let r = Rewriter(function, context: context)
     let convs = (0..<r.slotCount).map(r.op(at:)).filter { $0.kind == .conv }
-    return !convs.isEmpty && convs.allSatisfy { canRunChannelsLast($0, r) && !wouldSparsify($0, r) }
+    guard convs.contains(where: { autoConverts($0, r) }), !convs.contains(where: { wouldSparsify($0, r) }) else { return false }
+    var converted = function
+    _ = try applyPatternsGreedily(patterns(converting: autoConverts), to: &converted,
+                                  context: PassContext(constants: context.constants))
+    let saved = Double(nhwcFlops(converted)) * 0.15 / 100      // ns
+    let spent = Double(transposedElements(converted) - transposedElements(function)) * 8 / 20
+    return saved > spent
+  }
+
+  /// FLOPs of the function's NHWC convs.
+  static func nhwcFlops(_ function: Function) -> Int {
+    function.ops.filter { $0.kind == .conv && $0.attributes.string("layout") == "nhwc" }.reduce(0) { sum, op in
+      let w = function.type(of: op.operands[1]).shape
+      return sum + 2 * function.type(of: op.result).count * w.dropFirst().reduce(1, *)
+    }
+  }
+
+  /// Elements moved by the function's used 4-D layout transposes.
+  static func transposedElements(_ function: Function) -> Int {
+    let users = function.users()
+    return function.ops.filter { op in
+      op.kind == .transpose && [ConvLayout.toChannelsLast, ConvLayout.toChannelsFirst].contains(op.attributes.ints("perm"))
+        && (users[op.result]?.isEmpty == false || function.results.contains(op.result))
+    }.reduce(0) { $0 + function.type(of: $1.result).count }
   }
 
   /// Whether sparsify (auto) would give the conv's weight a sparse layout.
@@ -98,9 +138,10 @@ public struct ChooseConvLayout: Pass {
                                   tokens: Sparsify.tokens(op, type: r.type(of:)), conv: true).layout != nil
   }
 
-  static let patterns: [RewritePattern] = [
+  /// The rewrites: `converts` says which convs go NHWC.
+  static func patterns(converting converts: @escaping @Sendable (Operation, Rewriter) -> Bool) -> [RewritePattern] { [
     RewritePattern("conv-to-nhwc", roots: [.conv]) { op, r in
-      guard canRunChannelsLast(op, r) else { return nil }
+      guard converts(op, r) else { return nil }
       let residuals = try residualCount(op.attributes)
       let core = op.operands.count - residuals
       var operands = Array(op.operands.prefix(core))
@@ -158,7 +199,7 @@ public struct ChooseConvLayout: Pass {
         try r.insert(.transpose, [part], ["perm": .ints(perm)], name: r.name(of: old))[0]
       }
     },
-  ]
+  ] }
 
   /// A transpose of `v` by `perm`: one that exists already (two convs reading one input
   /// share it), else a new op before the root.

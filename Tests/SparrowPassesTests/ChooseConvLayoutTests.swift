@@ -53,18 +53,61 @@ final class ChooseConvLayoutTests: XCTestCase {
     }
   }
 
-  /// `auto`: NHWC only when every conv of the function can run it (no transposes inside).
-  func testAutoGoesNHWCOnlyWithoutMixing() throws {
-    let m = try makeModule { b in
-      let x = b.addArgument(name: "x", type: f32([1, 8, 10, 10]))
-      let a = try b.conv([x, b.weight([8, 8, 1, 1], "w1", seed: 1)], kernel: 1, name: "a")
-      let r = try b.add1(.relu, [a], name: "r")
-      return [try b.conv([r, b.weight([8, 8, 3, 3], "w2", seed: 2)], kernel: 3, stride: 2, pad: 1, name: "c")]
+  /// `auto` on a conv chain with nothing NCHW-only: NHWC when the convs' FLOPs outweigh
+  /// the transposes at the function's edges, NCHW for the same chain with 16 times fewer.
+  func testAutoWeighsTheEdgeTransposes() throws {
+    func chain(channels: Int) throws -> Module {
+      try makeModule { b in
+        let x = b.addArgument(name: "x", type: f32([1, channels, 20, 20]))
+        let a = try b.conv([x, b.weight([channels, channels, 1, 1], "w1", seed: 1)], kernel: 1, name: "a")
+        let r = try b.add1(.relu, [a], name: "r")
+        return [try b.conv([r, b.weight([channels, channels, 3, 3], "w2", seed: 2)], kernel: 3, stride: 2, pad: 1, name: "c")]
+      }
     }
+    let m = try chain(channels: 64)
     let after = try optimized(m, "lower-conv,choose-conv-layout")
     XCTAssertTrue(ops(after, .conv).allSatisfy { $0.attributes.string("layout") == "nhwc" })
     XCTAssertEqual(ops(after, .transpose).count, 2, "the function's edges only")
     assertEquivalent(m, after)
+    let small = try optimized(try chain(channels: 16), "lower-conv,choose-conv-layout")
+    XCTAssertTrue(ops(small, .transpose).isEmpty)
+  }
+
+  /// `auto` mixes layouts: a Winograd conv stays NCHW between NHWC pointwise convs, and an
+  /// RGB stem stays NCHW, when the pointwise convs save more than the transposes cost.
+  func testAutoMixesLayoutsAroundWinograd() throws {
+    let m = try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([1, 3, 56, 56]))
+      var h = try b.conv([x, b.weight([64, 3, 3, 3], "stem", seed: 1, in: -0.2...0.2)], kernel: 3, stride: 2, pad: 1, name: "stem")
+      for (i, (cin, cout)) in [(64, 256), (256, 64), (64, 256), (256, 64)].enumerated() {
+        h = try b.conv([h, b.weight([cout, cin, 1, 1], "p\(i)", seed: 2 + UInt64(i), in: -0.1...0.1)], kernel: 1, name: "p\(i)")
+      }
+      h = try b.conv([h, b.weight([64, 64, 3, 3], "w", seed: 9, in: -0.1...0.1)], kernel: 3, pad: 1, name: "w")
+      return [try b.conv([h, b.weight([64, 64, 1, 1], "q", seed: 10, in: -0.1...0.1)], kernel: 1, name: "q")]
+    }
+    let after = try optimized(m, "lower-conv{winograd=f2},choose-conv-layout,dce")
+    let layout = { (name: String) in ops(after, .conv).first { after.main.name(of: $0.result).hasPrefix(name) }?.attributes.string("layout") }
+    XCTAssertEqual(layout("stem"), "nchw")
+    XCTAssertEqual(layout("w"), "nchw")
+    XCTAssertEqual(["p0", "p1", "p2", "p3", "q"].map(layout), Array(repeating: "nhwc", count: 5))
+    // After the stem, around the Winograd conv, and out.
+    XCTAssertEqual(ops(after, .transpose).count, 4, "\(opKinds(after))")
+    assertEquivalent(m, after)
+  }
+
+  /// `auto` keeps NCHW when NCHW-only ops between the convs would need more transposes
+  /// than the convs save (MobileNet's depthwise convs).
+  func testAutoKeepsNCHWAroundDepthwiseConvs() throws {
+    let m = try makeModule { b in
+      var h = b.addArgument(name: "x", type: f32([1, 64, 28, 28]))
+      for i in 0..<3 {
+        h = try b.conv([h, b.weight([64, 1, 3, 3], "d\(i)", seed: UInt64(i))], kernel: 3, pad: 1, group: 64, name: "d\(i)")
+        h = try b.conv([h, b.weight([64, 64, 1, 1], "p\(i)", seed: 10 + UInt64(i))], kernel: 1, name: "p\(i)")
+      }
+      return [h]
+    }
+    let after = try optimized(m, "lower-conv,choose-conv-layout")
+    XCTAssertTrue(ops(after, .transpose).isEmpty, "\(opKinds(after))")
   }
 
   func testO2WithNHWC() throws {

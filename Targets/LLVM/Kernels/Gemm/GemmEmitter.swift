@@ -78,10 +78,10 @@ struct GemmEmitter {
     // The constant operands, packed.
     var aConst: Value?, bConst: Value?, biasConst: Value?
     if case let .constant(a) = d.a {
-      aConst = cg.constantFloats("\(name).a", packRowPanels(a, m: d.m, k: d.k, rows: t.rows))
+      aConst = cg.constantFloats("\(name).a", packRowPanels(a, m: d.m, k: d.k, rows: t.rows, kBlock: t.kBlock))
     }
     if case let .constant(b) = d.b {
-      bConst = cg.constantFloats("\(name).b", packColumnPanels(b, k: d.k, n: d.n, width: width))
+      bConst = cg.constantFloats("\(name).b", packColumnPanels(b, k: d.k, n: d.n, width: width, kBlock: t.kBlock))
     }
     switch d.epilogue.bias {
     case .none: break
@@ -124,10 +124,10 @@ struct GemmEmitter {
       // B panels for this block: packed constant, or packed now into scratch.
       let bBlock: (Value) -> Value   // panel index within block -> pointer at k0
       if d.b.isConstant {
+        // Packed [K block][panel][kc][width] (GemmPacking.swift).
         let firstPanel = cg.udiv(n0, width)
-        bBlock = { panel in
-          cg.at(p.b, cg.add(cg.mul(cg.mul(cg.add(firstPanel, panel), d.k), width), cg.mul(k0, width)))
-        }
+        let block = cg.at(p.b, cg.mul(k0, (d.n + width - 1) / width * width))
+        bBlock = { panel in cg.at(block, cg.mul(cg.mul(cg.add(firstPanel, panel), kc), width)) }
       } else {
         if case let .convolutionColumns(g) = d.b {
           emitPackColumns(g, planes: p.b, into: p.scratch, n0: n0, k0: k0, kc: kc, columns: columns)
@@ -171,8 +171,9 @@ struct GemmEmitter {
                                mode: Value, b: Value, _ p: Pointers) {
     let a: Value
     if d.a.isConstant {
-      // Packed [panel][K][rows]: panel m0/rows, row k0.
-      a = cg.at(p.a, cg.add(cg.mul(cg.udiv(m0, t.rows), d.k * t.rows), cg.mul(k0, t.rows)))
+      // Packed [K block][panel][kc][rows] (GemmPacking.swift): block k0, panel m0/rows.
+      let panels = (d.m + t.rows - 1) / t.rows
+      a = cg.at(p.a, cg.add(cg.mul(k0, panels * t.rows), cg.mul(cg.udiv(m0, t.rows), cg.mul(kc, t.rows))))
     } else if d.transposedAC {
       a = cg.at(p.a, cg.add(cg.mul(k0, d.m), m0))
     } else {
