@@ -31,10 +31,11 @@
 // Winograd or depthwise conv and pool). Measured on ResNet-50 (bench/RESULTS.md,
 // 2026-12-04 fourth session, 1 thread, Zen 4): NHWC 1x1/s1 convs 13 % faster than the
 // NCHW ones, 1x1/s2 19 %, 3x3/s2 15 %; the transposes around the 13 Winograd convs and
-// the pool ~1.0-1.4 ms of ~80. So `auto` counts 15 % of a converted conv's FLOPs at
-// ~100 GFLOP/s against 8 bytes per transposed element at ~20 GB/s, on a converted copy of
-// the function: ResNet-50 saves ~7.4 ms for ~1.1 ms and goes NHWC around its Winograd
-// convs; MobileNet would save 0.8 ms for 2.3 ms of transposes around its depthwise convs
+// the pool 0.48 ms of ~72. So `auto` counts 15 % of a converted conv's FLOPs at
+// ~100 GFLOP/s against 8 bytes per transposed element at ~40 GB/s (~16 GB/s for a tensor
+// beyond L2), on a converted copy of the function: ResNet-50 saves ~7.4 ms for ~0.54 ms
+// and goes NHWC around its Winograd convs, the YOLO-style detector 95 us for 67 us;
+// MobileNet would save 0.8 ms for 2.1 ms of transposes around its depthwise convs
 // and stays NCHW. Weights that `sparsify` would convert keep the whole function NCHW
 // (sparse convs have no NHWC kernel yet; sparsify skips NHWC convs, so `nhwc` keeps such
 // a conv dense).
@@ -98,8 +99,7 @@ public struct ChooseConvLayout: Pass {
   /// The `auto` rule (see the header): NCHW when a conv would get a sparse weight (sparse
   /// convs run NCHW only); else NHWC when the time the converted convs save (15 % of
   /// their FLOPs at ~100 GFLOP/s) exceeds that of the transposes left between them and
-  /// the convs that stay NCHW (8 bytes per element at ~20 GB/s), found by converting a
-  /// copy of the function.
+  /// the convs that stay NCHW, found by converting a copy of the function.
   static func prefersChannelsLast(_ function: Function, context: PassContext) throws -> Bool {
     let r = Rewriter(function, context: context)
     let convs = (0..<r.slotCount).map(r.op(at:)).filter { $0.kind == .conv }
@@ -108,7 +108,7 @@ public struct ChooseConvLayout: Pass {
     _ = try applyPatternsGreedily(patterns(converting: autoConverts), to: &converted,
                                   context: PassContext(constants: context.constants))
     let saved = Double(nhwcFlops(converted)) * 0.15 / 100      // ns
-    let spent = Double(transposedElements(converted) - transposedElements(function)) * 8 / 20
+    let spent = transposeNanoseconds(converted) - transposeNanoseconds(function)
     return saved > spent
   }
 
@@ -120,13 +120,17 @@ public struct ChooseConvLayout: Pass {
     }
   }
 
-  /// Elements moved by the function's used 4-D layout transposes.
-  static func transposedElements(_ function: Function) -> Int {
+  /// Estimated time of the function's used 4-D layout transposes: 8 bytes moved per
+  /// element at ~40 GB/s for a tensor within L2 (1 MiB), ~16 GB/s beyond.
+  static func transposeNanoseconds(_ function: Function) -> Double {
     let users = function.users()
     return function.ops.filter { op in
       op.kind == .transpose && [ConvLayout.toChannelsLast, ConvLayout.toChannelsFirst].contains(op.attributes.ints("perm"))
         && (users[op.result]?.isEmpty == false || function.results.contains(op.result))
-    }.reduce(0) { $0 + function.type(of: $1.result).count }
+    }.reduce(0) { sum, op in
+      let elements = function.type(of: op.result).count
+      return sum + Double(elements) * 8 / (elements * 4 <= 1 << 20 ? 40 : 16)
+    }
   }
 
   /// Whether sparsify (auto) would give the conv's weight a sparse layout.
