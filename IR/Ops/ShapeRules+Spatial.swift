@@ -53,11 +53,12 @@ public enum ConvLayout {
 }
 
 /// An NHWC conv must be one the targets run channels-last: 2-D, group 1, a dense weight,
-/// algorithm direct (not yet chosen), gemm1x1 or im2col, and no kept_positions.
+/// algorithm direct (not yet chosen), gemm1x1, im2col or winograd2/4, and no kept_positions.
 func checkConvLayout(_ a: Attributes, weight w: TensorType, rank: Int) throws {
   let algorithm = a.string("algorithm")
-  try expect(rank == 4 && a.int("group") == 1 && ["direct", "gemm1x1", "im2col"].contains(algorithm),
-             "conv layout \"nhwc\" needs a 2-D conv with group 1 and algorithm direct, gemm1x1 or im2col "
+  try expect(rank == 4 && a.int("group") == 1
+             && ["direct", "gemm1x1", "im2col", "winograd2", "winograd4"].contains(algorithm),
+             "conv layout \"nhwc\" needs a 2-D conv with group 1 and algorithm direct, gemm1x1, im2col or winograd2/4 "
              + "(got \(rank - 2)-D, group \(a.int("group")), algorithm \"\(algorithm)\")")
   try expect(w.layout == nil, "conv layout \"nhwc\" needs a dense weight, got \(w)")
   try expect(a.values["kept_positions"] == nil, "conv layout \"nhwc\" cannot take kept_positions")

@@ -86,7 +86,7 @@ public struct ChooseConvLayout: Pass {
           op.operands.count < 3 || r.constantTensor(of: op.operands[2]) != nil else { return false }
     var algorithm = op.attributes.string("algorithm")
     if algorithm == "direct" { algorithm = LowerConv.algorithm(op.attributes, input: x, weight: w) }
-    return algorithm == "gemm1x1" || algorithm == "im2col"
+    return ["gemm1x1", "im2col", "winograd2", "winograd4"].contains(algorithm)
   }
 
   /// The convs `auto` converts: those that can run NHWC, but for a few input channels (a

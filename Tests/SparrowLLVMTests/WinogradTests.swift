@@ -1,6 +1,7 @@
 //===--- WinogradTests.swift - Winograd convs: LLVM vs the interpreter and Double ---===//
 //
-// Convs with algorithm "winograd2"/"winograd4" through the LLVM target: tails (output
+// Convs with algorithm "winograd2"/"winograd4" through the LLVM target, NCHW and NHWC
+// (WinogradConv.swift, WinogradConvNHWC.swift): tails (output
 // sides not multiples of the tile), padding 0, 1 and asymmetric, channel counts that are
 // not multiples of 16, every epilogue kind, batch > 1, and ResNet-like layers. Errors
 // are measured relative to the largest output magnitude (the project's 1e-4 bar).
@@ -20,13 +21,18 @@ final class WinogradTests: XCTestCase {
     var pads = [1, 1, 1, 1]
     var bias = true
     var epilogue: [String] = []
+    /// "nchw" or "nhwc" (channels last: WinogradConvNHWC.swift).
+    var layout = "nchw"
     var outHeight: Int { height + pads[0] + pads[2] - 2 }
     var outWidth: Int { width + pads[1] + pads[3] - 2 }
   }
 
   private func module(_ c: Conv, algorithm: String, seed: UInt64 = 3) throws -> Module {
     var b = Builder(module: Module(name: "wino"), function: Function(name: "main"))
-    let x = b.addArgument(name: "x", type: TensorType(.f32, [c.batch, c.channels, c.height, c.width]))
+    func activations(_ channels: Int, _ height: Int, _ width: Int) -> TensorType {
+      TensorType(.f32, c.layout == "nhwc" ? [c.batch, height, width, channels] : [c.batch, channels, height, width])
+    }
+    let x = b.addArgument(name: "x", type: activations(c.channels, c.height, c.width))
     var s = seed
     let w = b.constant(Tensor(shape: [c.outChannels, c.channels, 3, 3],
                               scalars: seededFloats(c.outChannels * c.channels * 9, seed: &s)), name: "w")
@@ -36,11 +42,11 @@ final class WinogradTests: XCTestCase {
                                  name: "b"))
     }
     if c.epilogue.contains("add") {
-      operands.append(b.addArgument(name: "r", type: TensorType(.f32, [c.batch, c.outChannels, c.outHeight, c.outWidth])))
+      operands.append(b.addArgument(name: "r", type: activations(c.outChannels, c.outHeight, c.outWidth)))
     }
     var attributes: [String: AttributeValue] = [
       "strides": .ints([1, 1]), "pads": .ints(c.pads), "dilations": .ints([1, 1]),
-      "algorithm": .string(algorithm)]
+      "algorithm": .string(algorithm), "layout": .string(c.layout)]
     if !c.epilogue.isEmpty { attributes["epilogue"] = .strings(c.epilogue) }
     let y = try b.add1(.conv, operands, attributes, name: "y")
     return b.finish(results: [y])
@@ -59,17 +65,24 @@ final class WinogradTests: XCTestCase {
     return worst / max(scale, 1e-30)
   }
 
-  /// The LLVM output of `c` with `algorithm` against the interpreter; returns the error.
+  /// The LLVM output of `c` with `algorithm` against the interpreter, in both layouts;
+  /// returns the larger error.
   @discardableResult
   private func check(_ c: Conv, _ algorithm: String, tolerance: Double = 1e-4,
                      file: StaticString = #filePath, line: UInt = #line) throws -> Double {
-    let m = try module(c, algorithm: algorithm)
-    let x = inputs(m)
-    let want = try Interpreter.run(m, inputs: x)[0].array(of: Float.self)
-    let got = try JITModel(m).run(x)[0].array(of: Float.self)
-    let error = relativeError(got, want)
-    XCTAssert(error <= tolerance, "\(algorithm) \(c): relative error \(error)", file: file, line: line)
-    return error
+    var worst = 0.0
+    for layout in ["nchw", "nhwc"] {
+      var c = c
+      c.layout = layout
+      let m = try module(c, algorithm: algorithm)
+      let x = inputs(m)
+      let want = try Interpreter.run(m, inputs: x)[0].array(of: Float.self)
+      let got = try JITModel(m).run(x)[0].array(of: Float.self)
+      let error = relativeError(got, want)
+      XCTAssert(error <= tolerance, "\(algorithm) \(c): relative error \(error)", file: file, line: line)
+      worst = max(worst, error)
+    }
+    return worst
   }
 
   func testTransformsReproduceADirectConvolutionInDouble() throws {
@@ -140,14 +153,16 @@ final class WinogradTests: XCTestCase {
   }
 
   func testThreadsSplitTheGemms() throws {
-    let m = try module(Conv(batch: 2, channels: 40, outChannels: 70, height: 12, width: 9, epilogue: ["relu"]),
-                       algorithm: "winograd4")
-    let x = inputs(m)
-    let want = try Interpreter.run(m, inputs: x)[0].array(of: Float.self)
-    let model = try JITModel(m)
-    for threads in [2, 3] {
-      let got = try model.run(x, threads: threads)[0].array(of: Float.self)
-      XCTAssertLessThan(relativeError(got, want), 1e-4, "\(threads) threads")
+    for layout in ["nchw", "nhwc"] {
+      let m = try module(Conv(batch: 2, channels: 40, outChannels: 70, height: 12, width: 9, epilogue: ["relu"],
+                              layout: layout), algorithm: "winograd4")
+      let x = inputs(m)
+      let want = try Interpreter.run(m, inputs: x)[0].array(of: Float.self)
+      let model = try JITModel(m)
+      for threads in [2, 3] {
+        let got = try model.run(x, threads: threads)[0].array(of: Float.self)
+        XCTAssertLessThan(relativeError(got, want), 1e-4, "\(layout), \(threads) threads")
+      }
     }
   }
 

@@ -73,24 +73,30 @@ final class ChooseConvLayoutTests: XCTestCase {
     XCTAssertTrue(ops(small, .transpose).isEmpty)
   }
 
-  /// `auto` mixes layouts: a Winograd conv stays NCHW between NHWC pointwise convs, and an
-  /// RGB stem stays NCHW, when the pointwise convs save more than the transposes cost.
-  func testAutoMixesLayoutsAroundWinograd() throws {
+  /// `auto` mixes layouts: an RGB stem and a pool stay NCHW between NHWC convs (a Winograd
+  /// one among them) when the convs save more than the transposes cost.
+  func testAutoMixesLayouts() throws {
     let m = try makeModule { b in
       let x = b.addArgument(name: "x", type: f32([1, 3, 56, 56]))
-      var h = try b.conv([x, b.weight([64, 3, 3, 3], "stem", seed: 1, in: -0.2...0.2)], kernel: 3, stride: 2, pad: 1, name: "stem")
+      var h = try b.conv([x, b.weight([64, 3, 3, 3], "stem", seed: 1, in: -0.2...0.2)], kernel: 3, stride: 2, pad: 1,
+                         name: "stem")
       for (i, (cin, cout)) in [(64, 256), (256, 64), (64, 256), (256, 64)].enumerated() {
-        h = try b.conv([h, b.weight([cout, cin, 1, 1], "p\(i)", seed: 2 + UInt64(i), in: -0.1...0.1)], kernel: 1, name: "p\(i)")
+        h = try b.conv([h, b.weight([cout, cin, 1, 1], "p\(i)", seed: 2 + UInt64(i), in: -0.1...0.1)], kernel: 1,
+                       name: "p\(i)")
       }
       h = try b.conv([h, b.weight([64, 64, 3, 3], "w", seed: 9, in: -0.1...0.1)], kernel: 3, pad: 1, name: "w")
+      h = try b.add1(.max_pool, [h], ["kernel": .ints([2, 2]), "strides": .ints([2, 2]),
+                                      "pads": .ints([0, 0, 0, 0]), "dilations": .ints([1, 1])], name: "pool")
       return [try b.conv([h, b.weight([64, 64, 1, 1], "q", seed: 10, in: -0.1...0.1)], kernel: 1, name: "q")]
     }
     let after = try optimized(m, "lower-conv{winograd=f2},choose-conv-layout,dce")
-    let layout = { (name: String) in ops(after, .conv).first { after.main.name(of: $0.result).hasPrefix(name) }?.attributes.string("layout") }
+    let layout = { (name: String) in
+      ops(after, .conv).first { after.main.name(of: $0.result).hasPrefix(name) }?.attributes.string("layout")
+    }
     XCTAssertEqual(layout("stem"), "nchw")
-    XCTAssertEqual(layout("w"), "nchw")
-    XCTAssertEqual(["p0", "p1", "p2", "p3", "q"].map(layout), Array(repeating: "nhwc", count: 5))
-    // After the stem, around the Winograd conv, and out.
+    XCTAssertEqual(ops(after, .conv).first { $0.attributes.string("algorithm") == "winograd2" }?.attributes.string("layout"), "nhwc")
+    XCTAssertEqual(["p0", "p1", "p2", "p3", "w", "q"].map(layout), Array(repeating: "nhwc", count: 6))
+    // After the stem, around the pool, and out.
     XCTAssertEqual(ops(after, .transpose).count, 4, "\(opKinds(after))")
     assertEquivalent(m, after)
   }

@@ -3,6 +3,7 @@
 // A conv with `layout = "nhwc"` (chosen by choose-conv-layout): x [N, H, W, C],
 // y [N, Ho, Wo, Co], the weight W [Co, C, kh, kw] constant:
 //   1x1, stride 1, no pad:  Y[N*H*W, Co] = X[N*H*W, C] · W^T                (no data movement)
+//   algorithm winograd2/4:  Winograd tiles (Winograd/WinogradConvNHWC.swift)
 //   otherwise, per image:   Y[Ho*Wo, Co] = cols[Ho*Wo, kh*kw*C] · W'^T
 // with W' [Co, kh, kw, C] the weight reordered at compile time, so the GEMM's K runs
 // channels innermost (the N:M convention), and
@@ -28,6 +29,11 @@ extension OpContext {
     let (outChannels, kh, kw) = (w[0], w[2], w[3])
     let (oh, ow) = (y[1], y[2])
     let fused = try fusedEpilogue(coreOperands: min(op.operands.count, 3))
+    if let tile = WinogradTile(algorithm: a.string("algorithm")), kh == 3, kw == 3, strides == [1, 1],
+       dilations == [1, 1] {
+      return lowerChannelsLastWinogradConv(tile, weights: weights, bias: bias, steps: fused.steps,
+                                           residual: fused.residual)  // Winograd/WinogradConvNHWC.swift
+    }
     let k = kh * kw * channels
     // B = W'^T: [K, Co] with K ordered (i, j, c).
     var b = [Float](repeating: 0, count: k * outChannels)

@@ -16,8 +16,19 @@ public enum GemmOperand: Sendable {
   /// B only: a convolution's column matrix, gathered from the run-time argument (its
   /// zero-bordered input planes) while packing (ConvolutionColumns.swift).
   case convolutionColumns(ConvolutionColumns)
+  /// B only: passed at run time already packed in the constant layout
+  /// (`packColumnPanels` with this GEMM's tiling), e.g. one of several weight tables the
+  /// caller picks from (WinogradConvNHWC.swift).
+  case packed
 
   var isConstant: Bool { if case .constant = self { return true } else { return false } }
+  /// Read from panels packed ahead of time: a constant or `packed`.
+  var isPrepacked: Bool {
+    switch self {
+    case .constant, .packed: return true
+    case .argument, .convolutionColumns: return false
+    }
+  }
 }
 
 /// An elementwise activation applied on the accumulators before the store.
@@ -120,7 +131,7 @@ public struct GemmDescriptor: Sendable {
 
   /// Floats of scratch the kernel needs (B panels packed at run time).
   func scratchFloats(_ t: GemmTiling, lanes: Int) -> Int {
-    b.isConstant ? 0 : t.nBlock * t.kBlock
+    b.isPrepacked ? 0 : t.nBlock * t.kBlock
   }
 }
 

@@ -123,7 +123,7 @@ struct GemmEmitter {
                         cg.mul(LLVMBuildZExt(cg.builder, last, cg.i64, ""), 2))
       // B panels for this block: packed constant, or packed now into scratch.
       let bBlock: (Value) -> Value   // panel index within block -> pointer at k0
-      if d.b.isConstant {
+      if d.b.isPrepacked {
         // Packed [K block][panel][kc][width] (GemmPacking.swift).
         let firstPanel = cg.udiv(n0, width)
         let block = cg.at(p.b, cg.mul(k0, (d.n + width - 1) / width * width))

@@ -145,7 +145,7 @@ extension OpContext {
           checked(end..<tilesX)
         }
         // Transform 16 tiles at a time.
-        forEachTileChunk(g.tiles) { t0, lanes in
+        forEachVectorChunk(g.tiles) { t0, lanes in
           var d: [Value] = []
           for i in 0..<alpha {
             for j in 0..<alpha {
@@ -171,7 +171,7 @@ extension OpContext {
       let (products, y, residual, staging) = (p[0], p[1], p[2], p[3])
       cg.forLoop(0, g.outChannels) { k in
         let b = bias.map { cg.load(cg.at($0, k)) }
-        forEachTileChunk(tiles) { t0, lanes in
+        forEachVectorChunk(tiles) { t0, lanes in
           let mv = (0..<alpha * alpha).map { position in
             cg.load(vectorAt: cg.at(products, cg.add(cg.mul(cg.add(k, position * g.outChannels), tiles), t0)),
                     lanes: lanes)
@@ -208,11 +208,12 @@ extension OpContext {
     }
   }
 
-  /// `body(t0, lanes)` for t0 = 0, 16, ... over `count` tiles; the last chunk may be partial.
-  private func forEachTileChunk(_ count: Int, _ body: (Value, Int) -> Void) {
+  /// `body(i0, lanes)` for i0 = 0, 16, ... over `count` floats (tiles, channels); the last
+  /// chunk may be partial.
+  func forEachVectorChunk(_ count: Int, _ body: (Value, Int) -> Void) {
     let lanes = cg.lanes
     let full = count / lanes
-    if full > 0 { cg.forLoop(0, full * lanes, step: lanes) { t0 in body(t0, lanes) } }
+    if full > 0 { cg.forLoop(0, full * lanes, step: lanes) { i0 in body(i0, lanes) } }
     if count % lanes > 0 { body(cg.int(full * lanes), count % lanes) }
   }
 }

@@ -1,0 +1,156 @@
+//===--- WinogradConvNHWC.swift - channels-last 3x3 stride-1 conv by Winograd tiles ---===//
+//
+// x [N, H, W, C], y [N, OH, OW, Co]. Per image, with T output tiles (t = ty * tilesX + tx):
+//
+//   0. copy x into a zero-bordered image P [tilesY*m + 2][tilesX*m + 2][C], so every
+//      tile reads inside it;
+//   1. input transform, tile by tile, 16 channels per vector:
+//        V[ξν][t][c] = (B^T d B)[ξ][ν]  with d[i][j] = P[ty*m + i][tx*m + j][c];
+//   2. alpha² weight-right GEMMs M[ξν] [T x Co] = V[ξν] [T x C] · U[ξν] [C x Co]. U = G g G^T
+//      is transformed and packed in the GEMM's panel layout at compile time, all positions
+//      in one table, so one GEMM function (B `.packed`) serves every position;
+//   3. output transform, tile by tile, 16 output channels per vector:
+//        y[ty*m + a][tx*m + b][k] = act((A^T M A)[a][b] + bias[k] + residual)
+//      with the fused epilogue on the vector before the store (edge tiles store only the
+//      positions inside the output).
+//
+// Against the NCHW form (WinogradConv.swift) the GEMMs keep their vectors along the
+// channels, so few tiles (14x14 and 7x7 outputs: 16 tiles) no longer leave lanes empty.
+
+internal import CLLVM
+import SparrowIR
+
+extension OpContext {
+  /// A channels-last group-1, 3x3, stride-1, dilation-1 conv by Winograd F(m x m, 3x3).
+  func lowerChannelsLastWinogradConv(_ tile: WinogradTile, weights: [Float], bias: [Float]?,
+                                     steps: [GemmEpilogueStep], residual: Int?) -> OpKernel {
+    let x = shape(operand: 0), y = shape()
+    let pads = attributes.optionalInts("pads") ?? [0, 0, 0, 0]
+    let g = WinogradGeometry(tile: tile, channels: x[3], outChannels: y[3], height: x[1], width: x[2],
+                             outHeight: y[1], outWidth: y[2], padTop: pads[0], padLeft: pads[1])
+    let (channels, outChannels, positions) = (g.channels, g.outChannels, g.alpha * g.alpha)
+    precondition(shape(operand: 1) == [outChannels, channels, 3, 3], "a 3x3 group-1 weight")
+    let emitter = GemmEmitter(cg, GemmDescriptor(m: g.tiles, n: outChannels, k: channels, a: .argument, b: .packed),
+                              name: symbol + ".gemm")
+    // U[ξν] as [C x Co], packed for the GEMM's tiling, position after position.
+    let u = tile.transformedWeights(weights, outChannels: outChannels, inChannels: channels)
+    var packed: [Float] = []
+    for p in 0..<positions {
+      var up = [Float](repeating: 0, count: channels * outChannels)
+      for o in 0..<outChannels {
+        for c in 0..<channels { up[c * outChannels + o] = u[(p * outChannels + o) * channels + c] }
+      }
+      packed += packColumnPanels(up, k: channels, n: outChannels, width: emitter.t.vectors * cg.lanes,
+                                 kBlock: emitter.t.kBlock)
+    }
+    let tableStride = packed.count / positions
+    let table = cg.constantFloats(symbol + ".winograd_u", packed)
+    let biasGlobal = bias.map { cg.constantFloats(symbol + ".bias", $0) }
+    let gemm = emitter.emit()
+    let inputTransform = emitChannelsLastInputTransform(g)
+    let outputTransform = emitChannelsLastOutputTransform(g, bias: biasGlobal, steps: steps)
+    for helper in [inputTransform, outputTransform] { cg.addEnumAttribute("noinline", to: helper) }
+
+    let vFloats = align16(positions * g.tiles * channels), mFloats = align16(positions * g.tiles * outChannels)
+    let paddedFloats = align16(g.stagedRows * (g.tilesX * g.m + 2) * channels)
+    let offsets = (v: 0, m: vFloats, padded: vFloats + mFloats, gemm: vFloats + mFloats + paddedFloats)
+    let (inImage, outImage) = (g.height * g.width * channels, g.outHeight * g.outWidth * outChannels)
+    let f = defineKernel(threaded: { results, operands, scratch, threads in
+      let v = cg.at(scratch, offsets.v), products = cg.at(scratch, offsets.m)
+      cg.forLoop(0, x[0]) { n in
+        cg.call(function: inputTransform, [cg.at(operands[0], cg.mul(n, inImage)), cg.at(scratch, offsets.padded), v])
+        cg.forLoop(0, positions) { p in
+          cg.call(function: gemm, [cg.at(products, cg.mul(p, g.tiles * outChannels)),
+                                   cg.at(v, cg.mul(p, g.tiles * channels)),
+                                   cg.at(table, cg.mul(p, tableStride)), cg.nullFloatPointer(),
+                                   cg.at(scratch, offsets.gemm), threads])
+        }
+        let res = residual.map { cg.at(operands[$0], cg.mul(n, outImage)) } ?? cg.nullFloatPointer()
+        cg.call(function: outputTransform, [products, cg.at(results[0], cg.mul(n, outImage)), res])
+      }
+    })
+    return OpKernel(function: f, embeddedOperands: bias == nil ? [1] : [1, 2],
+                    scratchBytes: offsets.gemm * 4 + emitter.scratchBytes)
+  }
+
+  /// `in(x, padded, v)`: one image's V[ξν][t][c], through the zero-bordered copy.
+  private func emitChannelsLastInputTransform(_ g: WinogradGeometry) -> Value {
+    let (m, alpha, c) = (g.m, g.alpha, g.channels)
+    let paddedWidth = g.tilesX * m + 2
+    let rowFloats = paddedWidth * c
+    let transform = g.tile.inputTransposed
+    return cg.defineHelper(symbol + ".winograd_in", pointers: 3) { p in
+      let (x, padded, v) = (p[0], p[1], p[2])
+      // The border: whole rows above and below the image, strips left and right of it.
+      let below = g.padTop + g.height
+      if g.padTop > 0 { cg.zeroFloats(padded, count: g.padTop * rowFloats) }
+      if g.stagedRows > below { cg.zeroFloats(cg.at(padded, below * rowFloats), count: (g.stagedRows - below) * rowFloats) }
+      let right = min(g.width, paddedWidth - g.padLeft)
+      cg.forLoop(0, min(g.height, g.stagedRows - g.padTop)) { iy in
+        let row = cg.at(padded, cg.mul(cg.add(iy, g.padTop), rowFloats))
+        if g.padLeft > 0 { cg.zeroFloats(row, count: g.padLeft * c) }
+        cg.copyFloats(from: cg.at(x, cg.mul(iy, g.width * c)), to: cg.at(row, g.padLeft * c), count: right * c)
+        let tail = paddedWidth - g.padLeft - right
+        if tail > 0 { cg.zeroFloats(cg.at(row, (g.padLeft + right) * c), count: tail * c) }
+      }
+      cg.forEachIndex([g.tilesY, g.tilesX]) { t in
+        let corner = cg.at(padded, cg.add(cg.mul(cg.mul(t[0], m), rowFloats), cg.mul(cg.mul(t[1], m), c)))
+        let tileIndex = cg.add(cg.mul(t[0], g.tilesX), t[1])
+        forEachVectorChunk(c) { c0, lanes in
+          var d: [Value] = []
+          for i in 0..<alpha {
+            for j in 0..<alpha { d.append(cg.load(vectorAt: cg.at(corner, cg.add(c0, i * rowFloats + j * c)), lanes: lanes)) }
+          }
+          for (position, value) in cg.sandwich(transform, d, side: alpha).enumerated() {
+            let at = cg.at(v, cg.add(cg.mul(cg.add(tileIndex, position * g.tiles), c), c0))
+            cg.store(vector: value, at: at, lanes: lanes)
+          }
+        }
+      }
+    }
+  }
+
+  /// `out(products, y, residual)`: one image's output from M[ξν][t][k].
+  private func emitChannelsLastOutputTransform(_ g: WinogradGeometry, bias: Value?,
+                                               steps: [GemmEpilogueStep]) -> Value {
+    let (m, alpha, co) = (g.m, g.alpha, g.outChannels)
+    let transform = g.tile.outputTransposed
+    return cg.defineHelper(symbol + ".winograd_out", pointers: 3) { p in
+      let (products, y, residual) = (p[0], p[1], p[2])
+      // Tiles [0, full) along an axis lie inside the output; the last may stick out.
+      func tiles(_ ty: (Value, Int), _ tx: (Value, Int)) {
+        let tileIndex = cg.add(cg.mul(ty.0, g.tilesX), tx.0)
+        forEachVectorChunk(co) { k0, lanes in
+          let mv = (0..<alpha * alpha).map { position in
+            cg.load(vectorAt: cg.at(products, cg.add(cg.mul(cg.add(tileIndex, position * g.tiles), co), k0)), lanes: lanes)
+          }
+          let b = bias.map { cg.load(vectorAt: cg.at($0, k0), lanes: lanes) }
+          let out = cg.sandwich(transform, mv, side: alpha)
+          for a in 0..<ty.1 {
+            for bx in 0..<tx.1 {
+              let offset = cg.add(cg.mul(cg.add(cg.mul(cg.add(cg.mul(ty.0, m), a), g.outWidth), cg.add(cg.mul(tx.0, m), bx)), co), k0)
+              var value = b.map { cg.fadd(out[a * m + bx], $0) } ?? out[a * m + bx]
+              for step in steps {
+                switch step {
+                case .addResidual: value = cg.fadd(value, cg.load(vectorAt: cg.at(residual, offset), lanes: lanes))
+                case let .activation(activation): value = cg.apply(activation, value)
+                }
+              }
+              cg.store(vector: value, at: cg.at(y, offset), lanes: lanes)
+            }
+          }
+        }
+      }
+      let (fullY, fullX) = (g.outHeight / m, g.outWidth / m)
+      let (edgeY, edgeX) = (g.outHeight % m, g.outWidth % m)
+      func alongX(_ ty: Value, rows: Int) {
+        if fullX > 0 { cg.forLoop(0, fullX) { tx in tiles((ty, rows), (tx, m)) } }
+        if edgeX > 0 { tiles((ty, rows), (cg.int(fullX), edgeX)) }
+      }
+      if fullY > 0 { cg.forLoop(0, fullY) { ty in alongX(ty, rows: m) } }
+      if edgeY > 0 { alongX(cg.int(fullY), rows: edgeY) }
+    }
+  }
+
+  private func align16(_ n: Int) -> Int { (n + 15) / 16 * 16 }
+}
