@@ -52,13 +52,14 @@ public enum ConvLayout {
   public static func channelsFirst(_ s: [Int]) -> [Int] { [s[0], s[s.count - 1]] + s[1..<(s.count - 1)] }
 }
 
-/// An NHWC conv must be one the targets run channels-last: 2-D, group 1, a dense weight,
-/// algorithm direct (not yet chosen), gemm1x1, im2col or winograd2/4, and no kept_positions.
+/// An NHWC conv must be one the targets run channels-last: 2-D, a dense weight, group 1
+/// with algorithm direct (not yet chosen), gemm1x1, im2col or winograd2/4, or depthwise,
+/// and no kept_positions.
 func checkConvLayout(_ a: Attributes, weight w: TensorType, rank: Int) throws {
   let algorithm = a.string("algorithm")
-  try expect(rank == 4 && a.int("group") == 1
-             && ["direct", "gemm1x1", "im2col", "winograd2", "winograd4"].contains(algorithm),
-             "conv layout \"nhwc\" needs a 2-D conv with group 1 and algorithm direct, gemm1x1, im2col or winograd2/4 "
+  let groupOne = a.int("group") == 1 && ["direct", "gemm1x1", "im2col", "winograd2", "winograd4"].contains(algorithm)
+  try expect(rank == 4 && (groupOne || algorithm == "depthwise"),
+             "conv layout \"nhwc\" needs a 2-D conv with group 1 and algorithm direct, gemm1x1, im2col or winograd2/4, or a depthwise one "
              + "(got \(rank - 2)-D, group \(a.int("group")), algorithm \"\(algorithm)\")")
   try expect(w.layout == nil, "conv layout \"nhwc\" needs a dense weight, got \(w)")
   try expect(a.values["kept_positions"] == nil, "conv layout \"nhwc\" cannot take kept_positions")

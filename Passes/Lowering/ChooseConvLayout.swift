@@ -19,26 +19,26 @@
 //   - concat of transposes by p along axis a  ->  concat along p[a], then the transpose;
 //     split likewise (one transpose per part)
 // A transpose moves only when each of its users can take it (another such op or a
-// cancelling transpose), so moving never adds transposes. Pooling, depthwise convs and
+// cancelling transpose), so moving never adds transposes. Pooling, grouped convs and
 // everything else stay NCHW: the transposes stop in front of them.
 //
 // Which convs: option `layout` = nchw (none) | nhwc (every conv the targets run NHWC:
-// 2-D, group 1, algorithm gemm1x1 or im2col, dense f32 constant weight and bias, no
-// activation mask; never depthwise, grouped or Winograd) | auto: those of them with at
-// least 16 input channels (an RGB stem's NHWC im2col gathers 3-float runs: ResNet-50's
-// 7x7 stem 2.61 ms NCHW, 3.53 NHWC), when no conv of the function would get a sparse
-// weight and the time they save outweighs the transposes mixing leaves (around each
-// Winograd or depthwise conv and pool). Measured on ResNet-50 (bench/RESULTS.md,
-// 2026-12-04 fourth session, 1 thread, Zen 4): NHWC 1x1/s1 convs 13 % faster than the
-// NCHW ones, 1x1/s2 19 %, 3x3/s2 15 %; the transposes around the 13 Winograd convs and
-// the pool 0.48 ms of ~72. So `auto` counts 15 % of a converted conv's FLOPs at
+// 2-D, group 1 with algorithm gemm1x1, im2col or winograd2/4, or depthwise; dense f32
+// constant weight and bias, no activation mask) | auto: those of them with at least 16
+// input channels (an RGB stem's NHWC im2col gathers 3-float runs: ResNet-50's 7x7 stem
+// 2.61 ms NCHW, 3.53 NHWC), when no conv of the function would get a sparse weight and
+// the time they save outweighs the transposes mixing leaves (around each conv that stays
+// NCHW and each pool). Measured on ResNet-50 (bench/RESULTS.md, 2026-12-04 fourth
+// session, 1 thread, Zen 4): NHWC 1x1/s1 convs 13 % faster than the NCHW ones, 1x1/s2
+// 19 %, 3x3/s2 15 %; the transposes around its 13 Winograd convs (NCHW-only then) and the
+// pool took 0.48 ms of ~72. So `auto` counts 15 % of a converted conv's FLOPs at
 // ~100 GFLOP/s against 8 bytes per transposed element at ~40 GB/s (~16 GB/s for a tensor
-// beyond L2), on a converted copy of the function: ResNet-50 saves ~7.4 ms for ~0.54 ms
-// and goes NHWC around its Winograd convs, the YOLO-style detector 95 us for 67 us;
-// MobileNet would save 0.8 ms for 2.1 ms of transposes around its depthwise convs
-// and stays NCHW. Weights that `sparsify` would convert keep the whole function NCHW
-// (sparse convs have no NHWC kernel yet; sparsify skips NHWC convs, so `nhwc` keeps such
-// a conv dense).
+// beyond L2), on a converted copy of the function. ResNet-50, MobileNet and the YOLO-style
+// detector now go NHWC but for their stems (their Winograd and depthwise convs too, with
+// the channels-last kernels: Winograd 3x3s 22.1 -> 14.4 ms on ResNet-50, depthwise
+// 1.23 -> 0.66 ms on MobileNet); a pool after every pointwise conv keeps NCHW. Weights
+// that `sparsify` would convert keep the whole function NCHW (sparse convs have no NHWC
+// kernel yet; sparsify skips NHWC convs, so `nhwc` keeps such a conv dense).
 //
 // Runs after lower-conv (the algorithm is known) and before sparsify.
 
@@ -80,13 +80,14 @@ public struct ChooseConvLayout: Pass {
   /// Whether the targets can run `op` (a conv) with NHWC activations.
   public static func canRunChannelsLast(_ op: Operation, _ r: Rewriter) -> Bool {
     guard op.kind == .conv, op.attributes.string("layout") == "nchw", op.operands.count >= 2,
-          op.attributes.values["kept_positions"] == nil, op.attributes.int("group") == 1 else { return false }
+          op.attributes.values["kept_positions"] == nil else { return false }
     let x = r.type(of: op.operands[0]), w = r.type(of: op.operands[1])
     guard x.rank == 4, x.element == .f32, w.layout == nil, r.constantTensor(of: op.operands[1]) != nil,
           op.operands.count < 3 || r.constantTensor(of: op.operands[2]) != nil else { return false }
     var algorithm = op.attributes.string("algorithm")
     if algorithm == "direct" { algorithm = LowerConv.algorithm(op.attributes, input: x, weight: w) }
-    return ["gemm1x1", "im2col", "winograd2", "winograd4"].contains(algorithm)
+    if algorithm == "depthwise" { return w.shape[0] == x.shape[1] }  // no channel multiplier
+    return op.attributes.int("group") == 1 && ["gemm1x1", "im2col", "winograd2", "winograd4"].contains(algorithm)
   }
 
   /// The convs `auto` converts: those that can run NHWC, but for a few input channels (a

@@ -6,7 +6,8 @@
 // This pass is the only place that decides how a conv is computed; targets obey the
 // `algorithm` attribute (the interpreter may ignore it: the math is the same), and the
 // verifier rejects an algorithm that does not fit the conv. The activation layout is
-// choose-conv-layout's (ChooseConvLayout.swift); an NHWC conv gets gemm1x1, im2col or Winograd.
+// choose-conv-layout's (ChooseConvLayout.swift); an NHWC conv gets gemm1x1, im2col,
+// Winograd or depthwise.
 //
 //   gemm1x1    1x1 kernel, stride 1, no padding, dilation 1, group 1: per image one gemm
 //              W[Cout, Cin] x X[Cin, H*W], no data movement at all.
@@ -49,16 +50,16 @@ public struct LowerConv: Pass {
   public static func algorithm(_ a: Attributes, input: TensorType, weight: TensorType,
                                winograd: WinogradMode = .auto) -> String {
     let nhwc = a.string("layout") == "nhwc"
-    if let chosen = WinogradChoice.algorithm(a, input: nhwc ? input.with(shape: ConvLayout.channelsFirst(input.shape)) : input,
-                                             weight: weight, mode: winograd) { return chosen }
+    let input = nhwc ? input.with(shape: ConvLayout.channelsFirst(input.shape)) : input  // [N, C, H, W]
+    if let chosen = WinogradChoice.algorithm(a, input: input, weight: weight, mode: winograd) { return chosen }
     let group = a.int("group")
     let kernel = weight.shape.dropFirst(2)
     if kernel.allSatisfy({ $0 == 1 }) && group == 1 && a.ints("strides").allSatisfy({ $0 == 1 })
       && a.ints("pads").allSatisfy({ $0 == 0 }) && a.ints("dilations").allSatisfy({ $0 == 1 }) {
       return "gemm1x1"
     }
-    if nhwc { return "im2col" }
     if group > 1 && group == input.shape[1] && weight.shape[1] == 1 { return "depthwise" }
+    if nhwc { return "im2col" }
     if group == 1 && kernel.count == 2 { return "im2col" }
     return "direct"
   }

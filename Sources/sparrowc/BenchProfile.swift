@@ -79,7 +79,8 @@ struct KernelTimes {
     let w = f.type(of: o.operands[1]).shape, x = f.type(of: o.operands[0]).shape
     guard w.count == 4, x.count == 4 else { return "conv" }
     let group = o.attributes.int("group")
-    if group > 1 { return group == x[1] ? "conv depthwise \(w[2])x\(w[3])" : "conv grouped \(w[2])x\(w[3])" }
+    let channels = o.attributes.string("layout") == "nhwc" ? x[3] : x[1]
+    if group > 1 { return group == channels ? "conv depthwise \(w[2])x\(w[3])" : "conv grouped \(w[2])x\(w[3])" }
     let stride = o.attributes.optionalInts("strides") ?? [1, 1]
     return "conv \(w[2])x\(w[3])/s\(stride.first ?? 1)"
   }

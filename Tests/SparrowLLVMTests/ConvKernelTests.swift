@@ -4,7 +4,8 @@ import SparrowInterpreter
 import XCTest
 @testable import SparrowLLVM
 
-/// The vectorized depthwise and im2col paths (DepthwiseConv.swift, Im2col.swift) against
+/// The vectorized depthwise and im2col paths (DepthwiseConv.swift, DepthwiseConvNHWC.swift,
+/// Im2col.swift) against
 /// the interpreter: widths below, at and above a vector (tails), odd channel counts,
 /// strides 1, 2 (vector) and 3 (scalar fallback), asymmetric pads, dilation, epilogues;
 /// and max pooling over the same bordered planes (PaddedPlane.swift).
@@ -12,9 +13,12 @@ final class ConvKernelTests: XCTestCase {
   /// One conv over x[2, channels, height, width]; `residual` adds a fused "add" epilogue.
   private func conv(channels: Int, outChannels: Int, group: Int, kernel: [Int], height: Int, width: Int,
                     strides: [Int], pads: [Int], dilations: [Int], epilogue: [String] = [],
-                    bias: Bool = true) throws -> Module {
+                    bias: Bool = true, layout: String = "nchw") throws -> Module {
     var b = Builder(module: Module(name: "conv"), function: Function(name: "main"))
-    let x = b.addArgument(name: "x", type: TensorType(.f32, [2, channels, height, width]))
+    func activations(_ c: Int, _ h: Int, _ w: Int) -> TensorType {
+      TensorType(.f32, layout == "nhwc" ? [2, h, w, c] : [2, c, h, w])
+    }
+    let x = b.addArgument(name: "x", type: activations(channels, height, width))
     var seed: UInt64 = 77
     let w = b.constant(Tensor(shape: [outChannels, channels / group] + kernel,
                               scalars: seededFloats(outChannels * channels / group * kernel[0] * kernel[1], seed: &seed)),
@@ -25,8 +29,12 @@ final class ConvKernelTests: XCTestCase {
     let ow = (width + pads[1] + pads[3] - dilations[1] * (kernel[1] - 1) - 1) / strides[1] + 1
     var attributes: [String: AttributeValue] = ["strides": .ints(strides), "pads": .ints(pads),
                                                 "dilations": .ints(dilations), "group": .int(group)]
+    if layout == "nhwc" {
+      attributes["layout"] = .string("nhwc")
+      attributes["algorithm"] = .string(group > 1 ? "depthwise" : "im2col")
+    }
     if epilogue.contains("add") {
-      operands.append(b.addArgument(name: "r", type: TensorType(.f32, [2, outChannels, oh, ow])))
+      operands.append(b.addArgument(name: "r", type: activations(outChannels, oh, ow)))
     }
     if !epilogue.isEmpty { attributes["epilogue"] = .strings(epilogue) }
     let y = try b.add1(.conv, operands, attributes, name: "y")
@@ -35,23 +43,35 @@ final class ConvKernelTests: XCTestCase {
     return m
   }
 
+  /// Both layouts (NHWC: DepthwiseConvNHWC.swift); NHWC also over 37 channels (two full
+  /// vectors and a tail).
   func testDepthwiseTailsStridesPadsAndDilation() throws {
-    for width in [5, 16, 17, 37] {
-      for (stride, pads, dilation) in [(1, [1, 1, 1, 1], 1), (2, [1, 1, 1, 1], 1), (2, [0, 2, 1, 0], 1),
-                                       (1, [2, 2, 2, 2], 2), (3, [1, 1, 1, 1], 1)] {
-        try compareWithInterpreter(conv(channels: 7, outChannels: 7, group: 7, kernel: [3, 3], height: 9, width: width,
-                         strides: [stride, stride], pads: pads, dilations: [dilation, dilation]))
+    for (layout, channels) in [("nchw", 7), ("nhwc", 7), ("nhwc", 37)] {
+      for width in [5, 16, 17, 37] {
+        for (stride, pads, dilation) in [(1, [1, 1, 1, 1], 1), (2, [1, 1, 1, 1], 1), (2, [0, 2, 1, 0], 1),
+                                         (1, [2, 2, 2, 2], 2), (3, [1, 1, 1, 1], 1)] {
+          try compareWithInterpreter(conv(channels: channels, outChannels: channels, group: channels, kernel: [3, 3],
+                                          height: 9, width: width, strides: [stride, stride], pads: pads,
+                                          dilations: [dilation, dilation], layout: layout))
+        }
       }
     }
   }
 
   func testDepthwiseEpiloguesAndWideKernels() throws {
-    try compareWithInterpreter(conv(channels: 5, outChannels: 5, group: 5, kernel: [5, 5], height: 12, width: 19, strides: [2, 2],
-                     pads: [2, 2, 2, 2], dilations: [1, 1], epilogue: ["clip:0:6"]))
-    try compareWithInterpreter(conv(channels: 3, outChannels: 3, group: 3, kernel: [3, 3], height: 8, width: 21, strides: [1, 1],
-                     pads: [1, 1, 1, 1], dilations: [1, 1], epilogue: ["add", "relu"]))
-    try compareWithInterpreter(conv(channels: 4, outChannels: 4, group: 4, kernel: [3, 1], height: 6, width: 33, strides: [1, 2],
-                     pads: [1, 0, 1, 0], dilations: [1, 1], bias: false))
+    for layout in ["nchw", "nhwc"] {
+      try compareWithInterpreter(conv(channels: 5, outChannels: 5, group: 5, kernel: [5, 5], height: 12, width: 19,
+                                      strides: [2, 2], pads: [2, 2, 2, 2], dilations: [1, 1], epilogue: ["clip:0:6"],
+                                      layout: layout))
+      try compareWithInterpreter(conv(channels: 3, outChannels: 3, group: 3, kernel: [3, 3], height: 8, width: 21,
+                                      strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], epilogue: ["add", "relu"],
+                                      layout: layout))
+      try compareWithInterpreter(conv(channels: 4, outChannels: 4, group: 4, kernel: [3, 1], height: 6, width: 33,
+                                      strides: [1, 2], pads: [1, 0, 1, 0], dilations: [1, 1], bias: false, layout: layout))
+      // Every window clipped on both sides: a kernel wider than the padded row's inside.
+      try compareWithInterpreter(conv(channels: 18, outChannels: 18, group: 18, kernel: [3, 5], height: 4, width: 3,
+                                      strides: [1, 1], pads: [1, 2, 1, 2], dilations: [1, 1], layout: layout))
+    }
   }
 
   /// The dense GEMM gathers im2col columns while packing (ConvolutionColumns.swift):

@@ -30,9 +30,8 @@ final class ChooseConvLayoutTests: XCTestCase {
     let m = try bottleneck()
     let after = try optimized(m, "fuse-epilogue,lower-conv,choose-conv-layout{layout=nhwc},dce")
     let layouts = ops(after, .conv).map { $0.attributes.string("layout") }
-    XCTAssertEqual(layouts.filter { $0 == "nhwc" }.count, 5, "every group-1 conv")
-    XCTAssertEqual(ops(after, .conv).first { $0.attributes.int("group") == 16 }?.attributes.string("layout"), "nchw")
-    // x in (shared by a and s), back out to the pool and to the depthwise conv.
+    XCTAssertEqual(layouts.filter { $0 == "nhwc" }.count, 6, "every conv, the depthwise one too")
+    // x in (shared by a and s), back out to the pool and out of the depthwise conv.
     XCTAssertEqual(ops(after, .transpose).count, 3, "\(opKinds(after))")
     assertEquivalent(m, after)
   }
@@ -102,13 +101,14 @@ final class ChooseConvLayoutTests: XCTestCase {
   }
 
   /// `auto` keeps NCHW when NCHW-only ops between the convs would need more transposes
-  /// than the convs save (MobileNet's depthwise convs).
-  func testAutoKeepsNCHWAroundDepthwiseConvs() throws {
+  /// than the convs save (a pool after every pointwise conv).
+  func testAutoKeepsNCHWAroundPools() throws {
     let m = try makeModule { b in
       var h = b.addArgument(name: "x", type: f32([1, 64, 28, 28]))
       for i in 0..<3 {
-        h = try b.conv([h, b.weight([64, 1, 3, 3], "d\(i)", seed: UInt64(i))], kernel: 3, pad: 1, group: 64, name: "d\(i)")
         h = try b.conv([h, b.weight([64, 64, 1, 1], "p\(i)", seed: 10 + UInt64(i))], kernel: 1, name: "p\(i)")
+        h = try b.add1(.max_pool, [h], ["kernel": .ints([3, 3]), "strides": .ints([1, 1]),
+                                        "pads": .ints([1, 1, 1, 1]), "dilations": .ints([1, 1])], name: "pool\(i)")
       }
       return [h]
     }
@@ -120,7 +120,7 @@ final class ChooseConvLayoutTests: XCTestCase {
     let m = try bottleneck()
     let o2 = Pipelines.O2.map { $0 == "lower-conv" ? "lower-conv,choose-conv-layout{layout=nhwc}" : $0 }
     let after = try optimized(m, o2.joined(separator: ","))
-    XCTAssertEqual(ops(after, .conv).filter { $0.attributes.string("layout") == "nhwc" }.count, 5)
+    XCTAssertEqual(ops(after, .conv).filter { $0.attributes.string("layout") == "nhwc" }.count, 6)
     assertEquivalent(m, after)
   }
 

@@ -4,6 +4,7 @@
 // y [N, Ho, Wo, Co], the weight W [Co, C, kh, kw] constant:
 //   1x1, stride 1, no pad:  Y[N*H*W, Co] = X[N*H*W, C] · W^T                (no data movement)
 //   algorithm winograd2/4:  Winograd tiles (Winograd/WinogradConvNHWC.swift)
+//   depthwise:              vectors along the channels (DepthwiseConvNHWC.swift)
 //   otherwise, per image:   Y[Ho*Wo, Co] = cols[Ho*Wo, kh*kw*C] · W'^T
 // with W' [Co, kh, kw, C] the weight reordered at compile time, so the GEMM's K runs
 // channels innermost (the N:M convention), and
@@ -19,10 +20,18 @@ extension OpContext {
   func lowerChannelsLastConv() throws -> OpKernel {
     let x = shape(operand: 0), w = shape(operand: 1), y = shape()
     let a = attributes
-    guard x.count == 4, a.int("group") == 1 else { throw unsupported("an NHWC conv that is not 2-D with group 1") }
+    let depthwise = x.count == 4 && a.int("group") == x[3] && w[0] == x[3] && w[1] == 1
+    guard x.count == 4, a.int("group") == 1 || depthwise else {
+      throw unsupported("an NHWC conv that is not 2-D with group 1 or depthwise")
+    }
     guard let weights = constant(operand: 1) else { throw unsupported("a run-time conv weight") }
     let bias = op.operands.count >= 3 ? constant(operand: 2) : nil
     if op.operands.count >= 3 && bias == nil { throw unsupported("a run-time conv bias") }
+    if depthwise && a.int("group") > 1 {
+      let fused = try fusedEpilogue(coreOperands: min(op.operands.count, 3))
+      return lowerChannelsLastDepthwise(weights: weights, bias: bias, steps: fused.steps,
+                                        residual: fused.residual)  // DepthwiseConvNHWC.swift
+    }
     let strides = a.optionalInts("strides") ?? [1, 1], dilations = a.optionalInts("dilations") ?? [1, 1]
     let pads = a.optionalInts("pads") ?? [0, 0, 0, 0]
     let (batch, height, width, channels) = (x[0], x[1], x[2], x[3])
