@@ -36,9 +36,11 @@
 // beyond L2), on a converted copy of the function. ResNet-50, MobileNet and the YOLO-style
 // detector now go NHWC but for their stems (their Winograd and depthwise convs too, with
 // the channels-last kernels: Winograd 3x3s 22.1 -> 14.4 ms on ResNet-50, depthwise
-// 1.23 -> 0.66 ms on MobileNet); a pool after every pointwise conv keeps NCHW. Weights
-// that `sparsify` would convert keep the whole function NCHW (sparse convs have no NHWC
-// kernel yet; sparsify skips NHWC convs, so `nhwc` keeps such a conv dense).
+// 1.23 -> 0.66 ms on MobileNet); a pool after every pointwise conv keeps NCHW. Convs
+// whose weights the following `sparsify` would convert (option `sparsity`, its mode: the
+// driver passes `--sparsity`) stay NCHW, their neighbours go NHWC where that pays
+// (sparse convs have no NHWC kernel yet; sparsify skips NHWC convs, so `nhwc` keeps such
+// a conv dense).
 //
 // Runs after lower-conv (the algorithm is known) and before sparsify.
 
@@ -53,27 +55,38 @@ public struct ChooseConvLayout: Pass {
   public static let summary = "Choose each conv's activation layout (NCHW or NHWC) and cancel the transposes between NHWC convs."
   public static let options = [
     PassOptionSpec("layout", .string("auto"), help: "auto | nchw | nhwc"),
+    PassOptionSpec("sparsity", .string("auto"), help: "the mode of the sparsify that follows (auto | off | nm | bsr | csr): convs it would make sparse stay NCHW"),
   ]
 
   public let mode: ConvLayoutMode
+  public let sparsity: SparsityMode
 
   public init(options: PassOptions) throws {
-    let text = options.string("layout")
+    let text = options.string("layout"), sparsityText = options.string("sparsity")
     guard let mode = ConvLayoutMode(rawValue: text) else {
       throw Diagnostic("choose-conv-layout: layout must be one of \(ConvLayoutMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
     }
+    guard let sparsity = SparsityMode(rawValue: sparsityText) else {
+      throw Diagnostic("choose-conv-layout: sparsity must be one of \(SparsityMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(sparsityText)'")
+    }
     self.mode = mode
+    self.sparsity = sparsity
   }
 
-  public init(layout: ConvLayoutMode = .auto) { mode = layout }
+  public init(layout: ConvLayoutMode = .auto, sparsity: SparsityMode = .auto) {
+    mode = layout
+    self.sparsity = sparsity
+  }
 
   public func run(on function: inout Function, context: PassContext) throws -> Bool {
     switch mode {
     case .nchw: return false
     case .nhwc: return try applyPatternsGreedily(Self.patterns(converting: Self.canRunChannelsLast), to: &function, context: context)
     case .auto:
-      guard try Self.prefersChannelsLast(function, context: context) else { return false }
-      return try applyPatternsGreedily(Self.patterns(converting: Self.autoConverts), to: &function, context: context)
+      let sparsity = self.sparsity
+      let converts: @Sendable (Operation, Rewriter) -> Bool = { Self.autoConverts($0, $1, sparsity: sparsity) }
+      guard try Self.prefersChannelsLast(function, converting: converts, context: context) else { return false }
+      return try applyPatternsGreedily(Self.patterns(converting: converts), to: &function, context: context)
     }
   }
 
@@ -92,21 +105,20 @@ public struct ChooseConvLayout: Pass {
 
   /// The convs `auto` converts: those that can run NHWC, but for a few input channels (a
   /// stem conv over RGB: its NHWC im2col gathers 3-float runs, 2.61 -> 3.53 ms on
-  /// ResNet-50's 7x7 stem).
-  static func autoConverts(_ op: Operation, _ r: Rewriter) -> Bool {
-    canRunChannelsLast(op, r) && r.type(of: op.operands[0]).shape[1] >= 16
+  /// ResNet-50's 7x7 stem) and those sparsify (in mode `sparsity`) would make sparse.
+  static func autoConverts(_ op: Operation, _ r: Rewriter, sparsity: SparsityMode) -> Bool {
+    canRunChannelsLast(op, r) && r.type(of: op.operands[0]).shape[1] >= 16 && !wouldSparsify(op, r, mode: sparsity)
   }
 
-  /// The `auto` rule (see the header): NCHW when a conv would get a sparse weight (sparse
-  /// convs run NCHW only); else NHWC when the time the converted convs save (15 % of
-  /// their FLOPs at ~100 GFLOP/s) exceeds that of the transposes left between them and
+  /// The `auto` rule (see the header): NHWC when the time the converted convs save (15 %
+  /// of their FLOPs at ~100 GFLOP/s) exceeds that of the transposes left between them and
   /// the convs that stay NCHW, found by converting a copy of the function.
-  static func prefersChannelsLast(_ function: Function, context: PassContext) throws -> Bool {
+  static func prefersChannelsLast(_ function: Function, converting converts: @escaping @Sendable (Operation, Rewriter) -> Bool,
+                                  context: PassContext) throws -> Bool {
     let r = Rewriter(function, context: context)
-    let convs = (0..<r.slotCount).map(r.op(at:)).filter { $0.kind == .conv }
-    guard convs.contains(where: { autoConverts($0, r) }), !convs.contains(where: { wouldSparsify($0, r) }) else { return false }
+    guard (0..<r.slotCount).map(r.op(at:)).contains(where: { $0.kind == .conv && converts($0, r) }) else { return false }
     var converted = function
-    _ = try applyPatternsGreedily(patterns(converting: autoConverts), to: &converted,
+    _ = try applyPatternsGreedily(patterns(converting: converts), to: &converted,
                                   context: PassContext(constants: context.constants))
     let saved = Double(nhwcFlops(converted)) * 0.15 / 100      // ns
     let spent = transposeNanoseconds(converted) - transposeNanoseconds(function)
@@ -135,11 +147,11 @@ public struct ChooseConvLayout: Pass {
   }
 
   /// Whether sparsify (auto) would give the conv's weight a sparse layout.
-  static func wouldSparsify(_ op: Operation, _ r: Rewriter) -> Bool {
-    guard let (w, transposed) = Sparsify.convertibleWeight(op, constant: r.constantTensor(of:), type: r.type(of:)),
+  static func wouldSparsify(_ op: Operation, _ r: Rewriter, mode: SparsityMode = .auto) -> Bool {
+    guard mode != .off, let (w, transposed) = Sparsify.convertibleWeight(op, constant: r.constantTensor(of:), type: r.type(of:)),
           let analysis = analyzeWeight(w, transposed: transposed) else { return false }
     let dense = Sparsify.denseAlgorithm(op, type: r.type(of:))
-    return SparseCostModel.choose(analysis, mode: .auto, denseAlgorithm: dense,
+    return SparseCostModel.choose(analysis, mode: mode, denseAlgorithm: dense,
                                   tokens: Sparsify.tokens(op, type: r.type(of:)), conv: true).layout != nil
   }
 

@@ -116,6 +116,28 @@ final class ChooseConvLayoutTests: XCTestCase {
     XCTAssertTrue(ops(after, .transpose).isEmpty, "\(opKinds(after))")
   }
 
+  /// `auto` leaves the convs sparsify would make sparse NCHW, and only those; with
+  /// `sparsity=off` (the driver's `--sparsity off`) they go NHWC with the rest.
+  func testConvsSparsifyWouldConvertStayNCHW() throws {
+    let m = try makeModule { b in
+      var h = b.addArgument(name: "x", type: f32([1, 64, 28, 28]))
+      for (i, (cin, cout)) in [(64, 256), (256, 64), (64, 256), (256, 64)].enumerated() {
+        h = try b.conv([h, b.weight([cout, cin, 1, 1], "p\(i)", seed: 2 + UInt64(i), in: -0.1...0.1)], kernel: 1,
+                       name: "p\(i)")
+      }
+      let w = b.constant(prunedConvWeight([64, 64, 1, 1], n: 1, m: 4, channelsInnermost: true, seed: 3), name: "ws")
+      return [try b.conv([h, w], kernel: 1, name: "s")]
+    }
+    func layouts(_ pipeline: String) throws -> [String] {
+      try optimized(m, pipeline).main.ops.filter { $0.kind == .conv }.map { $0.attributes.string("layout") }
+    }
+    XCTAssertEqual(try layouts("lower-conv,choose-conv-layout"), ["nhwc", "nhwc", "nhwc", "nhwc", "nchw"])
+    XCTAssertEqual(try layouts("lower-conv,choose-conv-layout{sparsity=off}"), Array(repeating: "nhwc", count: 5))
+    let sparse = try optimized(m, "lower-conv,choose-conv-layout,sparsify,dce")
+    XCTAssertNotNil(sparse.main.type(of: try XCTUnwrap(ops(sparse, .conv).last).operands[1]).layout)
+    assertEquivalent(m, sparse)
+  }
+
   func testO2WithNHWC() throws {
     let m = try bottleneck()
     let o2 = Pipelines.O2.map { $0 == "lower-conv" ? "lower-conv,choose-conv-layout{layout=nhwc}" : $0 }
