@@ -45,20 +45,29 @@ struct WinogradGeometry {
   var stagingFloats: Int { align(stagedFloats) }
   var outputTileFloats: Int { align(m * m * tiles) }
 
-  private func align(_ n: Int) -> Int { (n + 15) / 16 * 16 }
+  /// `n` floats rounded up to whole 64-byte lines.
+  func align(_ n: Int) -> Int { (n + 15) / 16 * 16 }
 }
 
 extension OpContext {
+  /// This conv's Winograd tiling, its activations NCHW or (`channelsLast`) NHWC.
+  func winogradGeometry(_ tile: WinogradTile, channelsLast: Bool) -> WinogradGeometry {
+    let (x, y) = (shape(operand: 0), shape())
+    let (xs, ys) = channelsLast ? (ConvLayout.channelsFirst(x), ConvLayout.channelsFirst(y)) : (x, y)
+    let pads = attributes.optionalInts("pads") ?? [0, 0, 0, 0]
+    let g = WinogradGeometry(tile: tile, channels: xs[1], outChannels: ys[1], height: xs[2], width: xs[3],
+                             outHeight: ys[2], outWidth: ys[3], padTop: pads[0], padLeft: pads[1])
+    precondition(shape(operand: 1) == [g.outChannels, g.channels, 3, 3], "a 3x3 group-1 weight")
+    return g
+  }
+
   /// A group-1, 3x3, stride-1, dilation-1 conv by Winograd F(m x m, 3x3) (the conv's
   /// `algorithm` chose the tile). `steps` run after the bias; `residual` is the operand
   /// index of the residual added by `.addResidual`.
   func lowerWinogradConv(_ tile: WinogradTile, weights: [Float], bias: [Float]?,
                          steps: [GemmEpilogueStep], residual: Int?) -> OpKernel {
-    let x = shape(operand: 0), y = shape()
-    let pads = attributes.optionalInts("pads") ?? [0, 0, 0, 0]
-    let g = WinogradGeometry(tile: tile, channels: x[1], outChannels: y[1], height: x[2], width: x[3],
-                             outHeight: y[2], outWidth: y[3], padTop: pads[0], padLeft: pads[1])
-    precondition(shape(operand: 1) == [g.outChannels, g.channels, 3, 3], "a 3x3 group-1 weight")
+    let x = shape(operand: 0)
+    let g = winogradGeometry(tile, channelsLast: false)
     let u = cg.constantFloats(symbol + ".winograd_u",
                               tile.transformedWeights(weights, outChannels: g.outChannels, inChannels: g.channels))
     let biasGlobal = bias.map { cg.constantFloats(symbol + ".bias", $0) }

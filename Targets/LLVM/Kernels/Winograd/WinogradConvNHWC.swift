@@ -24,12 +24,9 @@ extension OpContext {
   /// A channels-last group-1, 3x3, stride-1, dilation-1 conv by Winograd F(m x m, 3x3).
   func lowerChannelsLastWinogradConv(_ tile: WinogradTile, weights: [Float], bias: [Float]?,
                                      steps: [GemmEpilogueStep], residual: Int?) -> OpKernel {
-    let x = shape(operand: 0), y = shape()
-    let pads = attributes.optionalInts("pads") ?? [0, 0, 0, 0]
-    let g = WinogradGeometry(tile: tile, channels: x[3], outChannels: y[3], height: x[1], width: x[2],
-                             outHeight: y[1], outWidth: y[2], padTop: pads[0], padLeft: pads[1])
+    let batch = shape(operand: 0)[0]
+    let g = winogradGeometry(tile, channelsLast: true)
     let (channels, outChannels, positions) = (g.channels, g.outChannels, g.alpha * g.alpha)
-    precondition(shape(operand: 1) == [outChannels, channels, 3, 3], "a 3x3 group-1 weight")
     let emitter = GemmEmitter(cg, GemmDescriptor(m: g.tiles, n: outChannels, k: channels, a: .argument, b: .packed),
                               name: symbol + ".gemm")
     // U[ξν] as [C x Co], packed for the GEMM's tiling, position after position.
@@ -51,13 +48,13 @@ extension OpContext {
     let outputTransform = emitChannelsLastOutputTransform(g, bias: biasGlobal, steps: steps)
     for helper in [inputTransform, outputTransform] { cg.addEnumAttribute("noinline", to: helper) }
 
-    let vFloats = align16(positions * g.tiles * channels), mFloats = align16(positions * g.tiles * outChannels)
-    let paddedFloats = align16(g.stagedRows * (g.tilesX * g.m + 2) * channels)
+    let vFloats = g.align(positions * g.tiles * channels), mFloats = g.align(positions * g.tiles * outChannels)
+    let paddedFloats = g.align(g.stagedRows * (g.tilesX * g.m + 2) * channels)
     let offsets = (v: 0, m: vFloats, padded: vFloats + mFloats, gemm: vFloats + mFloats + paddedFloats)
     let (inImage, outImage) = (g.height * g.width * channels, g.outHeight * g.outWidth * outChannels)
     let f = defineKernel(threaded: { results, operands, scratch, threads in
       let v = cg.at(scratch, offsets.v), products = cg.at(scratch, offsets.m)
-      cg.forLoop(0, x[0]) { n in
+      cg.forLoop(0, batch) { n in
         cg.call(function: inputTransform, [cg.at(operands[0], cg.mul(n, inImage)), cg.at(scratch, offsets.padded), v])
         cg.forLoop(0, positions) { p in
           cg.call(function: gemm, [cg.at(products, cg.mul(p, g.tiles * outChannels)),
@@ -151,6 +148,4 @@ extension OpContext {
       if edgeY > 0 { alongX(cg.int(fullY), rows: edgeY) }
     }
   }
-
-  private func align16(_ n: Int) -> Int { (n + 15) / 16 * 16 }
 }
