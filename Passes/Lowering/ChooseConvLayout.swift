@@ -146,13 +146,15 @@ public struct ChooseConvLayout: Pass {
     }
   }
 
-  /// Whether sparsify (auto) would give the conv's weight a sparse layout.
+  /// Whether sparsify (in `mode`) would give the conv's weight a sparse layout, against the
+  /// dense conv it would otherwise be: NHWC (a Winograd one far faster than NCHW).
   static func wouldSparsify(_ op: Operation, _ r: Rewriter, mode: SparsityMode = .auto) -> Bool {
     guard mode != .off, let (w, transposed) = Sparsify.convertibleWeight(op, constant: r.constantTensor(of:), type: r.type(of:)),
           let analysis = analyzeWeight(w, transposed: transposed) else { return false }
     let dense = Sparsify.denseAlgorithm(op, type: r.type(of:))
     return SparseCostModel.choose(analysis, mode: mode, denseAlgorithm: dense,
-                                  tokens: Sparsify.tokens(op, type: r.type(of:)), conv: true).layout != nil
+                                  tokens: Sparsify.tokens(op, type: r.type(of:)), conv: true,
+                                  channelsLast: true).layout != nil
   }
 
   /// The rewrites: `converts` says which convs go NHWC.

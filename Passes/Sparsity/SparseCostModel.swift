@@ -20,7 +20,9 @@
 // lower-conv gives a Winograd algorithm, dense runs `winogradSpeedup` times faster than
 // the im2col GEMM the sparse estimates are relative to, so a format must beat that
 // (e.g. "#nm<2,4> 1.56x < 1.10 x dense (winograd4) 1.55x est."). A converted conv goes
-// back to the GEMM form (Sparsify).
+// back to the GEMM form (Sparsify). choose-conv-layout asks first, against the NHWC
+// Winograd conv a dense one would become there (`channelsLast`, 1.7-2.3x), and keeps NCHW
+// only the convs that beat it; sparsify then sees those against the NCHW Winograd.
 //
 // Shape: the sparse kernel vectorizes over the columns of the weight-left form (a gemm
 // layer's tokens, a conv's output positions; 16 lanes a vector) while the dense GEMM
@@ -76,12 +78,16 @@ public enum SparseCostModel {
   /// ResNet-50 profiles of 2026-12-04, bench/sparse-cost-model.md): F(4x4) by output
   /// positions, 64@56 1.57x, 128@28 1.31x, 256@14 1.18x (fewer positions: fewer tiles per
   /// GEMM); F(2x2), 512@7, 1.15x. (2.5 and 1.5 before the GEMM gathered its columns while
-  /// packing.) Nil for an algorithm that is not a Winograd tile.
-  public static func winogradSpeedup(_ algorithm: String, positions: Int?) -> Double? {
+  /// packing.) `channelsLast`: the Winograd conv runs NHWC (WinogradConvNHWC.swift, the
+  /// GEMMs vectorized over channels), measured against the same NCHW im2col GEMM
+  /// (ResNet-50 profiles, 2026-12-04 fourth session): F(4x4) 64@56 2.27x, 128@28 2.34x,
+  /// 256@14 2.1x; F(2x2) 512@7 1.69x. Nil for an algorithm that is not a Winograd tile.
+  public static func winogradSpeedup(_ algorithm: String, positions: Int?, channelsLast: Bool = false) -> Double? {
+    let p = positions ?? 784
     switch algorithm {
-    case "winograd2": return 1.15
+    case "winograd2": return channelsLast ? 1.7 : 1.15
     case "winograd4":
-      let p = positions ?? 784
+      if channelsLast { return p >= 784 ? 2.2 : 2.1 }
       return p >= 3136 ? 1.55 : p >= 784 ? 1.30 : 1.18
     default: return nil
     }
@@ -89,8 +95,8 @@ public enum SparseCostModel {
 
   /// The dense kernel's speedup over the GEMM the sparse estimates are relative to: the
   /// measured Winograd speedup for "winograd2"/"winograd4", else 1.
-  public static func denseSpeedup(algorithm: String?, positions: Int? = nil) -> Double {
-    algorithm.flatMap { winogradSpeedup($0, positions: positions) } ?? 1
+  public static func denseSpeedup(algorithm: String?, positions: Int? = nil, channelsLast: Bool = false) -> Double {
+    algorithm.flatMap { winogradSpeedup($0, positions: positions, channelsLast: channelsLast) } ?? 1
   }
 
   /// The formats `w` (the gemm/conv weight, `transposed` = gemm's transB) allows exactly,
@@ -100,8 +106,8 @@ public enum SparseCostModel {
   /// vector direction; nil: whole vectors).
   public static func candidates(_ s: WeightSparsity, mode: SparsityMode,
                                 denseAlgorithm: String? = nil, tokens: Int? = nil,
-                                conv: Bool = false) -> [FormatEstimate] {
-    let dense = denseSpeedup(algorithm: denseAlgorithm, positions: tokens)
+                                conv: Bool = false, channelsLast: Bool = false) -> [FormatEstimate] {
+    let dense = denseSpeedup(algorithm: denseAlgorithm, positions: tokens, channelsLast: channelsLast)
     let fill = conv ? convLaneFill(positions: tokens) : laneFill(tokens: tokens)
     var out = [FormatEstimate(layout: nil, speedup: dense, algorithm: dense == 1 ? nil : denseAlgorithm)]
     if mode == .auto || mode == .nm, let p = s.nm {
@@ -147,18 +153,18 @@ public enum SparseCostModel {
   /// The format for a layer: the fastest candidate when it beats dense (running
   /// `denseAlgorithm`, nil: the GEMM) by `minimumSpeedup`, else dense. A forced family
   /// takes its fastest candidate that skips anything (fill < 1), however slow, even
-  /// against Winograd.
-  public static func choose(_ s: WeightSparsity?, mode: SparsityMode,
-                            denseAlgorithm: String? = nil, tokens: Int? = nil, conv: Bool = false) -> FormatChoice {
+  /// against Winograd. `channelsLast`: a dense Winograd conv would run NHWC.
+  public static func choose(_ s: WeightSparsity?, mode: SparsityMode, denseAlgorithm: String? = nil,
+                            tokens: Int? = nil, conv: Bool = false, channelsLast: Bool = false) -> FormatChoice {
+    let denseAlone = denseSpeedup(algorithm: denseAlgorithm, positions: tokens, channelsLast: channelsLast)
     guard mode != .off else {
-      return FormatChoice(layout: nil, estimatedSpeedup: denseSpeedup(algorithm: denseAlgorithm, positions: tokens),
-                          reason: "--sparsity off", candidates: [])
+      return FormatChoice(layout: nil, estimatedSpeedup: denseAlone, reason: "--sparsity off", candidates: [])
     }
     guard let s else {
-      return FormatChoice(layout: nil, estimatedSpeedup: denseSpeedup(algorithm: denseAlgorithm, positions: tokens),
-                          reason: "weight not analyzable", candidates: [])
+      return FormatChoice(layout: nil, estimatedSpeedup: denseAlone, reason: "weight not analyzable", candidates: [])
     }
-    let all = candidates(s, mode: mode, denseAlgorithm: denseAlgorithm, tokens: tokens, conv: conv)
+    let all = candidates(s, mode: mode, denseAlgorithm: denseAlgorithm, tokens: tokens, conv: conv,
+                         channelsLast: channelsLast)
     let dense = all[0]
     // A forced family still needs something to skip.
     let sparse = all.dropFirst().filter { mode == .auto || $0.fill < 1 }.sorted { $0.speedup > $1.speedup }

@@ -138,6 +138,23 @@ final class ChooseConvLayoutTests: XCTestCase {
     assertEquivalent(m, sparse)
   }
 
+  /// A 2:4 3x3 conv at 28x28: against the NCHW Winograd conv 2:4 wins (sparsify converts
+  /// it), against the NHWC one it loses, so `auto` runs it dense and channels-last.
+  func testTwoOfFourLosesToChannelsLastWinograd() throws {
+    let m = try makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([1, 128, 28, 28]))
+      let w = b.constant(prunedConvWeight([128, 128, 3, 3], n: 2, m: 4, channelsInnermost: true, seed: 5), name: "w")
+      return [try b.conv([x, w], kernel: 3, pad: 1, name: "y")]
+    }
+    let auto = try optimized(m, "lower-conv,choose-conv-layout,sparsify,dce")
+    let autoConv = try XCTUnwrap(ops(auto, .conv).first)
+    XCTAssertEqual(autoConv.attributes.string("layout"), "nhwc")
+    XCTAssertEqual(autoConv.attributes.string("algorithm"), "winograd4")
+    XCTAssertNil(auto.main.type(of: autoConv.operands[1]).layout)
+    let nchw = try optimized(m, "lower-conv,choose-conv-layout{layout=nchw},sparsify,dce")
+    XCTAssertEqual(nchw.main.type(of: try XCTUnwrap(ops(nchw, .conv).first).operands[1]).layout, .nm(n: 2, m: 4))
+  }
+
   func testO2WithNHWC() throws {
     let m = try bottleneck()
     let o2 = Pipelines.O2.map { $0 == "lower-conv" ? "lower-conv,choose-conv-layout{layout=nhwc}" : $0 }
