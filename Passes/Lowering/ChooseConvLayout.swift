@@ -26,7 +26,7 @@
 // 2-D, group 1 with algorithm gemm1x1, im2col or winograd2/4, or depthwise; dense f32
 // constant weight and bias, no activation mask) | auto: those of them with at least 16
 // input channels (an RGB stem's NHWC im2col gathers 3-float runs: ResNet-50's 7x7 stem
-// 2.61 ms NCHW, 3.53 NHWC), when no conv of the function would get a sparse weight and
+// 2.61 ms NCHW, 3.53 NHWC) and without the convs sparsify would convert (below), when
 // the time they save outweighs the transposes mixing leaves (around each conv that stays
 // NCHW and each pool). Measured on ResNet-50 (bench/RESULTS.md, 2026-12-04 fourth
 // session, 1 thread, Zen 4): NHWC 1x1/s1 convs 13 % faster than the NCHW ones, 1x1/s2
