@@ -26,6 +26,16 @@ final class ChooseConvLayoutTests: XCTestCase {
     }
   }
 
+  /// Four 1x1 convs p0...p3, 64 -> 256 -> 64 -> 256 -> 64 channels, after `h`.
+  private func pointwiseChain(_ h: ValueID, _ b: inout Builder) throws -> ValueID {
+    var h = h
+    for (i, (cin, cout)) in [(64, 256), (256, 64), (64, 256), (256, 64)].enumerated() {
+      h = try b.conv([h, b.weight([cout, cin, 1, 1], "p\(i)", seed: 2 + UInt64(i), in: -0.1...0.1)], kernel: 1,
+                     name: "p\(i)")
+    }
+    return h
+  }
+
   func testNHWCChainsHaveTransposesOnlyAtTheirEdges() throws {
     let m = try bottleneck()
     let after = try optimized(m, "fuse-epilogue,lower-conv,choose-conv-layout{layout=nhwc},dce")
@@ -79,10 +89,7 @@ final class ChooseConvLayoutTests: XCTestCase {
       let x = b.addArgument(name: "x", type: f32([1, 3, 56, 56]))
       var h = try b.conv([x, b.weight([64, 3, 3, 3], "stem", seed: 1, in: -0.2...0.2)], kernel: 3, stride: 2, pad: 1,
                          name: "stem")
-      for (i, (cin, cout)) in [(64, 256), (256, 64), (64, 256), (256, 64)].enumerated() {
-        h = try b.conv([h, b.weight([cout, cin, 1, 1], "p\(i)", seed: 2 + UInt64(i), in: -0.1...0.1)], kernel: 1,
-                       name: "p\(i)")
-      }
+      h = try pointwiseChain(h, &b)
       h = try b.conv([h, b.weight([64, 64, 3, 3], "w", seed: 9, in: -0.1...0.1)], kernel: 3, pad: 1, name: "w")
       h = try b.add1(.max_pool, [h], ["kernel": .ints([2, 2]), "strides": .ints([2, 2]),
                                       "pads": .ints([0, 0, 0, 0]), "dilations": .ints([1, 1])], name: "pool")
@@ -121,10 +128,7 @@ final class ChooseConvLayoutTests: XCTestCase {
   func testConvsSparsifyWouldConvertStayNCHW() throws {
     let m = try makeModule { b in
       var h = b.addArgument(name: "x", type: f32([1, 64, 28, 28]))
-      for (i, (cin, cout)) in [(64, 256), (256, 64), (64, 256), (256, 64)].enumerated() {
-        h = try b.conv([h, b.weight([cout, cin, 1, 1], "p\(i)", seed: 2 + UInt64(i), in: -0.1...0.1)], kernel: 1,
-                       name: "p\(i)")
-      }
+      h = try pointwiseChain(h, &b)
       let w = b.constant(prunedConvWeight([64, 64, 1, 1], n: 1, m: 4, channelsInnermost: true, seed: 3), name: "ws")
       return [try b.conv([h, w], kernel: 1, name: "s")]
     }
