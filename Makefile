@@ -3,7 +3,8 @@
 #   make setup   system packages and .venv (onnx, onnxruntime, numpy), only when missing
 #   make build   release build of the sparrowc driver
 #   make demo    build the example model; run it on the interpreter and as a compiled .so
-#                (from C and Python), compare, bench both backends
+#                (from C and Python), compare, bench both backends; then prune a model of
+#                realistic size two ways, inspect it and time sparse against dense
 #   make test    unit + golden tests, driver checks, ONNX conformance (interpreter at -O0,
 #                -O1 and -O2 cross-checked; LLVM target), pass tests on both backends,
 #                mutation harness, differential regressions, weight-sparsity checks (all
@@ -52,6 +53,8 @@ demo: setup build
 	@echo "== latency"
 	$(SPARROWC) bench $(DEMO_DIR)/tiny.onnx --backend interp --iterations 50
 	$(SPARROWC) bench $(DEMO_DIR)/tiny.onnx --backend llvm --iterations 50
+	@echo "== sparsity: a BERT-base-sized feed-forward stack pruned 2:4 and to 4x4 blocks (90 %)"
+	$(PY) examples/sparse_demo.py --sparrowc $(SPARROWC) $(DEMO_DIR)
 
 # Cost (pytorch-converted + simple, same loaded run): one interpreter pass 16 s, the three
 # levels 49 s, the LLVM target 75 s (JIT-compiling each case at O3). The LLVM run in `make

@@ -30,6 +30,9 @@ expect() {
 expect 0 "passes listing" "$sparrowc" passes
 grep -q "constant-fold" "$work/out" || { echo "FAIL passes listing lacks constant-fold"; failures=$((failures + 1)); }
 expect 0 "help" "$sparrowc" --help
+# The top-level help is the command list (the passes are `sparrowc passes`), usage first.
+head -1 "$work/out" | grep -q "OVERVIEW" && grep -q "sparrowc passes" "$work/out" && ! grep -q "constant-fold" "$work/out" \
+  || { echo "FAIL --help: expected the overview and commands, not the pass list"; failures=$((failures + 1)); }
 expect 2 "unknown subcommand" "$sparrowc" frobnicate
 expect 2 "unknown pass" "$sparrowc" dump-ir "$model" --passes dce,nosuchpass
 expect 2 "bad pass option" "$sparrowc" dump-ir "$model" --passes "constant-fold{max-elements=x}"
@@ -49,6 +52,21 @@ expect 0 "stats, print-ir-after-all, check-passes" "$sparrowc" dump-ir "$model" 
   --print-ir-after-all --check-passes
 grep -q "IR Dump After dce" "$work/err" && grep -q "^total" "$work/err" \
   || { echo "FAIL --print-ir-after-all/--stats output missing"; failures=$((failures + 1)); }
+# Names a user can trace: the model's nodes and initializers survive -O2 (conv1 absorbs
+# relu1), in the IR text, inspect --json and the profile.
+expect 0 "dump-ir -O2 origins" "$sparrowc" dump-ir "$model" -O2
+grep -q 'loc(nodes \["conv1", "relu1"\])' "$work/out" \
+  || { echo "FAIL dump-ir: the fused conv does not list nodes conv1 and relu1"; failures=$((failures + 1)); }
+expect 0 "inspect --json origins" "$sparrowc" inspect "$model" --json
+"$py" -c "
+import json, sys
+layers = json.load(open(sys.argv[1]))['layers']
+conv = [l for l in layers if l['op'] == 'conv'][0]
+assert conv['nodes'] == ['conv1', 'relu1'], conv
+assert 'conv1.weight' in conv['weights'] and 'conv1.bias' in conv['weights'], conv
+" "$work/out" || { echo "FAIL inspect --json: nodes/weights"; failures=$((failures + 1)); }
+expect 0 "bench --profile origins" "$sparrowc" bench "$model" --backend llvm --iterations 2 --warmup 1 --profile
+grep -q "\[conv1, relu1\]" "$work/out" || { echo "FAIL bench --profile: no model node names"; failures=$((failures + 1)); }
 expect 0 "run" "$sparrowc" run "$model" --input "image=$work/image.npy" --output-dir "$work/o"
 "$py" examples/compare.py "$work/expected_probs.npy" "$work/o/probs.npy" >/dev/null 2>&1 \
   || { echo "FAIL run: output differs from onnxruntime"; failures=$((failures + 1)); }

@@ -3,6 +3,8 @@
 public struct Builder {
   public var module: Module
   public var function: Function
+  /// The origin given to every op appended (the importer sets it per node and initializer).
+  public var origin = Origin()
 
   public init(module: Module, function: Function) {
     self.module = module
@@ -40,7 +42,7 @@ public struct Builder {
       function.addValue(name: i < names.count ? names[i] : "t\(function.values.count)", type: t)
     }
     function.ops.append(Operation(kind, operands: operands, results: results,
-                                  attributes: attrs, location: location))
+                                  attributes: attrs, location: location, origin: origin))
     return results
   }
 
@@ -60,7 +62,8 @@ public struct Builder {
     type.layout = layout
     let v = function.addValue(name: name, type: type)
     function.ops.append(Operation(.constant, operands: [], results: [v],
-                                  attributes: Attributes(.constant, ["name": .string(poolName)])))
+                                  attributes: Attributes(.constant, ["name": .string(poolName)]),
+                                  origin: origin))
     return v
   }
 

@@ -24,16 +24,27 @@ public struct Operation: Hashable, Sendable {
   public var operands: [ValueID]
   public var results: [ValueID]
   public var attributes: Attributes
-  /// Where the op came from (`node 'conv1' (Conv)` or `net.sir:12:5`), for diagnostics.
+  /// Where the op's text came from (`model.onnx: node 'conv1' (Conv)` or `net.sir:12:5`),
+  /// for diagnostics.
   public var location: String?
+  /// The model's nodes and weights the op computes (Origin.swift); kept by every pass.
+  public var origin: Origin
 
   public init(_ kind: OpKind, operands: [ValueID], results: [ValueID],
-              attributes: Attributes? = nil, location: String? = nil) {
+              attributes: Attributes? = nil, location: String? = nil, origin: Origin = Origin()) {
     self.kind = kind
     self.operands = operands
     self.results = results
     self.attributes = attributes ?? Attributes(kind)
     self.location = location
+    self.origin = origin
+  }
+
+  /// The diagnostic location: the source position and the model names.
+  public var diagnosticLocation: String? {
+    guard !origin.isEmpty else { return location }
+    guard let location else { return origin.summary }
+    return location.contains(origin.summary) ? location : "\(location) [\(origin.summary)]"
   }
 
   public var result: ValueID {

@@ -139,6 +139,7 @@ extension Parser {
     guard types.count == resultTokens.count else {
       throw error("\(resultTokens.count) results but \(types.count) result types", at: start)
     }
+    let origin = try parseOrigin()
 
     let attributes = try checkedAttributes(kind, written, mnemonic: mnemonic)
     let where_ = location(of: start)
@@ -167,7 +168,35 @@ extension Parser {
       results.append(try define(t, type: type, in: &function, scope: &scope))
     }
     function.ops.append(Operation(kind, operands: operands, results: results,
-                                  attributes: attributes, location: where_))
+                                  attributes: attributes, location: where_, origin: origin))
+  }
+
+  /// An optional `loc(nodes ["a", ...], weights ["w", ...])` after the result types (either
+  /// list may be left out).
+  mutating func parseOrigin() throws -> Origin {
+    guard tok.kind == .identifier && tok.text == "loc" else { return Origin() }
+    try advance()
+    try expectPunct("(", "after 'loc'")
+    var origin = Origin()
+    var seen: Set<String> = []
+    while !isPunct(")") {
+      let key = try expect(.identifier, "'nodes' or 'weights'")
+      guard key.text == "nodes" || key.text == "weights" else {
+        throw error("expected 'nodes' or 'weights' in loc(...), got '\(key.text)'", at: key)
+      }
+      guard seen.insert(key.text).inserted else { throw error("'\(key.text)' given twice in loc(...)", at: key) }
+      guard isPunct("[") else { throw error("expected a list of names after '\(key.text)'") }
+      let listToken = tok
+      guard case .strings(let names)? = try parseAttributeList().coerced(to: .strings) else {
+        throw error("expected a list of quoted names after '\(key.text)'", at: listToken)
+      }
+      if key.text == "nodes" { origin.add(nodes: names) } else { origin.add(weights: names) }
+      if isPunct(",") { try advance() } else if !isPunct(")") {
+        throw error("expected ',' or ')' in loc(...), got \(describe(tok))")
+      }
+    }
+    try advance()
+    return origin
   }
 
   /// Attributes as written, checked by name and kind against the spec (with coercion).

@@ -62,14 +62,22 @@ public func printOperation(_ op: Operation, in function: Function) -> String {
   let types = op.results.map { "\(function.type(of: $0))" }.joined(separator: ", ")
   if op.kind == .constant, case let .string(name)? = op.attributes.values["name"],
      op.attributes.values.count == 1 {
-    return "\(results) = constant @\(spellName(name)) : \(types)"
+    return "\(results) = constant @\(spellName(name)) : \(types)" + printOrigin(op.origin)
   }
   var line = "\(results) = \(op.kind.rawValue)"
   let operands = op.operands.map { "%\(spellName(function.name(of: $0)))" }
   if !operands.isEmpty { line += " " + operands.joined(separator: ", ") }
   let attributes = printAttributes(op.attributes.values)
   if !attributes.isEmpty { line += " " + attributes }
-  return line + " : " + types
+  return line + " : " + types + printOrigin(op.origin)
+}
+
+/// ` loc(nodes ["conv1", "relu1"], weights ["w"])`; empty for an op without origin.
+func printOrigin(_ origin: Origin) -> String {
+  var parts: [String] = []
+  if !origin.nodes.isEmpty { parts.append("nodes " + printAttribute(.strings(origin.nodes))) }
+  if !origin.weights.isEmpty { parts.append("weights " + printAttribute(.strings(origin.weights))) }
+  return parts.isEmpty ? "" : " loc(" + parts.joined(separator: ", ") + ")"
 }
 
 /// `{a = 1, b = [2, 3]}`, sorted by name; empty when there are none.

@@ -52,7 +52,7 @@ private struct FunctionVerifier {
   }
 
   mutating func report(_ op: Operation, _ message: String) {
-    problems.append(Diagnostic("\(describe(op)): \(message)", at: op.location))
+    problems.append(Diagnostic("\(describe(op)): \(message)", at: op.diagnosticLocation))
   }
 
   mutating func run() {

@@ -7,6 +7,10 @@ import SparrowIR
 
 public struct LayerInfo: Sendable {
   public var name: String
+  /// The model's nodes the layer computes (fused ones included).
+  public var nodes: [String]
+  /// The initializers its constant operands were made from.
+  public var weights: [String]
   public var op: String
   public var outputType: TensorType
   public var flops: Int
@@ -29,8 +33,10 @@ public func layerReport(_ m: Module, sparsity mode: SparsityMode = .auto) -> [La
   var layers: [LayerInfo] = []
   for op in f.ops where op.kind != .constant {
     let out = f.type(of: op.results[0])
-    var info = LayerInfo(name: f.name(of: op.results[0]), op: op.kind.rawValue, outputType: out,
-                         flops: estimatedFLOPs(op, in: f))
+    let weights = op.operands.compactMap { defs[$0] }.filter { f.ops[$0].kind == .constant }
+      .reduce(into: Origin()) { $0.merge(f.ops[$1].origin) }.weights
+    var info = LayerInfo(name: f.name(of: op.results[0]), nodes: op.origin.nodes, weights: weights,
+                         op: op.kind.rawValue, outputType: out, flops: estimatedFLOPs(op, in: f))
     if op.kind.has(.gemmLike), op.operands.count >= 2,
        let d = defs[op.operands[1]], let name = f.ops[d].constantName, let w = m.constants[name] {
       info.weightType = f.type(of: op.operands[1])

@@ -46,9 +46,11 @@ public struct FoldTranspose: Pass {
         guard let slot = r.definingSlot(of: v), r.op(at: slot).kind == .transpose,
               r.op(at: slot).attributes.ints("perm") == [1, 0], r.type(of: v).layout == nil else { continue }
         let source = r.op(at: slot).operands[0]
+        let transpose = r.op(at: slot)
         r.modifyOp(r.root) { gemm in
           gemm.operands[position] = source
           gemm.attributes.values[flag] = .bool(!op.attributes.bool(flag))
+          gemm.origin.merge(transpose.origin)
         }
         if r.isUnused(v) { r.erase(slot) }
         return op.results

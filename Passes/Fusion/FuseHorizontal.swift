@@ -82,13 +82,16 @@ public struct FuseHorizontal: Pass {
       var shape = wShape
       shape[alongRows ? 0 : 1] = total
       let wName = r.name(of: op.operands[1]) + ".concat"
+      let members = group.map { r.op(at: $0) }
       let w = r.insertFloats(weights, shape: shape, name: wName, layout: r.type(of: op.operands[1]).layout,
-                             before: r.root)
-      let b = r.insertFloats(bias, shape: [total], name: wName + ".bias", before: r.root)
+                             before: r.root, from: members.map { $0.operands[1] })
+      let b = r.insertFloats(bias, shape: [total], name: wName + ".bias", before: r.root,
+                             from: members.flatMap { $0.operands.dropFirst(2).prefix(1) })
       var attributes = op.attributes.values
       attributes["beta"] = nil
       let name = r.name(of: op.result)
       let fused = try r.insert(op.kind, [op.operands[0], w, b], attributes, name: name + ".horizontal")[0]
+      r.modifyOp(r.definingSlot(of: fused)!) { f in for m in members { f.origin.merge(m.origin) } }
       let parts = try r.insert(.split, [fused], ["axis": .int(1), "sizes": .ints(sizes)], name: name + ".part")
       for (slot, part) in zip(group.dropFirst(), parts.dropFirst()) {
         r.replaceOp(slot, with: [part])

@@ -41,10 +41,12 @@ extension Rewriter {
     return t.array(of: Float.self)
   }
 
-  /// A new pool constant (never an existing one: other ops may share it) before `slot`.
+  /// A new pool constant (never an existing one: other ops may share it) before `slot`,
+  /// computed at the root from `sources` (its origin lists their weights).
   func insertFloats(_ values: [Float], shape: [Int], name: String, layout: SparseLayout? = nil,
-                    before slot: Int) -> ValueID {
-    insertConstant(Tensor(shape: shape, scalars: values), name: name, layout: layout, before: slot)
+                    before slot: Int, from sources: [ValueID] = []) -> ValueID {
+    insertConstant(Tensor(shape: shape, scalars: values), name: name, layout: layout, before: slot,
+                   origin: derivedOrigin(from: sources))
   }
 }
 
@@ -127,10 +129,10 @@ func foldAffine(into slot: Int, scale: [Float], shift: [Float], _ r: Rewriter) {
     attributes.values["beta"] = nil
   }
   let newW = r.insertFloats(w, shape: wType.shape, name: r.name(of: wValue), layout: wType.layout,
-                            before: slot)
+                            before: slot, from: [wValue])
   let newB = r.insertFloats(bias, shape: biasShape,
                             name: p.operands.count == 3 ? r.name(of: p.operands[2]) : r.name(of: p.result) + ".bias",
-                            before: slot)
+                            before: slot, from: Array(p.operands.dropFirst(2)))
   r.modifyOp(slot) { op in
     op.operands = [op.operands[0], newW, newB]
     op.attributes = attributes

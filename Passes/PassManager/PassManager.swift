@@ -18,8 +18,8 @@ public struct PassManagerOptions: Sendable {
   /// Run the interpreter on seeded inputs before and after every pass.
   public var checkPasses = false
   public var checkSeed: UInt64 = 0
-  public var rtol = 1e-4
-  public var atol = 1e-5
+  public var rtol = OutputTolerance.rtol
+  public var atol = OutputTolerance.atol
 
   public init() {}
 }

@@ -134,12 +134,25 @@ public final class Rewriter {
     }
   }
 
-  /// Replaces the results of the op in `slot` with `values` and erases it.
+  /// Replaces the results of the op in `slot` with `values` and erases it. The ops defining
+  /// `values` now compute what it did: its origin joins theirs.
   public func replaceOp(_ slot: Int, with values: [ValueID]) {
     let op = ops[slot]
     precondition(values.count == op.results.count, "\(op.kind) replaced by \(values.count) values")
     for (old, new) in zip(op.results, values) where old != new { replaceAllUses(of: old, with: new) }
+    for d in Set(values.compactMap(definingSlot(of:))) where d != slot { ops[d].origin.merge(op.origin) }
     erase(slot)
+  }
+
+  /// The origin of a value computed at the root from its constant operands and `values`.
+  public func derivedOrigin(from values: [ValueID] = []) -> Origin {
+    let constants = ops[root].operands.filter { definingOp(of: $0)?.kind == .constant }
+    return origin(of: values).merged(with: ops[root].origin).merged(with: origin(of: constants))
+  }
+
+  /// The origins of the ops defining `values`, merged (arguments have none).
+  public func origin(of values: [ValueID]) -> Origin {
+    values.reduce(into: Origin()) { o, v in if let d = definingOp(of: v) { o.merge(d.origin) } }
   }
 
   /// Changes the op in `slot` in place (attributes, operands); results stay.
@@ -152,8 +165,9 @@ public final class Rewriter {
     if ops[slot] != before { context.changes.rewritten += 1 }
   }
 
-  /// Inserts an op before `slot` (default: the root), inferring its result types.
-  /// Throws the shape rule's Diagnostic when the operands do not fit.
+  /// Inserts an op before `slot` (default: the root), inferring its result types; it has
+  /// the location and origin of the op in `slot`. Throws the shape rule's Diagnostic when
+  /// the operands do not fit.
   @discardableResult
   public func insert(_ kind: OpKind, _ operands: [ValueID], _ attributes: [String: AttributeValue] = [:],
                      name: String, before slot: Int? = nil) throws -> [ValueID] {
@@ -164,19 +178,22 @@ public final class Rewriter {
     }
     let anchor = slot ?? root
     append(Operation(kind, operands: operands, results: results, attributes: attrs,
-                     location: ops[anchor].location), before: anchor)
+                     location: ops[anchor].location, origin: ops[anchor].origin), before: anchor)
     return results
   }
 
   /// Adds `tensor` to the pool and a `constant` op for it before `slot` (default: the root).
+  /// Its origin: `origin`, else `derivedOrigin()` (the root's and its constant operands':
+  /// the weights a folded value was computed from).
   public func insertConstant(_ tensor: Tensor, name: String, layout: SparseLayout? = nil,
-                             before slot: Int? = nil) -> ValueID {
+                             before slot: Int? = nil, origin: Origin? = nil) -> ValueID {
+    let origin = origin ?? derivedOrigin()
     let poolName = context.constants.add(tensor, name: name)
     var type = tensor.type
     type.layout = layout
     let v = function.addValue(name: name, type: type)
     append(Operation(.constant, operands: [], results: [v],
-                     attributes: Attributes(.constant, ["name": .string(poolName)])),
+                     attributes: Attributes(.constant, ["name": .string(poolName)]), origin: origin),
            before: slot ?? root)
     return v
   }

@@ -75,7 +75,8 @@ public struct Sparsify: Pass {
     let stored = transposed ? w : transposed2D(w)
     // The guarantee: the layout holds exactly, or nothing changes.
     guard layoutViolation(of: stored, layout: layout) == nil else { return nil }
-    let v = r.insertConstant(stored, name: r.name(of: op.operands[1]) + "_sparse", layout: layout)
+    let v = r.insertConstant(stored, name: r.name(of: op.operands[1]) + "_sparse", layout: layout,
+                             origin: r.origin(of: [op.operands[1]]))
     r.modifyOp(r.root) { o in
       o.operands[1] = v
       if !transposed { o.attributes["transB"] = .bool(true) }

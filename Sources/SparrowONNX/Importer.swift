@@ -150,6 +150,8 @@ final class GraphImporter {
 
   /// Adds a constant named after an ONNX value.
   func addKnown(_ name: String, _ t: Tensor) {
+    builder.origin = Origin(weights: [name])
+    defer { builder.origin = Origin() }
     let v = builder.constant(t, name: name)
     values[name] = v
     known[v] = t
@@ -171,7 +173,7 @@ final class GraphImporter {
         throw Diagnostic("--input-shape \(name): the model declares rank \(dims.count), got \(bound.count) dims", at: file)
       }
       for (i, d) in dims.enumerated() {
-        if case .dimValue(let v)? = d.value, v != bound[i] {
+        if let v = declaredDim(d), v != bound[i] {
           throw Diagnostic("--input-shape \(name): dim \(i) is \(v) in the model, got \(bound[i])", at: file)
         }
       }
@@ -183,16 +185,25 @@ final class GraphImporter {
     var shape: [Int] = []
     for (i, d) in dims.enumerated() {
       if case .dimValue(let v)? = d.value, v >= 0 {
-        shape.append(Int(v))
+        shape.append(Int(v))  // a declared 0 is a real empty dim unless --input-shape binds it
       } else if i == 0 {
         shape.append(1)
       } else {
-        let what = d.dimParam.isEmpty ? "unknown" : "symbolic ('\(d.dimParam)')"
+        let what = !d.dimParam.isEmpty ? "symbolic ('\(d.dimParam)')"
+          : { if case .dimValue(let v)? = d.value { return "unknown (\(v) in the model)" } else { return "unknown" } }()
         throw Diagnostic("input '\(name)' dim \(i) is \(what); bind it with --input-shape \(name)=\(dims.indices.map { _ in "D" }.joined(separator: "x"))",
                          at: file)
       }
     }
     return try checkedInputType(name, element, shape)
+  }
+
+  /// A dim the model fixes, or nil for one `--input-shape` may bind: a `dim_param`, no
+  /// value, or a `dim_value` <= 0 (exporters such as paddle2onnx write -1 for "unknown", and
+  /// some write 0; onnxruntime accepts any size there too).
+  private func declaredDim(_ d: Onnx_TensorShapeProto.Dimension) -> Int? {
+    guard case .dimValue(let v)? = d.value, v > 0 else { return nil }
+    return Int(v)
   }
 
   private func checkedInputType(_ name: String, _ element: ElementType, _ shape: [Int]) throws -> TensorType {
@@ -254,6 +265,8 @@ final class GraphImporter {
       throw Diagnostic("input '\(name)' is not available\(why)", at: location)
     }
     let node = ONNXNode(importer: self, proto: proto, opset: opset, location: location)
+    builder.origin = Origin(nodes: [originName(proto)])
+    defer { builder.origin = Origin() }
     let firstNew = builder.function.values.count
     let outs: [ValueID]
     do {
@@ -297,6 +310,12 @@ final class GraphImporter {
     }
     builder.function.ops = builder.function.ops.enumerated().filter { keep[$0.offset] }.map(\.element)
   }
+}
+
+/// The name an op's origin lists for a node: its name, else its first output's.
+func originName(_ n: Onnx_NodeProto) -> String {
+  if !n.name.isEmpty { return n.name }
+  return n.output.first { !$0.isEmpty } ?? n.opType
 }
 
 /// `node 'conv1' (Conv)`, or the node's index when it has no name.

@@ -37,11 +37,12 @@ struct KernelTimes {
     let all = totalMs
     func percent(_ ms: Double) -> String { String(format: "%5.1f%%", all > 0 ? 100 * ms / all : 0) }
     var lines = [String(format: "  kernels: %.3f ms per run (sum of kernel times)", all),
-                 "  share    ms/run  op     kind                  output              detail"]
+                 "  share    ms/run  op     kind                  output              detail  [model nodes]"]
     for (op, ms) in slowestFirst {
       let o = f.ops[op]
+      let nodes = o.origin.nodes.isEmpty ? "" : "  [\(o.origin.nodes.joined(separator: ", "))]"
       lines.append("  \(percent(ms)) \(String(format: "%8.3f", ms))  \(pad("%\(op)", 6)) \(pad(o.kind.rawValue, 21)) "
-                   + "\(pad(shapeText(f, o), 19)) \(detail(f, o))")
+                   + "\(pad(shapeText(f, o), 19)) \(detail(f, o))\(nodes)")
     }
     lines.append("  by kind:")
     for (kind, ms, count) in byKind(f) {
@@ -50,13 +51,14 @@ struct KernelTimes {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  /// A JSON array of {op, kind, family, shape, detail, ms, share}, slowest first
+  /// A JSON array of {op, kind, nodes, family, shape, detail, ms, share}, slowest first
   /// (family: the kind, with convolutions split by window).
   func json(_ f: Function) -> String {
     let all = totalMs
     let items = slowestFirst.map { op, ms in
       let o = f.ops[op]
-      return "{\"op\": \(op), \"kind\": \(jsonQuoted(o.kind.rawValue)), \"family\": \(jsonQuoted(kindKey(f, o))), \"shape\": \(jsonQuoted(shapeText(f, o))), "
+      let nodes = "[" + o.origin.nodes.map(jsonQuoted).joined(separator: ", ") + "]"
+      return "{\"op\": \(op), \"kind\": \(jsonQuoted(o.kind.rawValue)), \"nodes\": \(nodes), \"family\": \(jsonQuoted(kindKey(f, o))), \"shape\": \(jsonQuoted(shapeText(f, o))), "
         + "\"detail\": \(jsonQuoted(detail(f, o))), \"ms\": \(String(format: "%.4f", ms)), "
         + "\"share\": \(String(format: "%.4f", all > 0 ? ms / all : 0))}"
     }

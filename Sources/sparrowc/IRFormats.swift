@@ -70,6 +70,8 @@ func jsonIR(_ module: Module) -> String {
                     "\"results\": [\(op.results.map { value(f, $0) }.joined(separator: ", "))]",
                     "\"attributes\": {\(attributes.joined(separator: ", "))}"]
       if let l = op.location { fields.append("\"location\": \(jsonString(l))") }
+      if !op.origin.nodes.isEmpty { fields.append("\"nodes\": [\(op.origin.nodes.map(jsonString).joined(separator: ", "))]") }
+      if !op.origin.weights.isEmpty { fields.append("\"weights\": [\(op.origin.weights.map(jsonString).joined(separator: ", "))]") }
       return "        {" + fields.joined(separator: ", ") + "}"
     }
     functions.append("""

@@ -35,11 +35,11 @@ struct Inspect: ParsableCommand {
       print(jsonReport(layers))
       return
     }
-    let header = ["layer", "op", "output", "MFLOPs", "weight", "density", "N:M", "order", "4x4", "format", "reason"]
+    let header = ["nodes", "op", "output", "MFLOPs", "weight", "density", "N:M", "order", "4x4", "format", "reason"]
     var rows = [header]
     for l in layers {
       let s = l.sparsity
-      rows.append([l.name, l.op, l.outputType.description, String(format: "%.2f", Double(l.flops) / 1e6),
+      rows.append([nodesText(l), l.op, l.outputType.description, String(format: "%.2f", Double(l.flops) / 1e6),
                    l.weightType?.dense.description ?? "-",
                    l.density.map { String(format: "%.1f%%", $0 * 100) } ?? "-",
                    s.map { $0.nm?.description ?? "-" } ?? "",
@@ -58,9 +58,18 @@ struct Inspect: ParsableCommand {
     activationMaskTable(module).forEach { print($0) }
   }
 
+  /// The layer's model nodes (`conv1+bn1+relu1`, long lists cut), else its IR value name.
+  private func nodesText(_ l: LayerInfo) -> String {
+    guard !l.nodes.isEmpty else { return "%" + l.name }
+    let shown = l.nodes.prefix(3).joined(separator: "+")
+    return l.nodes.count > 3 ? shown + "+(\(l.nodes.count - 3) more)" : shown
+  }
+
   private func jsonReport(_ layers: [LayerInfo]) -> String {
     let rows = layers.map { l -> String in
-      var fields = ["\"name\": \(jsonQuoted(l.name))", "\"op\": \"\(l.op)\"",
+      let list = { (names: [String]) in "[" + names.map(jsonQuoted).joined(separator: ", ") + "]" }
+      var fields = ["\"name\": \(jsonQuoted(l.name))", "\"nodes\": \(list(l.nodes))",
+                    "\"weights\": \(list(l.weights))", "\"op\": \"\(l.op)\"",
                     "\"shape\": \(l.outputType.shape)", "\"dtype\": \"\(l.outputType.element.rawValue)\"",
                     "\"flops\": \(l.flops)"]
       if let w = l.weightType {

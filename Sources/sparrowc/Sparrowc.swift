@@ -13,7 +13,12 @@ struct Sparrowc: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sparrowc",
     abstract: "Sparrow: a sparse-aware neural-network compiler.",
-    discussion: "Passes for --passes=a,b{option=value},c:\n" + PassRegistry.listing,
+    discussion: """
+      MODEL is an .onnx or .sir file.
+      Flags of a command: sparrowc help COMMAND.
+      The passes and -O pipelines: sparrowc passes.
+      Exit codes: 0 success, 1 bad input or model, 2 bad usage, 3 internal error.
+      """,
     subcommands: [Run.self, Bench.self, DumpIR.self, Opt.self, Inspect.self, Compile.self, ListPasses.self, BenchGemm.self, BenchSparseGemm.self])
 
   static func main() {

@@ -46,7 +46,7 @@ public enum Interpreter {
       }
       return outs
     } catch let d as Diagnostic {
-      throw d.location == nil && op.location != nil ? Diagnostic(d.message, at: op.location) : d
+      throw d.location == nil && op.diagnosticLocation != nil ? Diagnostic(d.message, at: op.diagnosticLocation) : d
     }
   }
 

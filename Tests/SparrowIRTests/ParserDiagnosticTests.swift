@@ -25,6 +25,15 @@ final class ParserDiagnosticTests: XCTestCase {
     XCTAssertTrue(e.hasPrefix("t.sir:\(location): error: "), "\(e) not at \(location)", file: file, line: line)
   }
 
+  func testOriginErrors() {
+    assertError(function("    %y = relu %x : tensor<2x3xf32> loc(names [\"a\"])\n    return %y"),
+                "expected 'nodes' or 'weights' in loc(...), got 'names'", at: "3:40")
+    assertError(function("    %y = relu %x : tensor<2x3xf32> loc(nodes [1])\n    return %y"),
+                "expected a list of quoted names after 'nodes'", at: "3:46")
+    assertError(function("    %y = relu %x : tensor<2x3xf32> loc(nodes [\"a\"], nodes [\"b\"])\n    return %y"),
+                "'nodes' given twice in loc(...)", at: "3:53")
+  }
+
   func testUnknownOp() {
     assertError(function("    %y = frobnicate %x : tensor<2x3xf32>\n    return %y"), "unknown op 'frobnicate'", at: "3:10")
   }
@@ -55,7 +64,7 @@ final class ParserDiagnosticTests: XCTestCase {
     assertError(function("    %y = leaky_relu %x {beta = 1.0} : tensor<2x3xf32>\n    return %y"),
                 "'leaky_relu' has no attribute 'beta'", at: "3:25")
     assertError(function("    %y = leaky_relu %x {alpha = 1.0, alpha = 2.0} : tensor<2x3xf32>\n    return %y"),
-                "attribute 'alpha' given twice", at: "3:38")
+                "attribute 'alpha' given twice", at: "3:40")
     assertError(function("    %y = transpose %x : tensor<3x2xf32>\n    return %y", results: "tensor<3x2xf32>"),
                 "'transpose' requires attribute 'perm'", at: "3:5")
     assertError(function("    %y = add %x : tensor<2x3xf32>\n    return %y"), "'add' takes 2 operands, got 1", at: "3:5")

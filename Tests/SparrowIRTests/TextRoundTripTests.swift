@@ -27,6 +27,27 @@ final class TextRoundTripTests: XCTestCase {
     XCTAssertNoThrow(try verify(again), file: file, line: line)
   }
 
+  /// An op's origin prints as a `loc(...)` suffix and parses back (either list alone too).
+  func testOriginsRoundTrip() throws {
+    let text = """
+      module @m {
+        const @w : tensor<2xf32> = [1.0, 2.0]
+        func @main(%x: tensor<2xf32>) -> (tensor<2xf32>) {
+          %w = constant @w : tensor<2xf32> loc(weights ["bn.scale", "conv.w"])
+          %a = mul %x, %w : tensor<2xf32> loc(nodes ["Mul_1", "layer 2/\\"quoted\\""], weights ["s"])
+          %y = relu %a : tensor<2xf32> loc(nodes ["relu"])
+          return %y
+        }
+      }
+
+      """
+    try assertRoundTrips(text)
+    let f = try parseModule(text).main
+    XCTAssertEqual(f.ops[1].origin, Origin(nodes: ["Mul_1", "layer 2/\"quoted\""], weights: ["s"]))
+    XCTAssertEqual(f.ops[0].origin.weights, ["bn.scale", "conv.w"])
+    XCTAssertEqual(f.ops[1].diagnosticLocation, "<input>:5:5 [nodes 'Mul_1', 'layer 2/\"quoted\"'; weight 's']")
+  }
+
   func testReadmeExampleRoundTrips() throws {
     try assertRoundTrips(Self.tiny)
     let m = try parseModule(Self.tiny)

@@ -11,16 +11,7 @@ import XCTest
 
 final class ActivationMaskLLVMTests: XCTestCase {
   private func compare(_ module: Module, file: StaticString = #filePath, line: UInt = #line) throws {
-    var seed: UInt64 = 99
-    let f = module.main
-    let inputs = f.arguments.map { Tensor(shape: f.type(of: $0).shape, scalars: seededFloats(f.type(of: $0).count, seed: &seed)) }
-    let want = try Interpreter.run(module, inputs: inputs)
-    let got = try JITModel(module).run(inputs)
-    for (g, w) in zip(got, want) {
-      var worst: Float = 0
-      for (a, b) in zip(g.array(of: Float.self), w.array(of: Float.self)) { worst = max(worst, abs(a - b) / (1 + abs(b))) }
-      XCTAssert(worst <= 1e-4, "max rel diff \(worst)", file: file, line: line)
-    }
+    try compareWithInterpreter(module, seed: 99, file: file, line: line)
   }
 
   /// One masked conv: 3x3 or 1x1, keeping every `every`-th position (none for 0), with options.

@@ -5,35 +5,9 @@ import XCTest
 @testable import SparrowLLVM
 
 /// Modules run through the LLVM target and the reference interpreter with seeded inputs.
-/// Skipped while the interpreter lacks a kernel (it reports "evaluation yet").
 final class DifferentialTests: XCTestCase {
-  private func compare(_ module: Module, tolerance: Float = 1e-4,
-                       file: StaticString = #filePath, line: UInt = #line) throws {
-    var seed: UInt64 = 1234
-    let f = module.main
-    let inputs = f.arguments.map { v -> Tensor in
-      let t = f.type(of: v)
-      if t.element == .i64 {  // indices in [-2, 8)
-        return Tensor(shape: t.shape, scalars: seededFloats(t.count, seed: &seed).map { Int64(($0 + 1) * 4.99) - 2 })
-      }
-      return Tensor(shape: t.shape, scalars: seededFloats(t.count, seed: &seed))
-    }
-    let want: [Tensor]
-    do {
-      want = try Interpreter.run(module, inputs: inputs)
-    } catch let d as Diagnostic where d.message.contains("evaluation yet") {
-      throw XCTSkip("interpreter kernels not merged yet: \(d)")
-    }
-    let got = try JITModel(module).run(inputs)
-    XCTAssertEqual(got.count, want.count, file: file, line: line)
-    for (i, (g, w)) in zip(got, want).enumerated() {
-      XCTAssertEqual(g.type, w.type, file: file, line: line)
-      let gv = g.array(of: Float.self), wv = w.array(of: Float.self)
-      var worst: Float = 0
-      for (a, b) in zip(gv, wv) { worst = max(worst, abs(a - b) / (1 + abs(b))) }
-      XCTAssert(worst <= tolerance, "output \(i) (\(f.name(of: f.results[i]))): max rel diff \(worst)",
-                file: file, line: line)
-    }
+  private func compare(_ module: Module, file: StaticString = #filePath, line: UInt = #line) throws {
+    try compareWithInterpreter(module, seed: 1234, file: file, line: line)
   }
 
   private func builder(_ name: String) -> Builder {

@@ -1,24 +1,39 @@
+//===--- InterpreterComparison.swift - the LLVM target against the oracle ---===//
+//
+// Every LLVM test that checks numbers runs the module on the interpreter (the oracle) and
+// on the JIT with the same inputs and compares with `compareOutputs`, the project's one
+// tolerance rule (Targets/Support/OutputComparison.swift).
+
 import Foundation
 import SparrowIR
 import SparrowInterpreter
+import SparrowTargetSupport
 import XCTest
 @testable import SparrowLLVM
 
-/// Runs `module` (f32 arguments, seeded inputs) through the LLVM JIT and the interpreter
-/// and asserts every output matches within `tolerance` (relative, |a - b| / (1 + |b|)).
-func compareWithInterpreter(_ module: Module, tolerance: Float = 1e-4,
+/// Seeded inputs in [-1, 1) for every argument (f32; i64 arguments get indices in [-2, 8)).
+func seededInputs(for f: Function, seed: UInt64) -> [Tensor] {
+  var seed = seed
+  return f.arguments.map { v -> Tensor in
+    let t = f.type(of: v)
+    if t.element == .i64 {
+      return Tensor(shape: t.shape, scalars: seededFloats(t.count, seed: &seed).map { Int64(($0 + 1) * 4.99) - 2 })
+    }
+    return Tensor(shape: t.shape, scalars: seededFloats(t.count, seed: &seed))
+  }
+}
+
+/// Runs `module` through the LLVM JIT (with `threads`) and the interpreter on `inputs`
+/// (default: seeded) and asserts every output agrees by `compareOutputs`.
+func compareWithInterpreter(_ module: Module, inputs: [Tensor]? = nil, seed: UInt64 = 4321,
+                            rtol: Double = OutputTolerance.rtol, threads: Int = 1,
                             file: StaticString = #filePath, line: UInt = #line) throws {
-  var seed: UInt64 = 4321
   let f = module.main
-  let inputs = f.arguments.map { Tensor(shape: f.type(of: $0).shape, scalars: seededFloats(f.type(of: $0).count, seed: &seed)) }
+  let inputs = inputs ?? seededInputs(for: f, seed: seed)
   let want = try Interpreter.run(module, inputs: inputs)
-  let got = try JITModel(module).run(inputs)
+  let got = try JITModel(module).run(inputs, threads: threads)
   XCTAssertEqual(got.count, want.count, file: file, line: line)
-  for (g, w) in zip(got, want) {
-    let gv = g.array(of: Float.self), wv = w.array(of: Float.self)
-    XCTAssertEqual(gv.count, wv.count, file: file, line: line)
-    var worst: Float = 0
-    for (a, b) in zip(gv, wv) { worst = max(worst, abs(a - b) / (1 + abs(b))) }
-    XCTAssert(worst <= tolerance, "max rel diff \(worst)", file: file, line: line)
+  if let mismatch = compareOutputs(want, got, names: f.results.map { f.name(of: $0) }, rtol: rtol) {
+    XCTFail("LLVM target differs from the interpreter: \(mismatch)", file: file, line: line)
   }
 }

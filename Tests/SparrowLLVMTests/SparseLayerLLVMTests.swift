@@ -15,17 +15,7 @@ final class SparseLayerLLVMTests: XCTestCase {
   private let layouts: [SparseLayout] = [.nm(n: 2, m: 4), .nm(n: 1, m: 4), .bsr(r: 4, c: 4), .csr]
 
   private func compare(_ module: Module, file: StaticString = #filePath, line: UInt = #line) throws {
-    var seed: UInt64 = 99
-    let f = module.main
-    let inputs = f.arguments.map { Tensor(shape: f.type(of: $0).shape, scalars: seededFloats(f.type(of: $0).count, seed: &seed)) }
-    let want = try Interpreter.run(module, inputs: inputs)
-    let got = try JITModel(module).run(inputs)
-    for (g, w) in zip(got, want) {
-      XCTAssertEqual(g.shape, w.shape, file: file, line: line)
-      var worst: Float = 0
-      for (a, b) in zip(g.array(of: Float.self), w.array(of: Float.self)) { worst = max(worst, abs(a - b) / (1 + abs(b))) }
-      XCTAssert(worst <= 1e-4, "max rel diff \(worst)", file: file, line: line)
-    }
+    try compareWithInterpreter(module, seed: 99, file: file, line: line)
   }
 
   /// A seeded [rows, columns] weight that satisfies `layout` along its last axis (the

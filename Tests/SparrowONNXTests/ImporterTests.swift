@@ -109,6 +109,37 @@ final class ImporterTests: XCTestCase {
     XCTAssertThrowsError(try importModel(m, options: options))
   }
 
+  /// paddle2onnx writes unknown dims as `dim_value: -1` (some exporters write 0): like a
+  /// `dim_param`, `--input-shape` binds them, a -1 first dim defaults to 1, and a -1 inner
+  /// dim asks for a binding; fixed dims still must match.
+  func testNegativeAndZeroDimValuesAreUnknown() throws {
+    let m = Proto.model([Proto.node("Relu", ["x"], ["y"])], inputs: [Proto.input("x", [-1, 3, -1, 0])], outputs: ["y"])
+    var options = ONNXImportOptions()
+    options.inputShapes = ["x": [1, 3, 48, 192]]
+    XCTAssertEqual(try importModel(m, options: options).main.type(of: ValueID(0)).shape, [1, 3, 48, 192])
+    XCTAssertThrowsError(try importModel(m)) { e in
+      XCTAssert("\(e)".contains("dim 2 is unknown (-1 in the model)"), "\(e)")
+    }
+    options.inputShapes = ["x": [1, 4, 48, 192]]
+    XCTAssertThrowsError(try importModel(m, options: options)) { e in
+      XCTAssert("\(e)".contains("dim 1 is 3 in the model, got 4"), "\(e)")
+    }
+    let leading = Proto.model([Proto.node("Relu", ["x"], ["y"])], inputs: [Proto.input("x", [-1, 3])], outputs: ["y"])
+    XCTAssertEqual(try importModel(leading).main.type(of: ValueID(0)).shape, [1, 3])
+  }
+
+  /// Each op names the node it came from (unnamed nodes: their first output), each
+  /// initializer constant its initializer; diagnostics after import carry them.
+  func testOpsCarryTheirOrigins() throws {
+    let nodes = [Proto.node("MatMul", ["x", "w"], ["h"], name: "fc1"), Proto.node("Relu", ["h"], ["y"])]
+    let m = Proto.model(nodes, inputs: [Proto.input("x", [2, 3])], outputs: ["y"],
+                        initializers: [Proto.floats("w", [3, 4], [Float](repeating: 0.5, count: 12))])
+    let f = try importModel(m).main
+    XCTAssertEqual(f.ops.map(\.kind), [.constant, .matmul, .relu])
+    XCTAssertEqual(f.ops.map(\.origin), [Origin(weights: ["w"]), Origin(nodes: ["fc1"]), Origin(nodes: ["y"])])
+    XCTAssertEqual(f.ops[1].diagnosticLocation, f.ops[1].location)  // the location names node 'fc1' already
+  }
+
   func testMalformedModelsGiveDiagnostics() throws {
     // Truncated protobuf bytes.
     let good = Proto.model([Proto.node("Relu", ["x"], ["y"])], inputs: [Proto.input("x", [2])], outputs: ["y"])

@@ -52,7 +52,7 @@ func assertEquivalent(_ before: Module, _ after: Module, file: StaticString = #f
     let inputs = randomInputs(for: f, seed: 0)
     let expected = try Interpreter.run(after, inputs: inputs)
     let actual = try JITModel(after).run(inputs)
-    if let mismatch = compareOutputs(expected, actual, names: f.results.map { f.name(of: $0) }, rtol: 1e-4, atol: 1e-5) {
+    if let mismatch = compareOutputs(expected, actual, names: f.results.map { f.name(of: $0) }) {
       XCTFail("LLVM target differs from the interpreter: \(mismatch)", file: file, line: line)
     }
   } catch {

@@ -71,7 +71,7 @@ struct ModelCodegen {
         }
         kernels[i] = try lowerOp(ctx)
       } catch let d as Diagnostic {
-        errors.append(d)
+        errors.append(d.location == nil ? Diagnostic(d.message, at: op.diagnosticLocation) : d)
       } catch let list as DiagnosticList {
         errors += list.diagnostics
       }

@@ -43,7 +43,7 @@ struct OpContext {
 
   /// A user error at this op.
   func unsupported(_ what: String) -> Diagnostic {
-    Diagnostic("the llvm target does not support \(what) ('\(op.kind.rawValue)')", at: op.location)
+    Diagnostic("the llvm target does not support \(what) ('\(op.kind.rawValue)')", at: op.diagnosticLocation)
   }
 
   /// Defines the kernel function `kernel(results..., operands..., scratch, threads)` and
