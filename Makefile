@@ -73,6 +73,7 @@ test: setup
 	$(MAKE) mutation MUTATION_SPARROWC=$(SPARROWC)
 	$(PY) Tests/Differential/regressions.py --sparrowc $(SPARROWC)
 	$(PY) Tests/Models/check_sparsity.py --sparrowc $(SPARROWC)
+	$(PY) Tests/Models/check_portable.py --sparrowc $(SPARROWC)
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 conformance-llvm: setup build

@@ -1,13 +1,14 @@
 #!/bin/bash
 # Installs what building and testing Sparrow needs, only when missing (idempotent, quiet):
-#   apt: libopenblas-dev (dense GEMM in the interpreter), llvm-dev (LLVM 14, the llvm target)
+#   apt: libopenblas-dev (dense GEMM in the interpreter), llvm-dev (LLVM 14, the llvm target),
+#        qemu-user (tests run the default library on an emulated AVX2-only CPU)
 #   .venv: onnx, onnxruntime, numpy (test references and the example model; never a
 #          runtime dependency of the compiler)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for package in libopenblas-dev llvm-dev; do
+for package in libopenblas-dev llvm-dev qemu-user; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if ((${#missing[@]})); then

@@ -8,4 +8,5 @@
 #include <llvm-c/Orc.h>
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/BitWriter.h>
+#include <llvm-c/Linker.h>
 #include <llvm-c/Transforms/PassBuilder.h>

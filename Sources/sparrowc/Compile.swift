@@ -3,8 +3,9 @@
 //   sparrowc compile model.onnx -o libnet.so --header net.h --name net
 //   sparrowc compile model.sir -o net.ll --emit llvm-ir
 //
-// The default CPU is x86-64-v4 (AVX-512, host-independent bytes); `--target-cpu native`
-// asks for the build machine's CPU and features.
+// By default the artifact carries AVX2 (x86-64-v3) and AVX-512 (x86-64-v4) kernels and
+// picks one by CPUID on first use (Emit/PortableLibrary.swift); the bytes do not depend on
+// the build machine. `--target-cpu` pins one CPU (`native`: the build machine's).
 
 import ArgumentParser
 import SparrowIR
@@ -32,7 +33,8 @@ struct Compile: ParsableCommand {
   @Option(help: "Symbol prefix of the generated functions (a C identifier).")
   var name = "net"
 
-  @Option(name: .customLong("target-cpu"), help: "An LLVM CPU name, or native (default x86-64-v4).")
+  @Option(name: .customLong("target-cpu"),
+          help: "Pin one LLVM CPU (x86-64-v3, x86-64-v4, native, ...). Default: AVX2 and AVX-512 kernels, picked by CPUID at run time.")
   var targetCPU: String?
 
   @Option(name: .customLong("target-features"), help: "LLVM feature string, e.g. +avx512f,+fma.")
@@ -51,10 +53,14 @@ struct Compile: ParsableCommand {
     var module = try loadModule(model)
     try optimize(&module, pipeline, file: model.model)
     try model.checkMemory(module)
-    let target = TargetSpec.resolve(cpu: targetCPU, features: targetFeatures, defaultToHost: false)
     do {
-      try compileModel(module, to: output, kind: emit, name: name, header: header, target: target,
-                       sanitizer: sanitize)
+      if targetCPU == nil && targetFeatures == nil && sanitize == nil {
+        try compilePortableModel(module, to: output, kind: emit, name: name, header: header)
+      } else {
+        let target = TargetSpec.resolve(cpu: targetCPU, features: targetFeatures, defaultToHost: sanitize != nil)
+        try compileModel(module, to: output, kind: emit, name: name, header: header, target: target,
+                         sanitizer: sanitize)
+      }
     } catch let d as Diagnostic where d.location == nil {
       throw d.located(model.model)
     }

@@ -64,7 +64,7 @@ final class ParserDiagnosticTests: XCTestCase {
     assertError(function("    %y = leaky_relu %x {beta = 1.0} : tensor<2x3xf32>\n    return %y"),
                 "'leaky_relu' has no attribute 'beta'", at: "3:25")
     assertError(function("    %y = leaky_relu %x {alpha = 1.0, alpha = 2.0} : tensor<2x3xf32>\n    return %y"),
-                "attribute 'alpha' given twice", at: "3:40")
+                "attribute 'alpha' given twice", at: "3:38")
     assertError(function("    %y = transpose %x : tensor<3x2xf32>\n    return %y", results: "tensor<3x2xf32>"),
                 "'transpose' requires attribute 'perm'", at: "3:5")
     assertError(function("    %y = add %x : tensor<2x3xf32>\n    return %y"), "'add' takes 2 operands, got 1", at: "3:5")

@@ -1,5 +1,6 @@
 import SparrowIR
 import SparrowPasses
+import SparrowTargetSupport
 import XCTest
 
 /// A deliberately wrong pass: turns every `relu` into `neg` (same types, other values).

@@ -30,11 +30,11 @@ extension CodegenModule {
     }
   }
 
-  /// Writes the artifact to `path`: optimizes for `machine` first (then instruments
-  /// for `sanitizer`, if given).
-  func write(_ kind: ArtifactKind, to path: String, with machine: TargetMachine,
+  /// Writes the artifact to `path`: optimizes for `machine` first unless `optimized`
+  /// (then instruments for `sanitizer`, if given).
+  func write(_ kind: ArtifactKind, to path: String, with machine: TargetMachine, optimized: Bool = false,
              sanitizer: Sanitizer? = nil, phases: PhaseTimer = PhaseTimer()) throws {
-    try machine.optimize(ref)
+    if !optimized { try machine.optimize(ref) }
     if let sanitizer { try instrument(for: sanitizer, with: machine) }
     phases.mark("optimize")
     defer { phases.mark("machine code and link") }
