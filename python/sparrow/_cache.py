@@ -3,6 +3,7 @@
     $SPARROW_CACHE_DIR, else $XDG_CACHE_HOME/sparrow, else ~/.cache/sparrow
       libraries/<key>.so    one specialization of one model
       models/<hash>.onnx    models given as bytes (the compiler reads files)
+      models/stamps/<stamp> the content hash of a model file, per path/size/mtime
       compilers/<stamp>     the content hash of a sparrowc binary, per path/size/mtime
 
 The key hashes everything the library's bytes depend on: the model's bytes (and its
@@ -77,6 +78,31 @@ def cpu_identity():
     except OSError:
         text += "\n" + platform.processor()
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def model_file_hash(path, external_files=()):
+    """content_hash of a model file, remembered per (path, size, mtime, ctime, inode) of
+    it and its external data in `models/stamps/`, so a second session (in any process)
+    skips reading and hashing a large model."""
+    parts = []
+    for p in [path, *external_files]:
+        try:
+            st = os.stat(p)
+            parts.append(f"{os.path.abspath(p)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}")
+        except OSError:
+            parts.append(f"{p}\0<missing>")
+    stamp = hashlib.sha256("\0\0".join(parts).encode()).hexdigest()
+    memo = cache_dir() / "models" / "stamps" / stamp
+    try:
+        known = memo.read_text().strip()
+        if len(known) == 64:
+            return known
+    except OSError:
+        pass
+    with open(path, "rb") as f:
+        digest = content_hash(f.read(), external_files)
+    write_atomically(memo, digest.encode())
+    return digest
 
 
 def content_hash(data, external_files=()):

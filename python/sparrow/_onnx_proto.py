@@ -139,7 +139,11 @@ def _initializer(buf, span):
 
 def read_signature(data) -> GraphSignature:
     """The declared inputs (initializers left out) and outputs of ONNX model bytes."""
-    buf = memoryview(data)
+    with memoryview(data) as buf:
+        return _read(buf)
+
+
+def _read(buf):
     sig = GraphSignature()
     graph = None
     for number, wire, value in _fields(buf, 0, len(buf)):

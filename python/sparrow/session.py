@@ -17,6 +17,7 @@ library's pointer arrays and makes one foreign call with the session's workspace
 (allocated once, 64-byte aligned, grown when a larger specialization appears). Runs on
 one session are serialized by a lock, since they share that workspace.
 """
+import mmap
 import os
 import threading
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ import numpy as np
 from . import _cache, _compiler
 from ._compiler import SparrowError
 from ._library import Library, RunError, Workspace
-from ._onnx_proto import read_signature
+from ._onnx_proto import ModelFormatError, read_signature
 from ._types import numpy_dtype, type_string, type_string_of
 
 LIBRARY_NAME = "sparrow_model"
@@ -74,6 +75,22 @@ def _options_level(sess_options):
     return 0 if level <= 0 else 1 if level == 1 else 2
 
 
+def _read_file_signature(path):
+    """The signature read through a memory map: only the pages holding field headers
+    and the graph's inputs and outputs are touched, not the weights."""
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            raise ModelFormatError(f"{path}: the file is empty")
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            view = memoryview(mapped)
+            try:
+                return read_signature(view)
+            except ModelFormatError as e:
+                raise ModelFormatError(f"{path}: not a readable ONNX model ({e})") from None
+            finally:
+                view.release()
+
+
 @dataclass
 class _Specialization:
     library: Library
@@ -103,11 +120,11 @@ class InferenceSession:
         if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
             self._model_bytes = bytes(path_or_bytes)
             self._model_path = None
+            self._signature = read_signature(self._model_bytes)
         else:
+            self._model_bytes = None
             self._model_path = Path(os.fspath(path_or_bytes)).resolve()
-            with open(self._model_path, "rb") as f:
-                self._model_bytes = f.read()
-        self._signature = read_signature(self._model_bytes)
+            self._signature = _read_file_signature(self._model_path)
         threads = threads if threads is not None else _options_threads(sess_options)
         self.threads = 0 if threads is None else int(threads)
         if opt_level is None:
@@ -116,10 +133,11 @@ class InferenceSession:
         self._compiler = _compiler.find_compiler()
         self._cache_dir = _cache.cache_dir()
         self._compiler_id = _compiler.compiler_identity(self._compiler, self._cache_dir)
-        external = []
         if self._model_path is not None:
             external = [self._model_path.parent / loc for loc in self._signature.external_data]
-        self._model_hash = _cache.content_hash(self._model_bytes, external)
+            self._model_hash = _cache.model_file_hash(self._model_path, external)
+        else:
+            self._model_hash = _cache.content_hash(self._model_bytes)
         self._inputs = self._signature.inputs
         self._input_dtypes = []
         for v in self._inputs:
