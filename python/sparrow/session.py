@@ -203,13 +203,14 @@ class InferenceSession:
                 a = input_feed[name]
             except KeyError:
                 raise self._missing_inputs(input_feed) from None
-            if type(a) is not np.ndarray:
-                a = np.asarray(a, dtype=dtype) if not isinstance(a, np.ndarray) else a
+            if not isinstance(a, np.ndarray):
+                a = np.asarray(a, dtype=dtype)
             if a.dtype != dtype:
                 raise InvalidArgument(f"Unexpected input data type for '{name}'. Actual: "
                                       f"({type_string_of(a.dtype)}) , expected: ({type_string_of(dtype)})")
-            if not a.flags.c_contiguous or not a.flags.aligned:
-                a = np.ascontiguousarray(a)
+            flags = a.flags
+            if not (flags.c_contiguous and flags.aligned):
+                a = a.copy(order="C")  # contiguous and aligned
             arrays.append(a)
         key = tuple(a.shape for a in arrays)
         spec = self._specializations.get(key)

@@ -11,7 +11,7 @@ import sparrow
 def test_compile_writes_library_and_header(model_dir, tmp_path):
     path = models.save(models.two_in_two_out(), model_dir, "two")
     lib = sparrow.compile(path, tmp_path / "libtwo.so", header=tmp_path / "two.h", name="two",
-                          input_shapes={"a": (5, 4)})
+                          input_shapes={"a": (5, 4)}, target_cpu="native")
     assert "two_run" in (tmp_path / "two.h").read_text()
     assert ctypes.CDLL(str(lib)).two_num_inputs() == 2
 
