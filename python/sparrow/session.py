@@ -20,6 +20,7 @@ one session are serialized by a lock, since they share that workspace.
 import mmap
 import os
 import threading
+from ctypes import addressof, c_char
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Union
@@ -91,13 +92,24 @@ def _read_file_signature(path):
                 view.release()
 
 
+from_buffer = c_char.from_buffer
+
+
+def _address(array):
+    """The data address of a C-contiguous array: through the buffer protocol when it is
+    writable and not empty, else numpy's ctypes interface."""
+    try:
+        return addressof(from_buffer(array))
+    except (TypeError, ValueError, BufferError):  # read-only or empty
+        return array.ctypes.data
+
+
 @dataclass
 class _Specialization:
     library: Library
     input_order: List[int]    # library input i is feed input input_order[i]
-    output_order: List[int]   # declared output j is library output output_order[j]
-    output_dtypes: list
-    output_shapes: list
+    output_slots: List[int]   # library output i is declared output output_slots[i]
+    outputs: list             # (shape, dtype) of each declared output
 
 
 class InferenceSession:
@@ -169,7 +181,7 @@ class InferenceSession:
         for j, v in enumerate(self._signature.outputs):
             shape = None if v.shape is None else list(v.shape)
             if shape is None and compiled is not None:
-                shape = list(compiled.output_shapes[j])
+                shape = list(compiled.outputs[j][0])
             args.append(NodeArg(v.name, type_string(v.elem_type), shape))
         return args
 
@@ -212,20 +224,24 @@ class InferenceSession:
             if not (flags.c_contiguous and flags.aligned):
                 a = a.copy(order="C")  # contiguous and aligned
             arrays.append(a)
-        key = tuple(a.shape for a in arrays)
+        key = tuple([a.shape for a in arrays])
         spec = self._specializations.get(key)
         if spec is None:
             spec = self._specialize(key)
         library = spec.library
-        outputs = [np.empty(shape, dtype) for shape, dtype in zip(spec.output_shapes, spec.output_dtypes)]
+        outputs = [np.empty(shape, dtype) for shape, dtype in spec.outputs]
+        try:  # the buffer protocol: a third of the cost of `array.ctypes.data`
+            inputs = [addressof(from_buffer(arrays[k])) for k in spec.input_order]
+        except (TypeError, ValueError, BufferError):  # a read-only or empty array
+            inputs = [_address(arrays[k]) for k in spec.input_order]
+        try:
+            results = [addressof(from_buffer(outputs[j])) for j in spec.output_slots]
+        except ValueError:  # an empty output
+            results = [_address(outputs[j]) for j in spec.output_slots]
         with self._lock:  # the pointer arrays and the workspace are shared
-            pointers = library.input_pointers
-            for i, k in enumerate(spec.input_order):
-                pointers[i] = arrays[k].ctypes.data
-            pointers = library.output_pointers
-            for j, k in enumerate(spec.output_order):
-                pointers[k] = outputs[j].ctypes.data
-            code = library.run(self._workspace.address)
+            library.input_pointers[:len(inputs)] = inputs
+            library.output_pointers[:len(results)] = results
+            code = library.run(self._workspace.pointer)
         if code != 0:
             raise RunError(f"{library.name}_run failed: {library.error_message(code)} (code {code})")
         if not output_names:
@@ -295,8 +311,9 @@ class InferenceSession:
             if tuple(t.shape) != tuple(shapes[k]):
                 raise SparrowError(f"{library.path}: input '{t.name}' compiled as {t.shape}, fed {shapes[k]}")
         outs = [library.outputs[k] for k in output_order]
-        return _Specialization(library, input_order, output_order,
-                               [t.dtype for t in outs], [t.shape for t in outs])
+        declared = {n: j for j, n in enumerate(self._output_names)}
+        output_slots = [declared[t.name] for t in library.outputs]
+        return _Specialization(library, input_order, output_slots, [(t.shape, t.dtype) for t in outs])
 
     # lifetime ----------------------------------------------------------------------------
     def close(self):

@@ -1,6 +1,7 @@
 """The ctypes binding against hand-written libraries with the generated C ABI: one with
 the context API (NAME_context_create/run_context/destroy), one without (NAME_run), so
 both paths are tested whatever `sparrowc` emits today."""
+import ctypes
 import gc
 import shutil
 import subprocess
@@ -71,12 +72,11 @@ def test_run_through_the_abi(library_path):
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     y = np.empty_like(x)
     lib.input_pointers[0], lib.output_pointers[0] = x.ctypes.data, y.ctypes.data
-    assert lib.run(workspace.address) == 0
+    assert lib.run(workspace.pointer) == 0
     np.testing.assert_array_equal(y, x + 1)
-    import ctypes
     state = ctypes.CDLL(str(path))
     assert ctypes.c_int32.in_dll(state, "last_threads").value == 3
-    assert lib.run(workspace.address + 4) == 2
+    assert lib.run(ctypes.c_void_p(workspace.address + 4)) == 2
     assert lib.error_message(2) == "misaligned workspace"
     if with_context:
         assert ctypes.c_int32.in_dll(state, "context_runs").value == 2

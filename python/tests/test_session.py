@@ -22,6 +22,8 @@ def test_one_op_describes_and_runs_like_onnxruntime(model_dir):
     assert session.run(["y"], {"x": x})[0].shape == (2, 3, 4)
     transposed = np.ascontiguousarray(x.transpose(2, 1, 0)).transpose(2, 1, 0)  # not C-contiguous
     np.testing.assert_array_equal(session.run(None, {"x": transposed})[0], np.maximum(x, 0))
+    x.setflags(write=False)  # read-only feeds are read in place too
+    np.testing.assert_array_equal(session.run(None, {"x": x})[0], np.maximum(x, 0))
 
 
 def test_outputs_by_name_and_symbolic_batch(model_dir):
