@@ -162,3 +162,22 @@ def test_compiler_lookup(monkeypatch, tmp_path):
         sparrow.find_compiler()
     monkeypatch.delenv("SPARROWC")
     assert sparrow.find_compiler().name == "sparrowc"  # PATH or this checkout's release build
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(_compiler, "_candidate_roots", lambda: [tmp_path])
+    with pytest.raises(sparrow.CompilerNotFoundError, match="set SPARROWC=.*make build"):
+        sparrow.find_compiler()
+
+
+def test_concurrent_runs_share_one_session(model_dir):
+    from concurrent.futures import ThreadPoolExecutor
+    path = models.save(models.two_in_two_out(), model_dir, "two")
+    session = sparrow.InferenceSession(path)
+    b = np.arange(4, dtype=np.float32)
+
+    def work(i):
+        a = np.full((1 + i % 3, 4), float(i), np.float32)
+        total, prod = session.run(None, {"a": a, "b": b})
+        return np.array_equal(total, a + b) and np.array_equal(prod, a * b)
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(work, range(200)))
