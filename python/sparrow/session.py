@@ -132,7 +132,10 @@ class InferenceSession:
         if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
             self._model_bytes = bytes(path_or_bytes)
             self._model_path = None
-            self._signature = read_signature(self._model_bytes)
+            try:
+                self._signature = read_signature(self._model_bytes)
+            except ModelFormatError as e:
+                raise ModelFormatError(f"the model bytes are not a readable ONNX model ({e})") from None
         else:
             self._model_bytes = None
             self._model_path = Path(os.fspath(path_or_bytes)).resolve()
@@ -165,9 +168,8 @@ class InferenceSession:
         self._workspace = Workspace()
         self._lock = threading.Lock()
         self._closed = False
-        static = [v.shape for v in self._inputs]
-        if all(s is not None and all(isinstance(d, int) for d in s) for s in static):
-            self._specialize(tuple(tuple(s) for s in static))
+        if self._all_static():
+            self._specialize(tuple(tuple(v.shape) for v in self._inputs))
 
     # onnxruntime's descriptive API ---------------------------------------------------
     def get_inputs(self):
