@@ -181,3 +181,13 @@ def test_concurrent_runs_share_one_session(model_dir):
 
     with ThreadPoolExecutor(4) as pool:
         assert all(pool.map(work, range(200)))
+
+
+def test_cache_folder(monkeypatch, tmp_path):
+    from sparrow import _cache
+    monkeypatch.delenv("SPARROW_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert _cache.cache_dir() == tmp_path / "sparrow"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")  # the XDG spec: absolute only
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert _cache.cache_dir() == tmp_path / "home" / ".cache" / "sparrow"
