@@ -8,7 +8,7 @@
 #   make test    unit + golden tests, driver checks, ONNX conformance (interpreter at -O0,
 #                -O1 and -O2 cross-checked; LLVM target), pass tests on both backends,
 #                mutation harness, differential regressions, weight-sparsity checks (all
-#                on one release build) and a libFuzzer smoke run
+#                on one release build), the Python package's tests and a libFuzzer smoke run
 #   make conformance-llvm   the LLVM target on every conformance suite, `light` included
 
 SHELL := /bin/bash
@@ -20,7 +20,7 @@ SKIP_TESTS ?=
 SWIFT_TEST_FLAGS := $(if $(SKIP_TESTS),--skip '$(SKIP_TESTS)',)
 CONFORMANCE := Tests/Conformance/run_conformance.py
 
-.PHONY: setup build demo test conformance-llvm
+.PHONY: setup build demo test conformance-llvm test-python
 
 setup:
 	@scripts/setup.sh
@@ -74,7 +74,12 @@ test: setup
 	$(PY) Tests/Differential/regressions.py --sparrowc $(SPARROWC)
 	$(PY) Tests/Models/check_sparsity.py --sparrowc $(SPARROWC)
 	$(PY) Tests/Models/check_portable.py --sparrowc $(SPARROWC)
+	SPARROWC=$(SPARROWC) $(PY) -m pytest -q python/tests
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+
+# The `sparrow` Python package (python/): InferenceSession vs onnxruntime, cache, errors.
+test-python: setup build
+	SPARROWC=$(SPARROWC) $(PY) -m pytest -q python/tests
 
 conformance-llvm: setup build
 	$(PY) $(CONFORMANCE) --sparrowc $(SPARROWC) --backend llvm --timeout 900
