@@ -101,6 +101,9 @@ final class ActivationMaskTests: XCTestCase {
       XCTAssert(convs.allSatisfy { $0.attributes.optionalInts("kept_positions") != nil && $0.attributes.string("layout") == "nhwc" },
                 "\(layout): \(convs.map(\.attributes))")
       XCTAssertEqual(ops(after, .transpose).count, 2, layout)  // the input's and the result's
+      let report = activationMaskReport(after), nchw = activationMaskReport(try optimized(before, "fold-activation-masks"))
+      XCTAssertEqual(report.map(\.flopsSaved), nchw.map(\.flopsSaved))
+      XCTAssertEqual(report.map(\.maskedRatio), nchw.map(\.maskedRatio))
       assertEquivalent(before, after)
     }
   }
