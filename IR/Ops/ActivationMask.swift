@@ -8,6 +8,8 @@
 // for every channel and image; elsewhere the sum is 0 and bias and epilogue apply as
 // usual (so a later BatchNorm fold or activation fusion stays exact). With `masked_fill`
 // the other positions store exactly that value instead (bias and epilogue skipped).
+// Positions are the same in both layouts: with `layout = "nhwc"` position p is the row
+// of C channels at [n, p / OW, p % OW, :].
 
 /// The activation mask of a conv: which output positions it computes.
 public struct ActivationMask: Hashable, Sendable {
@@ -24,13 +26,14 @@ public struct ActivationMask: Hashable, Sendable {
     self.fill = fill
   }
 
-  /// The mask of a conv with these attributes and output shape, nil when it computes
-  /// every position.
+  /// The mask of a conv with these attributes and output shape (in the conv's `layout`),
+  /// nil when it computes every position.
   public init?(_ attributes: Attributes, output: [Int]) {
     guard attributes.kind == .conv, let kept = attributes.optionalInts("kept_positions") else { return nil }
     var fill: Float?
     if case let .float(v)? = attributes["masked_fill"] { fill = v }
-    self.init(kept: kept, planeSize: output.dropFirst(2).reduce(1, *), fill: fill)
+    let spatial = attributes.string("layout") == "nhwc" ? output.dropFirst().dropLast() : output.dropFirst(2)
+    self.init(kept: kept, planeSize: spatial.reduce(1, *), fill: fill)
   }
 
   /// The masked positions, ascending.

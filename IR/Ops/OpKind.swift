@@ -29,8 +29,8 @@
 //   constant pool, sparse layouts and BatchNorm folding never see a second weight order;
 //   targets reorder it to [Cout, kh, kw, Cin] when they pack it) and the bias stays [Cout].
 //   Only 2-D convs, group-1 ones with algorithm direct, gemm1x1, im2col or winograd2/4 or
-//   depthwise ones, with a dense weight and no kept_positions may be "nhwc" (the verifier
-//   checks it; see checkConvLayout).
+//   depthwise ones, with a dense weight may be "nhwc" (the verifier checks it; see
+//   checkConvLayout), masked ones (kept_positions) too.
 // - conv `kept_positions` (optional, from fold-activation-masks; 2-D, group 1): the flat
 //   output-plane positions (oy * OW + ox, sorted, distinct) at which the weights x inputs
 //   sum is computed; at every other position of every channel and image that sum is 0.

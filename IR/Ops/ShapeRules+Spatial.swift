@@ -53,8 +53,9 @@ public enum ConvLayout {
 }
 
 /// An NHWC conv must be one the targets run channels-last: 2-D, a dense weight, group 1
-/// with algorithm direct (not yet chosen), gemm1x1, im2col or winograd2/4, or depthwise,
-/// and no kept_positions.
+/// with algorithm direct (not yet chosen), gemm1x1, im2col or winograd2/4, or depthwise
+/// (kept_positions need group 1: checkKeptPositions; a masked conv runs its own kernel
+/// whatever the algorithm).
 func checkConvLayout(_ a: Attributes, weight w: TensorType, rank: Int) throws {
   let algorithm = a.string("algorithm")
   let groupOne = a.int("group") == 1 && ["direct", "gemm1x1", "im2col", "winograd2", "winograd4"].contains(algorithm)
@@ -62,7 +63,6 @@ func checkConvLayout(_ a: Attributes, weight w: TensorType, rank: Int) throws {
              "conv layout \"nhwc\" needs a 2-D conv with group 1 and algorithm direct, gemm1x1, im2col or winograd2/4, or a depthwise one "
              + "(got \(rank - 2)-D, group \(a.int("group")), algorithm \"\(algorithm)\")")
   try expect(w.layout == nil, "conv layout \"nhwc\" needs a dense weight, got \(w)")
-  try expect(a.values["kept_positions"] == nil, "conv layout \"nhwc\" cannot take kept_positions")
 }
 
 private func channelsFirstConvType(_ x: [TensorType], _ a: Attributes) throws -> TensorType {

@@ -22,7 +22,7 @@ public func activationMaskReport(_ m: Module) -> [ActivationMaskInfo] {
     guard op.kind == .conv else { return nil }
     let out = f.type(of: op.result).shape, w = f.type(of: op.operands[1]).shape
     guard let mask = ActivationMask(op.attributes, output: out) else { return nil }
-    let perPosition = 2 * out[0] * out[1] * w.dropFirst().reduce(1, *)
+    let perPosition = 2 * out[0] * w[0] * w.dropFirst().reduce(1, *)  // images x Cout x Cin*kh*kw (either layout)
     return ActivationMaskInfo(name: f.name(of: op.result), maskedRatio: mask.maskedRatio,
                               flopsSaved: perPosition * (mask.planeSize - mask.kept.count))
   }

@@ -23,8 +23,9 @@
 // everything else stay NCHW: the transposes stop in front of them.
 //
 // Which convs: option `layout` = nchw (none) | nhwc (every conv the targets run NHWC:
-// 2-D, group 1 with algorithm gemm1x1, im2col or winograd2/4, or depthwise; dense f32
-// constant weight and bias, no activation mask) | auto: those of them with at least 16
+// 2-D, group 1 with algorithm gemm1x1, im2col or winograd2/4 (masked convs too: their
+// channels-last kernel gathers whole channel vectors of the kept positions), or
+// depthwise; dense f32 constant weight and bias) | auto: those of them with at least 16
 // input channels (an RGB stem's NHWC im2col gathers 3-float runs: ResNet-50's 7x7 stem
 // 2.61 ms NCHW, 3.53 NHWC) and without the convs sparsify would convert (below), when
 // the time they save outweighs the transposes mixing leaves (around each conv that stays
@@ -32,8 +33,9 @@
 // session, 1 thread, Zen 4): NHWC 1x1/s1 convs 13 % faster than the NCHW ones, 1x1/s2
 // 19 %, 3x3/s2 15 %; the transposes around its 13 Winograd convs (NCHW-only then) and the
 // pool took 0.48 ms of ~72. So `auto` counts 15 % of a converted conv's FLOPs at
-// ~100 GFLOP/s against 8 bytes per transposed element at ~40 GB/s (~16 GB/s for a tensor
-// beyond L2), on a converted copy of the function. ResNet-50, MobileNet and the YOLO-style
+// ~100 GFLOP/s (a masked conv's FLOPs at its kept positions) against 8 bytes per
+// transposed element at ~40 GB/s (~16 GB/s for a tensor beyond L2), on a converted copy
+// of the function. ResNet-50, MobileNet and the YOLO-style
 // detector now go NHWC but for their stems (their Winograd and depthwise convs too, with
 // the channels-last kernels: Winograd 3x3s 22.1 -> 14.4 ms on ResNet-50, depthwise
 // 1.23 -> 0.66 ms on MobileNet); a pool after every pointwise conv keeps NCHW. Convs
@@ -92,8 +94,7 @@ public struct ChooseConvLayout: Pass {
 
   /// Whether the targets can run `op` (a conv) with NHWC activations.
   public static func canRunChannelsLast(_ op: Operation, _ r: Rewriter) -> Bool {
-    guard op.kind == .conv, op.attributes.string("layout") == "nchw", op.operands.count >= 2,
-          op.attributes.values["kept_positions"] == nil else { return false }
+    guard op.kind == .conv, op.attributes.string("layout") == "nchw", op.operands.count >= 2 else { return false }
     let x = r.type(of: op.operands[0]), w = r.type(of: op.operands[1])
     guard x.rank == 4, x.element == .f32, w.layout == nil, r.constantTensor(of: op.operands[1]) != nil,
           op.operands.count < 3 || r.constantTensor(of: op.operands[2]) != nil else { return false }
@@ -125,11 +126,12 @@ public struct ChooseConvLayout: Pass {
     return saved > spent
   }
 
-  /// FLOPs of the function's NHWC convs.
+  /// FLOPs of the function's NHWC convs (a masked conv's at its kept positions).
   static func nhwcFlops(_ function: Function) -> Int {
     function.ops.filter { $0.kind == .conv && $0.attributes.string("layout") == "nhwc" }.reduce(0) { sum, op in
-      let w = function.type(of: op.operands[1]).shape
-      return sum + 2 * function.type(of: op.result).count * w.dropFirst().reduce(1, *)
+      let w = function.type(of: op.operands[1]).shape, y = function.type(of: op.result).shape
+      let kept = ActivationMask(op.attributes, output: y).map { 1 - $0.maskedRatio } ?? 1
+      return sum + Int(Double(2 * y.reduce(1, *) * w.dropFirst().reduce(1, *)) * kept)
     }
   }
 

@@ -17,7 +17,8 @@
 //              columns and run one gemm per image.
 //   winograd2  3x3, stride 1, dilation 1, group 1, where WinogradChoice says it pays:
 //   winograd4  Winograd F(2x2,3x3) / F(4x4,3x3) tiles, the GEMMs run per tile position.
-//              Option `winograd` = auto (measured rule) | off | f2 | f4.
+//              Option `winograd` = auto (measured rule) | off | f2 | f4. Never for a
+//              masked conv (`kept_positions`: its kernel is an im2col over kept positions).
 //   direct     everything else (grouped non-depthwise, 1-D/3-D, transposed weights):
 //              the plain loop nest.
 
@@ -51,7 +52,8 @@ public struct LowerConv: Pass {
                                winograd: WinogradMode = .auto) -> String {
     let nhwc = a.string("layout") == "nhwc"
     let input = nhwc ? input.with(shape: ConvLayout.channelsFirst(input.shape)) : input  // [N, C, H, W]
-    if let chosen = WinogradChoice.algorithm(a, input: input, weight: weight, mode: winograd) { return chosen }
+    if a.values["kept_positions"] == nil,  // a masked conv gathers its kept positions' columns
+       let chosen = WinogradChoice.algorithm(a, input: input, weight: weight, mode: winograd) { return chosen }
     let group = a.int("group")
     let kernel = weight.shape.dropFirst(2)
     if kernel.allSatisfy({ $0 == 1 }) && group == 1 && a.ints("strides").allSatisfy({ $0 == 1 })

@@ -16,21 +16,56 @@
 // BatchNorm fold or activation fusion stays exact: run it before fold-batch-norm. Else
 // (a fused epilogue or bias, e.g. conv -> BN -> relu -> mask after fusion) the conv gets
 // `masked_fill = 0.0`. A conv that is already masked keeps the intersection.
+// Only where it pays (`pays`): a 3x3 conv that lower-conv would run as Winograd does
+// ~1/2.2 of the im2col work per position, so a mask keeping more than that stays a `mul`
+// after the dense conv (option `winograd`: lower-conv's mode, set by `--winograd`).
 
 import SparrowIR
 
 public struct FoldActivationMasks: Pass {
   public static let name = "fold-activation-masks"
   public static let summary = "Fold binary spatial masks on conv outputs into the conv (compute only kept positions)."
+  public static let options = [
+    PassOptionSpec("winograd", .string("auto"), help: "lower-conv's mode (auto | off | f2 | f4): a mask that keeps too much to beat the Winograd conv stays a mul"),
+  ]
 
-  public init(options: PassOptions) {}
-  public init() {}
+  public let winograd: WinogradMode
 
-  public func run(on function: inout Function, context: PassContext) throws -> Bool {
-    try applyPatternsGreedily(Self.patterns, to: &function, context: context)
+  public init(options: PassOptions) throws {
+    let text = options.string("winograd")
+    guard let mode = WinogradMode(rawValue: text) else {
+      throw Diagnostic("fold-activation-masks: winograd must be one of \(WinogradMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+    }
+    winograd = mode
   }
 
-  static let patterns: [RewritePattern] = [
+  public init(winograd: WinogradMode = .auto) { self.winograd = winograd }
+
+  public func run(on function: inout Function, context: PassContext) throws -> Bool {
+    try applyPatternsGreedily(Self.patterns(winograd: winograd), to: &function, context: context)
+  }
+
+  /// The masked conv's speed per computed position relative to the NCHW im2col GEMM: the
+  /// channels-last kernel (MaskedConvNHWC.swift) runs the weight-right GEMM over the kept
+  /// rows plus a gather and a scatter of channel vectors. Fit to one conv + mask + BN +
+  /// relu at 50 % (bench/RESULTS.md, "Activation masks", 2026-12-07): against the dense
+  /// NHWC Winograd F(4x4) conv and its mul, 64@56 0.75x (efficiency ~0.85), 256@14 1.1x
+  /// (~1.2).
+  static let maskedEfficiency = 1.1
+
+  /// Whether computing only `keptRatio` of the positions beats the dense conv lower-conv
+  /// would give `conv` (NHWC Winograd is 1.7-2.3x faster than the im2col GEMM per
+  /// position, SparseCostModel.winogradSpeedup): a Winograd conv keeps its dense form
+  /// when the mask keeps more than ~1 / 2.2 of the positions.
+  static func pays(_ conv: Operation, keptRatio: Double, _ r: Rewriter, winograd: WinogradMode) -> Bool {
+    let x = r.type(of: conv.operands[0]), w = r.type(of: conv.operands[1]), y = r.type(of: conv.result)
+    let dense = LowerConv.algorithm(conv.attributes, input: x, weight: w, winograd: winograd)
+    let speedup = SparseCostModel.denseSpeedup(algorithm: dense, positions: y.shape.dropFirst(2).reduce(1, *),
+                                               channelsLast: true)
+    return keptRatio / maskedEfficiency < 1 / speedup
+  }
+
+  static func patterns(winograd: WinogradMode) -> [RewritePattern] { [
     RewritePattern("mask-into-conv", roots: [.mul]) { op, r in
       for (ci, mi) in [(0, 1), (1, 0)] {
         let c = op.operands[ci]
@@ -47,6 +82,8 @@ public struct FoldActivationMasks: Pass {
         var kept = pattern.indices.filter { pattern[$0] }
         let previous = ActivationMask(conv.attributes, output: out)
         if let previous { kept = kept.filter(Set(previous.kept).contains) }
+        guard previous != nil || pays(conv, keptRatio: Double(kept.count) / Double(max(pattern.count, 1)), r,
+                                      winograd: winograd) else { continue }
         let zeroAtMasked = previous?.fill == nil && (try? epilogueSteps(conv.attributes))?.isEmpty == true
           && (conv.operands.count < 3 || r.constantTensor(of: conv.operands[2])
                 .map { $0.element == .f32 && $0.array(of: Float.self).allSatisfy { $0 == 0 } } == true)
@@ -58,7 +95,7 @@ public struct FoldActivationMasks: Pass {
       }
       return nil
     },
-  ]
+  ] }
 
   /// The [H, W] pattern (true = kept) of `mask` (`shape`) broadcast over a conv `output`
   /// [N, C, H, W], or nil when it is not binary, does not broadcast without growing the

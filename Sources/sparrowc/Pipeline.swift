@@ -13,6 +13,7 @@ extension PipelineOptions {
       let entries = Pipelines.entries(for: OptimizationLevel(rawValue: level.rawValue)!)
         .map { $0 == Sparsify.name ? "\(Sparsify.name){mode=\(sparsity.rawValue)}" : $0 }
         .map { $0 == LowerConv.name ? "\(LowerConv.name){winograd=\(winograd.rawValue)}" : $0 }
+        .map { $0 == FoldActivationMasks.name ? "\(FoldActivationMasks.name){winograd=\(winograd.rawValue)}" : $0 }
         .map { $0 == ChooseConvLayout.name ? "\(ChooseConvLayout.name){layout=\(convLayout.rawValue),sparsity=\(sparsity.rawValue)}" : $0 }
       return try parsePipeline(entries.joined(separator: ","), location: "-\(level.rawValue)")
     } catch let d as Diagnostic {

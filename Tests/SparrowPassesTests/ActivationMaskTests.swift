@@ -68,6 +68,59 @@ final class ActivationMaskTests: XCTestCase {
     assertEquivalent(before, after)
   }
 
+  /// A residual block as ResNet-18's: conv 3x3 -> mask -> BN -> relu -> conv 3x3 -> mask
+  /// -> BN -> + x -> relu, `channels` wide at `size` x `size`.
+  private func maskedBlock(channels: Int, size: Int, keep: Double) -> Module {
+    makeModule { b in
+      let x = b.addArgument(name: "x", type: f32([1, channels, size, size]))
+      var h = x
+      for i in 0..<2 {
+        let c = try! b.conv([h, b.weight([channels, channels, 3, 3], "w\(i)", seed: UInt64(10 + i), in: -0.05...0.05)],
+                            kernel: 3, pad: 1, name: "c\(i)")
+        let m = b.constant(Tensor(shape: [1, 1, size, size], scalars: mask(size, size, keep: keep, seed: UInt64(20 + i))),
+                           name: "mask\(i)")
+        let y = try! b.add1(.mul, [c, m], name: "masked\(i)")
+        let n = try! b.add1(.batch_norm, [y, b.weight([channels], "s\(i)", seed: 30), b.weight([channels], "t\(i)", seed: 31),
+                                         b.weight([channels], "mean\(i)", seed: 32),
+                                         b.weight([channels], "v\(i)", seed: 33, in: 0.5...2)], name: "bn\(i)")
+        h = try! b.add1(.relu, [i == 1 ? try! b.add1(.add, [n, x], name: "sum") : n], name: "r\(i)")
+      }
+      return [h]
+    }
+  }
+
+  /// choose-conv-layout takes masked convs channels-last with their neighbours: no
+  /// transpose between the two masked convs of a block, and the same outputs.
+  func testMaskedConvsGoChannelsLast() throws {
+    let before = maskedBlock(channels: 32, size: 12, keep: 0.3)
+    for layout in ["nhwc", "auto"] {
+      let after = try optimized(before, Pipelines.O2.joined(separator: ",")
+        .replacingOccurrences(of: "choose-conv-layout", with: "choose-conv-layout{layout=\(layout)}"))
+      let convs = ops(after, .conv)
+      XCTAssertEqual(convs.count, 2)
+      XCTAssert(convs.allSatisfy { $0.attributes.optionalInts("kept_positions") != nil && $0.attributes.string("layout") == "nhwc" },
+                "\(layout): \(convs.map(\.attributes))")
+      XCTAssertEqual(ops(after, .transpose).count, 2, layout)  // the input's and the result's
+      let report = activationMaskReport(after), nchw = activationMaskReport(try optimized(before, "fold-activation-masks"))
+      XCTAssertEqual(report.map(\.flopsSaved), nchw.map(\.flopsSaved))
+      XCTAssertEqual(report.map(\.maskedRatio), nchw.map(\.maskedRatio))
+      assertEquivalent(before, after)
+    }
+  }
+
+  /// A mask keeping more than the Winograd conv's share of the work stays a mul (and the
+  /// dense conv goes Winograd); a sparser one folds; with `winograd=off` every mask folds.
+  func testMaskFoldsOnlyWhereItBeatsWinograd() throws {
+    func masked(keep: Double, winograd: String = "auto") throws -> [Bool] {
+      let m = try optimized(maskedBlock(channels: 64, size: 56, keep: keep),
+                            "fold-activation-masks{winograd=\(winograd)},fold-batch-norm,fuse-epilogue,fold-activation-masks{winograd=\(winograd)},lower-conv{winograd=\(winograd)}")
+      return ops(m, .conv).map { $0.attributes.optionalInts("kept_positions") != nil }
+    }
+    XCTAssertEqual(try masked(keep: 0.7), [false, false])
+    XCTAssertEqual(try masked(keep: 0.25), [true, true])
+    XCTAssertEqual(try masked(keep: 0.7, winograd: "off"), [true, true])
+  }
+
   func testVerifierRejectsUnsortedKeptPositions() throws {
     var m = maskedModel(kernel: 3, stride: 1, bias: false, maskFirst: false, keep: 0.5)
     m = try optimized(m, "fold-activation-masks")

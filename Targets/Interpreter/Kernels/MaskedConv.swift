@@ -6,7 +6,8 @@
 //   sums[M, P]          = W[M, C*kh*kw] * columns                      (one GEMM)
 //   y[m, kept[p]]       = sums[m, p] + bias[m];  y[m, masked] = bias[m]
 // The epilogue then runs over every position (Epilogue.swift), and `masked_fill`, when
-// present, overwrites the masked positions after it (`applyingMaskedFill`).
+// present, overwrites the masked positions after it (`applyingMaskedFill`). An NHWC
+// masked conv runs this NCHW kernel between transposes (Conv.swift).
 
 import SparrowIR
 
@@ -83,10 +84,20 @@ func applyingMaskedFill(_ k: KernelArgs, _ fill: Float, _ mask: ActivationMask,
   attributes.values["masked_fill"] = nil
   let y = try run(KernelArgs(kind: k.kind, attributes: attributes, refs: k.inputs,
                              resultTypes: k.resultTypes))[0]
-  let masked = mask.masked, planes = y.shape[0] * y.shape[1]
+  let masked = mask.masked
   var values = y.array(of: Float.self)
-  for plane in 0..<planes {
-    for position in masked { values[plane * mask.planeSize + position] = fill }
+  if k.attributes.string("layout") == "nhwc" {  // [N, H, W, C]: a row of C per position
+    let channels = y.shape[3]
+    for image in 0..<y.shape[0] {
+      for position in masked {
+        let row = (image * mask.planeSize + position) * channels
+        for c in 0..<channels { values[row + c] = fill }
+      }
+    }
+  } else {
+    for plane in 0..<y.shape[0] * y.shape[1] {
+      for position in masked { values[plane * mask.planeSize + position] = fill }
+    }
   }
   return [Tensor(shape: y.shape, scalars: values)]
 }

@@ -38,17 +38,17 @@ extension OpContext {
     let (outChannels, kh, kw) = (w[0], w[2], w[3])
     let (oh, ow) = (y[1], y[2])
     let fused = try fusedEpilogue(coreOperands: min(op.operands.count, 3))
+    if let mask = ActivationMask(a, output: y) {
+      return lowerChannelsLastMaskedConv(mask, weights: weights, bias: bias, steps: fused.steps,
+                                         residual: fused.residual)  // MaskedConvNHWC.swift
+    }
     if let tile = WinogradTile(algorithm: a.string("algorithm")), kh == 3, kw == 3, strides == [1, 1],
        dilations == [1, 1] {
       return lowerChannelsLastWinogradConv(tile, weights: weights, bias: bias, steps: fused.steps,
                                            residual: fused.residual)  // Winograd/WinogradConvNHWC.swift
     }
     let k = kh * kw * channels
-    // B = W'^T: [K, Co] with K ordered (i, j, c).
-    var b = [Float](repeating: 0, count: k * outChannels)
-    for o in 0..<outChannels { for c in 0..<channels { for i in 0..<kh { for j in 0..<kw {
-      b[((i * kw + j) * channels + c) * outChannels + o] = weights[((o * channels + c) * kh + i) * kw + j]
-    } } } }
+    let b = channelsLastWeights(weights, outChannels: outChannels, channels: channels, kh: kh, kw: kw)
     let pointwise = kh == 1 && kw == 1 && strides == [1, 1] && pads.allSatisfy { $0 == 0 }
     let rows = pointwise ? batch * height * width : oh * ow
     let epilogue = GemmEpilogue(bias: bias.map { .perColumn($0) } ?? .none, steps: fused.steps)
@@ -78,11 +78,26 @@ extension OpContext {
   }
 }
 
-/// The channels-last column matrix of one image (see the header).
+/// B = W'^T [kh*kw*C, Co] of a weight W [Co, C, kh, kw]: K ordered (i, j, c), the rows of
+/// the channels-last column matrix.
+func channelsLastWeights(_ weights: [Float], outChannels: Int, channels: Int, kh: Int, kw: Int) -> [Float] {
+  var b = [Float](repeating: 0, count: kh * kw * channels * outChannels)
+  for o in 0..<outChannels { for c in 0..<channels { for i in 0..<kh { for j in 0..<kw {
+    b[((i * kw + j) * channels + c) * outChannels + o] = weights[((o * channels + c) * kh + i) * kw + j]
+  } } } }
+  return b
+}
+
+/// The channels-last column matrix of one image (see the header): a row per output
+/// position, or with `rows` (a masked conv's kept positions, MaskedConvNHWC.swift) a row
+/// per listed position only.
 struct ChannelsLastIm2col {
   let cg: CodegenModule
   let channels: Int, height: Int, width: Int, kh: Int, kw: Int, oh: Int, ow: Int
   let strides: [Int], pads: [Int], dilations: [Int]
+  /// The output positions (oy * ow + ox) whose rows are gathered, in order, and the i32
+  /// table of their input offsets (in the padded image, in floats) when not all are.
+  var rows: (positions: [Int], offsets: Value)? = nil
 
   private var padded: Bool { pads.contains { $0 != 0 } }
   private var paddedHeight: Int {
@@ -91,7 +106,8 @@ struct ChannelsLastIm2col {
   private var paddedWidth: Int {
     padded ? max(pads[1] + width + pads[3], (ow - 1) * strides[1] + (kw - 1) * dilations[1] + 1) : width
   }
-  private var columnFloats: Int { (oh * ow * kh * kw * channels + 15) / 16 * 16 }
+  private var rowCount: Int { rows?.positions.count ?? oh * ow }
+  private var columnFloats: Int { (rowCount * kh * kw * channels + 15) / 16 * 16 }
   private var paddedFloats: Int { padded ? paddedHeight * paddedWidth * channels : 0 }
 
   /// Scratch bytes: the column matrix, then the zero-bordered image.
@@ -110,17 +126,32 @@ struct ChannelsLastIm2col {
       }
     }
     let (sy, sx, dy, dx) = (strides[0], strides[1], dilations[0], dilations[1])
-    cg.forEachIndex([oh, ow, kh]) { idx in
-      let (oy, ox, i) = (idx[0], idx[1], idx[2])
-      let iy = cg.add(cg.mul(oy, sy), cg.mul(i, dy))
-      let src = cg.at(source, cg.mul(cg.add(cg.mul(iy, pw), cg.mul(ox, sx)), c))
-      let row = cg.add(cg.mul(cg.add(cg.mul(oy, ow), ox), kh), i)
-      let dst = cg.at(columns, cg.mul(row, kw * c))
+    // Kernel row i of output row `row`, whose window starts `origin` floats into `source`.
+    func gather(row: Value, origin: Value, i: Value) {
+      let src = cg.at(source, cg.add(origin, cg.mul(i, dy * pw * c)))
+      let dst = cg.at(columns, cg.mul(cg.add(cg.mul(row, kh), i), kw * c))
       if dx == 1 {
         cg.copyFloats(from: src, to: dst, count: kw * c)
       } else {
         for j in 0..<kw { cg.copyFloats(from: cg.at(src, j * dx * c), to: cg.at(dst, j * c), count: c) }
       }
     }
+    if let rows {
+      cg.forEachIndex([rows.positions.count, kh]) { idx in
+        let offset = LLVMBuildLoad2(cg.builder, cg.i32, cg.gep(cg.i32, rows.offsets, idx[0]), "")!
+        gather(row: idx[0], origin: LLVMBuildSExt(cg.builder, offset, cg.i64, "")!, i: idx[1])
+      }
+      return
+    }
+    cg.forEachIndex([oh, ow, kh]) { idx in
+      let (oy, ox, i) = (idx[0], idx[1], idx[2])
+      gather(row: cg.add(cg.mul(oy, ow), ox), origin: cg.mul(cg.add(cg.mul(cg.mul(oy, sy), pw), cg.mul(ox, sx)), c), i: i)
+    }
+  }
+
+  /// The input offset (floats, in the image `emit` reads: padded when the conv pads) of
+  /// the window of each output position in `positions`.
+  func windowOffsets(_ positions: [Int]) -> [Int32] {
+    positions.map { Int32(($0 / ow * strides[0] * paddedWidth + $0 % ow * strides[1]) * channels) }
   }
 }
