@@ -2,6 +2,7 @@
 run from a C driver built with the same sanitizer.
 
     python run_sanitized.py --sparrowc PATH --sanitizer thread|address [--threads 2] [--keep DIR]
+        [--target-cpu native]
 
 Models (built here, small shapes of the model zoo, Tests/Models/sparrow_models.py):
 ResNet-18 at 64x64 (dense convs and GEMM), the same pruned to 4x4 blocks 90% compiled
@@ -79,7 +80,7 @@ def check(name, model, flags, args, work, control=False):
     lib, header = os.path.join(work, f"lib{name}.so"), os.path.join(work, f"{name}.h")
     # Every parallel region forks (small shapes would otherwise stay on one thread).
     subprocess.run([args.sparrowc, "compile", path, "--name", name, "-o", lib, "--header", header,
-                    "--sanitize", args.sanitizer, *flags], check=True,
+                    "--sanitize", args.sanitizer, "--target-cpu", args.target_cpu, *flags], check=True,
                    env=dict(os.environ, SPARROW_FORK_THRESHOLD_NS="0"))
     driver = os.path.join(work, f"driver_{name}")
     flags_cc = ["-fsanitize=thread"] if args.sanitizer == "thread" else ["-fsanitize=address,undefined",
@@ -125,6 +126,8 @@ def main():
     ap.add_argument("--sparrowc", required=True)
     ap.add_argument("--sanitizer", choices=["thread", "address"], required=True)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--target-cpu", default="x86-64-v4",
+                    help="native on a machine without AVX-512 (the default code needs it)")
     ap.add_argument("--keep", help="work in this folder and keep it")
     args = ap.parse_args()
     args.sparrowc = os.path.abspath(args.sparrowc)
