@@ -4,27 +4,35 @@
 // forks (JIT and `.so` alike). A context owns one pool: `threads - 1` pthreads created
 // once, parked between regions and between runs.
 //
-//   fork(pool, work, arg, count):                 worker i (1 ..< threads):
-//     n = min(count, threads)                        loop:
-//     n <= 1 or no pool: work(arg, 0, 1); return       wait until generation changes
-//     participants, work, arg = n, work, arg            (spin, then futex sleep)
-//     pending = threads - 1                            stop? return
-//     generation += 1; wake sleepers                   i < participants: work(arg, i, n)
-//     work(arg, 0, n)                                  pending -= 1; last one wakes the
-//     wait until pending == 0 (spin, then futex)         caller if it sleeps
+//   fork(pool, work, arg, count):                worker (threads 1 ..< n):
+//     n = min(count, threads)                      loop:
+//     n <= 1 or no pool: work(arg, 0, 1); return     wait until generation changes
+//     count, work, arg, done = n, work, arg, 0         (spin, then futex sleep)
+//     ticket = (g + 1, 1)      part 0 is the caller's  stop? return
+//     generation = g + 1; wake sleepers                 claim parts of that generation
+//     work(arg, 0, n); done += 1
+//     claim parts of generation g + 1
+//     wait until done == n (spin, then futex)
 //
-// One fork/join per parallel region. Every worker acknowledges every generation (even
-// with nothing to do), so the caller may rewrite `participants`, `work` and `arg` as soon
-// as `pending` reaches 0. Sleeping is a Dekker handshake over sequentially consistent
-// atomics: a sleeper bumps its `asleep` counter then re-reads the word before
-// `futex(FUTEX_WAIT)`; the waker changes the word then reads the counter before
-// `futex(FUTEX_WAKE)`, so one of them sees the other. Data handed to workers is
-// published by the release of `generation` and returned by the release of `pending`
-// (what ThreadSanitizer checks, `make test-tsan`).
+//   claim parts of g: while ticket = (g, p) with p < count:
+//     CAS ticket (g, p) -> (g, p + 1); on success work(arg, p, n), done += 1 (the
+//     last part wakes the caller if it sleeps)
+//
+// One fork/join per parallel region. Parts are claimed, not assigned: a worker that is
+// asleep or preempted (a loaded machine, an unreliable vCPU) leaves its part to the
+// caller instead of stalling the join, and the join waits only for parts that were
+// claimed. Part p is still one contiguous share of the work (`thread` in the body), so
+// results do not depend on who runs it. `count`, `work` and `arg` are relaxed atomics:
+// a late worker may read the next region's values, but then its CAS on the ticket fails
+// (the caller rewrites them only after every part of the last region is done). Sleeping
+// is a Dekker handshake over sequentially consistent atomics: a sleeper bumps its
+// `asleep` counter then re-reads the word before `futex(FUTEX_WAIT)`; the waker changes
+// the word then reads the counter before `futex(FUTEX_WAKE)`. Data handed to workers is
+// published by the release of `ticket` and returned by the release of `done` (what
+// ThreadSanitizer checks, `make test-tsan`).
 //
 // Reentrancy: one pool runs one region at a time (a context runs one call at a time);
-// a region's work must not fork again (it would run serially on a busy pool... it
-// cannot: the work function gets no pool). Distinct pools are independent.
+// a region's work cannot fork again (it gets no pool). Distinct pools are independent.
 
 internal import CLLVM
 
@@ -36,8 +44,8 @@ private let futexWaitPrivate = 128, futexWakePrivate = 129, sysFutex = 202
 
 /// Fields of the pool struct (`sparrow.pool`).
 private enum PoolField: UInt32 {
-  case generation = 0, stop, workersAsleep, participants, work, arg, threads, nextIndex, handles
-  case pending = 10, callerAsleep
+  case generation = 0, stop, workersAsleep, count, work, arg, threads, handles
+  case done = 9, callerAsleep, ticket
 }
 
 extension CodegenModule {
@@ -52,8 +60,8 @@ extension CodegenModule {
     if let t = LLVMGetTypeByName2(context, "sparrow.pool") { return t }
     let t = LLVMStructCreateNamed(context, "sparrow.pool")!
     let pad = LLVMArrayType(i32, 16)!
-    var fields: [LType?] = [i32, i32, i32, i64, i8Ptr, i8Ptr, i64, i64, LLVMPointerType(i64, 0),
-                            pad, i32, i32, pad]
+    var fields: [LType?] = [i32, i32, i32, i64, i8Ptr, i8Ptr, i64, LLVMPointerType(i64, 0),
+                            pad, i32, i32, i64, pad]
     LLVMStructSetBody(t, &fields, UInt32(fields.count), 0)
     return t
   }
@@ -66,14 +74,20 @@ extension CodegenModule {
     LLVMStructGetTypeAtIndex(poolType, f.rawValue)!
   }
 
+  /// Natural alignment: the module may have no data layout yet, whose default aligns i64
+  /// to 4 bytes (an atomic access would then become a libatomic call).
+  private func alignment(_ f: PoolField) -> UInt32 { LLVMGetTypeKind(fieldType(f)) == LLVMIntegerTypeKind && LLVMGetIntTypeWidth(fieldType(f)) == 32 ? 4 : 8 }
+
   private func loadField(_ pool: Value, _ f: PoolField, _ ordering: LLVMAtomicOrdering? = nil) -> Value {
     let v = LLVMBuildLoad2(builder, fieldType(f), field(pool, f), "")!
+    LLVMSetAlignment(v, alignment(f))
     if let ordering { LLVMSetOrdering(v, ordering) }
     return v
   }
 
   private func storeField(_ pool: Value, _ f: PoolField, _ v: Value, _ ordering: LLVMAtomicOrdering? = nil) {
     let s = LLVMBuildStore(builder, v, field(pool, f))!
+    LLVMSetAlignment(s, alignment(f))
     if let ordering { LLVMSetOrdering(s, ordering) }
   }
 
@@ -162,6 +176,45 @@ extension CodegenModule {
     ifThen(icmp(LLVMIntNE, sleeping, int32(0))) { futex(word, futexWakePrivate, int32(Int(Int32.max))) }
   }
 
+  /// `sparrow.pool.claim(pool, i32 generation)`: runs parts of that generation's region
+  /// until none is left (or the region is gone).
+  private func poolClaim() -> Value {
+    if let f = LLVMGetNamedFunction(ref, "sparrow.pool.claim") { return f }
+    let saved = LLVMGetInsertBlock(builder)
+    defer { if let saved { LLVMPositionBuilderAtEnd(builder, saved) } }
+    let f = poolFunction("sparrow.pool.claim", params: [LLVMPointerType(poolType, 0), i32])
+    startBlock("entry", in: f)
+    let pool = param(f, 0)
+    let generation = LLVMBuildZExt(builder, param(f, 1), i64, "")!
+    loop { exit in
+      let ticket = loadField(pool, .ticket, LLVMAtomicOrderingAcquire)
+      breakIf(icmp(LLVMIntNE, LLVMBuildLShr(builder, ticket, int(32), ""), generation), exit)
+      let part = LLVMBuildAnd(builder, ticket, int(0xffff_ffff), "")!
+      let count = loadField(pool, .count, LLVMAtomicOrderingMonotonic)
+      breakIf(icmp(LLVMIntSGE, part, count), exit)
+      let work = loadField(pool, .work, LLVMAtomicOrderingMonotonic)
+      let arg = loadField(pool, .arg, LLVMAtomicOrderingMonotonic)
+      let exchange = LLVMBuildAtomicCmpXchg(builder, field(pool, .ticket), ticket, add(ticket, 1),
+                                            LLVMAtomicOrderingAcquireRelease, LLVMAtomicOrderingAcquire, 0)!
+      ifThen(LLVMBuildExtractValue(builder, exchange, 1, "")) {
+        var args: [Value?] = [arg, part, count]
+        LLVMBuildCall2(builder, poolWorkType, cast(work, to: LLVMPointerType(poolWorkType, 0)), &args, 3, "")
+        finishPart(pool, count: count)
+      }
+    }
+    retVoid()
+    return f
+  }
+
+  /// done += 1 (release); the last part of the region wakes the caller if it sleeps.
+  private func finishPart(_ pool: Value, count: Value) {
+    let before = atomicAdd(field(pool, .done), int32(1))
+    let last = icmp(LLVMIntEQ, LLVMBuildSExt(builder, add32(before, 1), i64, ""), count)
+    ifThen(last) { wakeSleepers(field(pool, .done), field(pool, .callerAsleep)) }
+  }
+
+  private func add32(_ a: Value, _ b: Int) -> Value { LLVMBuildAdd(builder, a, int32(b), "")! }
+
   /// `sparrow.pool.worker(i8 *pool) -> i8*`: the pthread start routine.
   private func poolWorker() -> Value {
     if let f = LLVMGetNamedFunction(ref, "sparrow.pool.worker") { return f }
@@ -170,8 +223,6 @@ extension CodegenModule {
     let f = poolFunction("sparrow.pool.worker", params: [i8Ptr], returns: i8Ptr)
     startBlock("entry", in: f)
     let pool = cast(param(f, 0), to: LLVMPointerType(poolType, 0))
-    let index = LLVMBuildAtomicRMW(builder, LLVMAtomicRMWBinOpAdd, field(pool, .nextIndex), int(1),
-                                   LLVMAtomicOrderingSequentiallyConsistent, 0)!
     let seen = entryAlloca(i32)
     LLVMBuildStore(builder, int32(0), seen)
     loop { _ in
@@ -179,14 +230,7 @@ extension CodegenModule {
       let now = call(function: poolAwait(), [field(pool, .generation), field(pool, .workersAsleep), old])
       LLVMBuildStore(builder, now, seen)
       ifThen(icmp(LLVMIntNE, loadField(pool, .stop), int32(0))) { ret(LLVMConstNull(i8Ptr)); _ = startBlock("dead", in: f) }
-      let count = loadField(pool, .participants)
-      ifThen(icmp(LLVMIntSLT, index, count)) {
-        let work = cast(loadField(pool, .work), to: LLVMPointerType(poolWorkType, 0))
-        var args: [Value?] = [loadField(pool, .arg), index, count]
-        LLVMBuildCall2(builder, poolWorkType, work, &args, 3, "")
-      }
-      let left = atomicAdd(field(pool, .pending), int32(-1))
-      ifThen(icmp(LLVMIntEQ, left, int32(1))) { wakeSleepers(field(pool, .pending), field(pool, .callerAsleep)) }
+      call(function: poolClaim(), [pool, now])
     }
     LLVMBuildUnreachable(builder)
     return f
@@ -219,20 +263,25 @@ extension CodegenModule {
     retVoid()
 
     LLVMPositionBuilderAtEnd(builder, parallel)
-    storeField(pool, .participants, n)
-    storeField(pool, .work, cast(work, to: i8Ptr))
-    storeField(pool, .arg, arg)
-    let workers = LLVMBuildTrunc(builder, LLVMBuildSub(builder, threads, int(1), ""), i32, "")!
-    storeField(pool, .pending, workers, LLVMAtomicOrderingSequentiallyConsistent)
-    _ = atomicAdd(field(pool, .generation), int32(1))
+    storeField(pool, .count, n, LLVMAtomicOrderingMonotonic)
+    storeField(pool, .work, cast(work, to: i8Ptr), LLVMAtomicOrderingMonotonic)
+    storeField(pool, .arg, arg, LLVMAtomicOrderingMonotonic)
+    storeField(pool, .done, int32(0), LLVMAtomicOrderingMonotonic)
+    // Only the caller changes `generation`: a plain read of it is its own last write.
+    let generation = add32(loadField(pool, .generation, LLVMAtomicOrderingMonotonic), 1)
+    let ticket = LLVMBuildOr(builder, LLVMBuildShl(builder, LLVMBuildZExt(builder, generation, i64, ""), int(32), ""), int(1), "")!
+    storeField(pool, .ticket, ticket, LLVMAtomicOrderingRelease)
+    storeField(pool, .generation, generation, LLVMAtomicOrderingSequentiallyConsistent)
     wakeSleepers(field(pool, .generation), field(pool, .workersAsleep))
     var mine: [Value?] = [arg, int(0), n]
     LLVMBuildCall2(builder, poolWorkType, work, &mine, 3, "")
-    // Join: wait until every worker has acknowledged this generation.
+    finishPart(pool, count: n)
+    call(function: poolClaim(), [pool, generation])
+    // Join: wait until every part is done (parts still unclaimed were run above).
     loop { exit in
-      let left = loadField(pool, .pending, LLVMAtomicOrderingAcquire)
-      breakIf(icmp(LLVMIntEQ, left, int32(0)), exit)
-      _ = call(function: poolAwait(), [field(pool, .pending), field(pool, .callerAsleep), left])
+      let done = loadField(pool, .done, LLVMAtomicOrderingAcquire)
+      breakIf(icmp(LLVMIntEQ, LLVMBuildSExt(builder, done, i64, ""), n), exit)
+      _ = call(function: poolAwait(), [field(pool, .done), field(pool, .callerAsleep), done])
     }
     retVoid()
     return f
@@ -272,7 +321,6 @@ extension CodegenModule {
       ret(LLVMConstNull(i8Ptr)); _ = startBlock("dead", in: make)
     }
     storeField(pool, .handles, cast(handles, to: LLVMPointerType(i64, 0)))
-    storeField(pool, .nextIndex, int(1))
     // Threads that fail to start are simply not there: the pool runs with fewer.
     let started = entryAlloca(i64)
     LLVMBuildStore(builder, int(1), started)
@@ -293,6 +341,7 @@ extension CodegenModule {
     storeField(victim, .stop, int32(1))
     _ = atomicAdd(field(victim, .generation), int32(1))
     wakeSleepers(field(victim, .generation), field(victim, .workersAsleep))
+    // (Joined workers never touch the pool again.)
     let victimHandles = loadField(victim, .handles)
     forLoop(int(1), loadField(victim, .threads)) { k in
       var args: [Value?] = [LLVMBuildLoad2(builder, i64, gep(i64, victimHandles, k), "")!,
