@@ -12,7 +12,9 @@
 //           sparrow.pool.fork(pool, <symbol>.work, &struct, maximum)   (ThreadPool.swift)
 //
 // `pool` is the kernel's last argument (`defineKernel(threaded:)`, NULL: one thread).
-// One fork/join per call; `count` is min(maximum, the pool's threads), 1 without a pool.
+// One fork/join per call; the body runs once per part, `thread` the part's index and
+// `count` the parts: min(maximum, 4 x the pool's threads), 1 without a pool or with one
+// thread. A part runs on one thread at a time (per-part scratch slices are safe).
 // The body runs in its own function: values of the caller reach it only as `captures`,
 // and it must not fork again. Kernels decide their partition from (thread, count) and
 // whether a region pays for a fork (`ParallelCost`).
@@ -71,7 +73,8 @@ extension CodegenModule {
 
 /// Whether a region pays for a fork: estimated one-thread time against the fork/join.
 enum ParallelCost {
-  /// Threads a kernel splits its work for at most (GEMMs: per-thread scratch slices).
+  /// Parts a kernel splits its work into at most (per-part scratch slices: GEMMs, the
+  /// sparse GEMM, max pooling); the pool cuts a region into up to 4 parts per thread.
   static let maximumThreads = 8
   /// One-thread work below which a region stays serial: a fork/join costs ~1-3 µs with
   /// spinning workers, more when they sleep (bench/threads.py measures it). Tests set

@@ -5,8 +5,9 @@
 // once, parked between regions and between runs.
 //
 //   fork(pool, work, arg, count):                worker (threads 1 ..< n):
-//     n = min(count, threads)                      loop:
-//     n <= 1 or no pool: work(arg, 0, 1); return     wait until generation changes
+//     n = min(count, 4 * threads)                  loop:
+//     n <= 1, 1 thread or no pool:                   wait until generation changes
+//       work(arg, 0, 1); return
 //     count, work, arg, done = n, work, arg, 0         (spin, then futex sleep)
 //     ticket = (g + 1, 1)      part 0 is the caller's  stop? return
 //     generation = g + 1; wake sleepers                 claim parts of that generation
@@ -39,6 +40,9 @@ internal import CLLVM
 /// Iterations of `pause` a waiter spins before it sleeps (~50-100 µs: regions of one
 /// run follow each other closely; between runs the workers sleep).
 private let spinIterations = 4096
+/// Parts a region is cut into per thread (at most; kernels cap it, ParallelCost): a slow
+/// vCPU or a preempted worker then holds a small part while the others claim the rest.
+private let partsPerThread = 4
 /// Linux futex operations (private to the process).
 private let futexWaitPrivate = 128, futexWakePrivate = 129, sysFutex = 202
 
@@ -237,8 +241,9 @@ extension CodegenModule {
   }
 
   /// `sparrow.pool.fork(i8 *pool, work, i8 *arg, i64 count)`: runs `work(arg, i, n)` for
-  /// i in 0 ..< n = min(count, the pool's threads), the caller taking i = 0; serially
-  /// (`work(arg, 0, 1)`) without a pool.
+  /// i in 0 ..< n = min(count, 4 x the pool's threads), each part on whichever thread
+  /// claims it, the caller taking i = 0; serially (`work(arg, 0, 1)`) without a pool or
+  /// with one thread.
   func poolFork() -> Value {
     if let f = LLVMGetNamedFunction(ref, "sparrow.pool.fork") { return f }
     let saved = LLVMGetInsertBlock(builder)
@@ -254,8 +259,9 @@ extension CodegenModule {
     LLVMPositionBuilderAtEnd(builder, hasPool)
     let pool = cast(param(f, 0), to: LLVMPointerType(poolType, 0))
     let threads = loadField(pool, .threads)
-    let n = smin(param(f, 3), threads)
-    LLVMBuildCondBr(builder, icmp(LLVMIntSLE, n, int(1)), serial, parallel)
+    let n = smin(param(f, 3), mul(threads, partsPerThread))
+    let alone = LLVMBuildOr(builder, icmp(LLVMIntSLE, threads, int(1)), icmp(LLVMIntSLE, n, int(1)), "")!
+    LLVMBuildCondBr(builder, alone, serial, parallel)
 
     LLVMPositionBuilderAtEnd(builder, serial)
     var one: [Value?] = [arg, int(0), int(1)]
