@@ -128,17 +128,16 @@ extension OpContext {
         let row = cg.at(padded, cg.mul(r, rowFloats))
         let iy = cg.sub(r, cg.int(g.padTop))
         let inside = cg.icmp(LLVMIntULT, iy, cg.int(imageRows))
-        let copied = cg.ifElse(inside, {
+        _ = cg.ifElse(inside, {
           if g.padLeft > 0 { cg.zeroFloats(row, count: g.padLeft * c) }
           cg.copyFloats(from: cg.at(x, cg.mul(iy, g.width * c)), to: cg.at(row, g.padLeft * c), count: right * c)
           let tail = paddedWidth - g.padLeft - right
           if tail > 0 { cg.zeroFloats(cg.at(row, (g.padLeft + right) * c), count: tail * c) }
-          return [cg.int(1)]
+          return []
         }, {
           cg.zeroFloats(row, count: rowFloats)
-          return [cg.int(0)]
+          return []
         })
-        _ = copied
       }
     }
     let tiles = rangeHelper(symbol + ".winograd_in", pointers: 2) { p, begin, end in
