@@ -18,7 +18,7 @@ struct Bench: ParsableCommand {
   @Option(help: "interp (reference interpreter) or llvm.")
   var backend: Backend = .interp
 
-  @Option(help: "Threads (OpenBLAS in the interpreter).")
+  @Option(help: "Threads, 0 for all cores (default 1): the llvm backend's thread pool, OpenBLAS's in the interpreter.")
   var threads = 1
 
   @Option(help: "Timed iterations.")
@@ -34,8 +34,8 @@ struct Bench: ParsableCommand {
   var profile = false
 
   func validate() throws {
-    guard iterations >= 1, warmup >= 0, threads >= 1 else {
-      throw ValidationError("--iterations and --threads must be at least 1, --warmup at least 0")
+    guard iterations >= 1, warmup >= 0, threads >= 0 else {
+      throw ValidationError("--iterations must be at least 1, --warmup and --threads at least 0")
     }
     guard !profile || backend == .llvm else { throw ValidationError("--profile needs --backend llvm") }
   }
@@ -49,7 +49,7 @@ struct Bench: ParsableCommand {
     let jit = backend == .llvm ? try JITModel(module, profile: profile) : nil
     let compileMs = elapsedMilliseconds(since: start)
     let inputs = randomInputs(for: module.main, seed: 0)
-    Interpreter.setThreads(threads)
+    Interpreter.setThreads(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount)
     let runOnce = { try jit?.run(inputs, threads: threads) ?? Interpreter.run(module, inputs: inputs) }
     for _ in 0..<warmup { _ = try runOnce() }
     var times: [Double] = []

@@ -16,7 +16,12 @@ extension Sanitizer: ExpressibleByArgument {}
 
 struct Compile: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Compile a model to a shared library (+ C header), object file, LLVM IR or assembly.")
+    abstract: "Compile a model to a shared library (+ C header), object file, LLVM IR or assembly.",
+    discussion: """
+      Threads are chosen by the library's caller, not here: <name>_run(..., num_threads) per call \
+      (1: the calling thread only; <= 0: all cores), or a context from <name>_context_create(num_threads) \
+      whose thread pool persists between <name>_run_context calls (see the generated header).
+      """)
 
   @OptionGroup var model: ModelOptions
   @OptionGroup var pipeline: PipelineOptions

@@ -39,7 +39,7 @@ struct Run: ParsableCommand {
   @Option(help: "interp (reference interpreter) or llvm.")
   var backend: Backend = .interp
 
-  @Option(help: "Threads (OpenBLAS in the interpreter).")
+  @Option(help: "Threads, 0 for all cores (default 1): the llvm backend's thread pool, OpenBLAS's in the interpreter.")
   var threads = 1
 
   func run() throws {
@@ -69,7 +69,7 @@ struct Run: ParsableCommand {
       }
       values.append(t)
     }
-    Interpreter.setThreads(threads)
+    Interpreter.setThreads(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount)
     let outputs = try execute(module, inputs: values, backend: backend, threads: threads)
     try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
     for (v, t) in zip(f.results, outputs) {

@@ -37,9 +37,12 @@ public final class JITModel {
   private let session: JITSession
   private let function: Function
   private typealias RunEntry = @convention(c) (
-    UnsafePointer<UnsafeRawPointer?>?, UnsafePointer<UnsafeMutableRawPointer?>?,
-    UnsafeMutableRawPointer?, Int32) -> Int32
+    UnsafeMutableRawPointer?, UnsafePointer<UnsafeRawPointer?>?, UnsafePointer<UnsafeMutableRawPointer?>?,
+    UnsafeMutableRawPointer?) -> Int32
   private let entry: RunEntry
+  /// The generated code's thread pools (`model_context_create`), one per thread count
+  /// asked for, created on first use and kept (their threads park between runs).
+  private let pools: ThreadPools
   private let workspace: UnsafeMutableRawPointer
   /// The results' buffers, allocated once like the workspace: fresh ones on every run
   /// made `bench` time the first-touch page faults of large outputs inside the last
@@ -64,7 +67,8 @@ public final class JITModel {
     phases.mark("IR construction")
     try session.add(cg)
     phases.mark("optimize")
-    entry = unsafeBitCast(UInt(try session.address(of: "model_run")), to: RunEntry.self)
+    entry = unsafeBitCast(UInt(try session.address(of: "model_run_context")), to: RunEntry.self)
+    pools = try ThreadPools(session, prefix: "model")
     profiledOps = codegen.profiledOps
     profileTicks = profile ? UnsafePointer(bitPattern: UInt(try session.address(of: profileSymbol("model")))) : nil
     phases.mark("machine code")
@@ -76,6 +80,7 @@ public final class JITModel {
   }
 
   deinit {
+    pools.destroyAll()
     workspace.deallocate()
     for b in outputs { b.deallocate() }
   }
@@ -87,7 +92,8 @@ public final class JITModel {
     return profiledOps.enumerated().map { k, op in (op, Int(ticks[k + 1] - ticks[k])) }
   }
 
-  /// Runs once; inputs must match the entry function's argument types.
+  /// Runs once; inputs must match the entry function's argument types. `threads` <= 0:
+  /// all cores. Not reentrant (one workspace): one call at a time per model.
   public func run(_ inputs: [Tensor], threads: Int = 1) throws -> [Tensor] {
     guard inputs.count == function.arguments.count else {
       throw Diagnostic("expected \(function.arguments.count) inputs, got \(inputs.count)")
@@ -97,7 +103,7 @@ public final class JITModel {
     }
     let types = function.results.map { function.type(of: $0).dense }
     let status = withPointers(inputs) { inputPointers in
-      entry(inputPointers, outputs.map { Optional($0) }, workspace, Int32(threads))
+      entry(pools.pool(threads: threads), inputPointers, outputs.map { Optional($0) }, workspace)
     }
     guard status == 0 else { throw Diagnostic("generated code failed with status \(status)") }
     return zip(types, outputs).map { type, b in

@@ -2,6 +2,7 @@
 run from a C driver built with the same sanitizer.
 
     python run_sanitized.py --sparrowc PATH --sanitizer thread|address [--threads 2] [--keep DIR]
+        [--target-cpu native]
 
 Models (built here, small shapes of the model zoo, Tests/Models/sparrow_models.py):
 ResNet-18 at 64x64 (dense convs and GEMM), the same pruned to 4x4 blocks 90% compiled
@@ -11,7 +12,9 @@ classifier (GEMMs, batched matmuls, softmax, layer norms). Each is compiled with
 `sparrowc compile --sanitize SANITIZER` (hidden flag: every generated function
 instrumented, Targets/LLVM/Emit/Sanitizer.swift) and linked into driver.c built with
 `cc -fsanitize=thread` (or `-fsanitize=address,undefined`), which runs it with THREADS
-threads, then twice concurrently (separate workspaces). The sanitizer must report nothing
+threads, then twice concurrently (separate workspaces and contexts, whose thread pools
+run three calls each; compiled with SPARROW_FORK_THRESHOLD_NS=0 so every parallel region
+forks). The sanitizer must report nothing
 (halt_on_error=1), and the outputs must match onnxruntime on the same model (rtol 1e-3,
 atol 1e-4). A control run must make the sanitizer report inside the library: for thread
 (on ResNet-18), both concurrent calls share one workspace (a real race); for address (on
@@ -75,8 +78,10 @@ def check(name, model, flags, args, work, control=False):
     feeds = inputs_for(model, np.random.default_rng(0))
     expected = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, feeds)
     lib, header = os.path.join(work, f"lib{name}.so"), os.path.join(work, f"{name}.h")
+    # Every parallel region forks (small shapes would otherwise stay on one thread).
     subprocess.run([args.sparrowc, "compile", path, "--name", name, "-o", lib, "--header", header,
-                    "--sanitize", args.sanitizer, *flags], check=True)
+                    "--sanitize", args.sanitizer, "--target-cpu", args.target_cpu, *flags], check=True,
+                   env=dict(os.environ, SPARROW_FORK_THRESHOLD_NS="0"))
     driver = os.path.join(work, f"driver_{name}")
     flags_cc = ["-fsanitize=thread"] if args.sanitizer == "thread" else ["-fsanitize=address,undefined",
                                                                         "-fno-sanitize-recover=all"]
@@ -121,6 +126,8 @@ def main():
     ap.add_argument("--sparrowc", required=True)
     ap.add_argument("--sanitizer", choices=["thread", "address"], required=True)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--target-cpu", default="x86-64-v4",
+                    help="native on a machine without AVX-512 (the default code needs it)")
     ap.add_argument("--keep", help="work in this folder and keep it")
     args = ap.parse_args()
     args.sparrowc = os.path.abspath(args.sparrowc)

@@ -85,6 +85,85 @@ final class SharedLibraryTests: XCTestCase {
     for (g, r) in zip(values, want.probs + want.features) { XCTAssertEqual(g, r, accuracy: 1e-5) }
   }
 
+  /// Contexts from C: the same bytes for 1, 2 and all threads, through `tiny_run` and
+  /// contexts, and from four caller threads at once, each with its own context and
+  /// workspace, many runs each (the pool parks and wakes between them). Every region of
+  /// the model forks (SPARROW_FORK_THRESHOLD_NS=0 while compiling).
+  func testContextsRunConcurrentlyFromC() throws {
+    let module = try ModelTests.tinyCNN()
+    setenv("SPARROW_FORK_THRESHOLD_NS", "0", 1)
+    defer { unsetenv("SPARROW_FORK_THRESHOLD_NS") }
+    try compileModel(module, to: directory + "/libtiny.so", kind: .so, name: "tiny", header: directory + "/tiny.h")
+    let x = ModelTests.input()
+    try Data(x.withUnsafeBytes { Array($0) }).write(to: URL(fileURLWithPath: directory + "/x.bin"))
+    let program = #"""
+    #include <pthread.h>
+    #include <stdio.h>
+    #include <stdlib.h>
+    #include <string.h>
+    #include "tiny.h"
+    static float x[192], want[11];
+    struct caller { tiny_context *ctx; int threads, failures; };
+    static int run_once(tiny_context *ctx, int threads, float *got) {
+      char *ws = aligned_alloc(64, tiny_workspace_size() + 64);
+      const void *inputs[] = {x};
+      void *outputs[] = {got, got + 5};
+      int code = ctx ? tiny_run_context(ctx, inputs, outputs, ws) : tiny_run(inputs, outputs, ws, threads);
+      free(ws);
+      return code;
+    }
+    static void *caller_main(void *arg) {
+      struct caller *c = arg;
+      c->ctx = tiny_context_create(c->threads);
+      for (int i = 0; i < 200; i++) {
+        float got[11];
+        if (!c->ctx || run_once(c->ctx, 0, got) != 0 || memcmp(got, want, sizeof got) != 0) c->failures++;
+      }
+      tiny_context_destroy(c->ctx);
+      return NULL;
+    }
+    int main(void) {
+      FILE *f = fopen("x.bin", "rb");
+      if (!f || fread(x, 4, 192, f) != 192) return 10;
+      fclose(f);
+      if (run_once(NULL, 1, want) != 0) return 11;
+      for (int threads = 0; threads <= 3; threads++) {
+        float got[11];
+        if (run_once(NULL, threads, got) != 0 || memcmp(got, want, sizeof got) != 0) return 12;
+        tiny_context *ctx = tiny_context_create(threads);
+        if (!ctx) return 13;
+        for (int i = 0; i < 3; i++)
+          if (run_once(ctx, 0, got) != 0 || memcmp(got, want, sizeof got) != 0) return 14;
+        tiny_context_destroy(ctx);
+      }
+      const void *inputs[] = {x};
+      float out[11];
+      void *outputs[] = {out, out + 5};
+      if (tiny_run_context(NULL, inputs, outputs, NULL) != 1) return 15;
+      tiny_context_destroy(NULL);
+      pthread_t ids[4];
+      struct caller callers[4];
+      for (int i = 0; i < 4; i++) {
+        callers[i] = (struct caller){NULL, 1 + i % 3, 0};
+        if (pthread_create(&ids[i], NULL, caller_main, &callers[i]) != 0) return 16;
+      }
+      int failures = 0;
+      for (int i = 0; i < 4; i++) { pthread_join(ids[i], NULL); failures += callers[i].failures; }
+      printf("failures %d\n", failures);
+      for (int i = 0; i < 11; i++) printf("%.9g\n", want[i]);
+      return failures ? 17 : 0;
+    }
+    """#
+    try program.write(toFile: directory + "/main.c", atomically: true, encoding: .utf8)
+    try shell("cc -std=c11 -Wall -Werror -pthread -o main main.c -L. -ltiny -Wl,-rpath,'$ORIGIN'")
+    let lines = try shell("./main").split(separator: "\n")
+    XCTAssertEqual(lines.first, "failures 0")
+    let values = lines.dropFirst().compactMap { Float($0) }
+    let reference = ModelTests.reference(x)
+    XCTAssertEqual(values.count, 11)
+    for (g, r) in zip(values, reference.probs + reference.features) { XCTAssertEqual(g, r, accuracy: 1e-5) }
+  }
+
   func testArtifactsAreDeterministic() throws {
     let module = try ModelTests.tinyCNN()
     for kind in [ArtifactKind.so, .obj, .llvmIR, .asm] {

@@ -44,6 +44,7 @@ extension CodegenModule {
   func udiv(_ a: Value, _ b: Int) -> Value { LLVMBuildUDiv(builder, a, int(b), "") }
   func udiv(_ a: Value, _ b: Value) -> Value { LLVMBuildUDiv(builder, a, b, "") }
   func urem(_ a: Value, _ b: Int) -> Value { LLVMBuildURem(builder, a, int(b), "") }
+  func urem(_ a: Value, _ b: Value) -> Value { LLVMBuildURem(builder, a, b, "") }
   func icmp(_ p: LLVMIntPredicate, _ a: Value, _ b: Value) -> Value { LLVMBuildICmp(builder, p, a, b, "") }
   func select(_ c: Value, _ a: Value, _ b: Value) -> Value { LLVMBuildSelect(builder, c, a, b, "") }
   func smin(_ a: Value, _ b: Value) -> Value { select(icmp(LLVMIntSLT, a, b), a, b) }

@@ -40,10 +40,24 @@ func cHeader(name: String, function f: Function) -> String {
   const sparrow_tensor_info *\(name)_output_info(int32_t i);
   size_t \(name)_workspace_size(void);            /* bytes; caller passes 64-byte aligned */
   /* 0 on success; 1 for a NULL pointer, 2 for a misaligned workspace.
-     num_threads <= 0 means all cores. Reentrant for distinct workspaces. */
+     num_threads <= 0 means all cores. Reentrant for distinct workspaces. With
+     num_threads != 1 each call creates its threads and joins them before returning:
+     for repeated multi-threaded calls hold a context instead. */
   int \(name)_run(const void *const *inputs, void *const *outputs, void *workspace,
             int32_t num_threads);
   const char *\(name)_strerror(int code);
+
+  /* A context owns a thread pool: num_threads - 1 threads (num_threads <= 0: all
+     cores), created here and parked (a short spin, then asleep) between calls.
+     NULL on failure. One context runs one call at a time; several contexts may run
+     concurrently from different threads, each call with its own workspace. */
+  typedef struct \(name)_context \(name)_context;
+  \(name)_context *\(name)_context_create(int32_t num_threads);
+  /* \(name)_run on the context's threads; same codes (1 also for a NULL context). */
+  int \(name)_run_context(\(name)_context *ctx, const void *const *inputs,
+            void *const *outputs, void *workspace);
+  /* Joins the threads and frees the context (NULL: nothing). */
+  void \(name)_context_destroy(\(name)_context *ctx);
 
   #ifdef __cplusplus
   }

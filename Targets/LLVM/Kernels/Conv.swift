@@ -46,10 +46,10 @@ extension OpContext {
     let direct = kh == 1 && kw == 1 && strides == [1, 1] && pads.allSatisfy { $0 == 0 }
     let epilogue = GemmEpilogue(bias: bias.map { .perRow($0) } ?? .none, steps: fused.steps)
     // A weight with a sparse layout (set by `sparsify`) gets the weight-specialized sparse
-    // GEMM (Kernels/Sparse), which runs on one thread; dense weights the packed GEMM.
+    // GEMM (Kernels/Sparse); dense weights the packed GEMM.
     let im2col = direct ? nil : Im2col(cg: cg, channels: channels, height: height, width: width, kh: kh, kw: kw,
                                        oh: oh, ow: ow, strides: strides, pads: pads, dilations: dilations)
-    let gemm: Value, gemmScratchBytes: Int, sparse: Bool
+    let gemm: Value, gemmScratchBytes: Int
     var transposedGemm = false
     // The GEMMs gather the columns while packing (ConvolutionColumns.swift) where they can.
     var implicit: ConvolutionColumns? = nil
@@ -58,7 +58,7 @@ extension OpContext {
       let d = SparseGemmDescriptor(layout: layout, weight: weights, rows: outChannels, k: k, n: positions,
                                    epilogue: epilogue, taps: kh * kw, columns: implicit)
       gemm = SparseGemmEmitter(cg: cg, d: d, name: symbol + ".sparse_gemm").emit()
-      (gemmScratchBytes, sparse) = (d.scratchBytes(lanes: cg.lanes), true)
+      gemmScratchBytes = d.scratchBytes(lanes: cg.lanes)
     } else if GemmTiling.prefersTransposed(m: outChannels, n: positions, lanes: cg.lanes) {
       // Few positions (7x7): Yᵀ[P, Co] = Xᵀ · Wᵀ (or im2col(X)ᵀ · Wᵀ, the column matrix
       // written out: it is A, read as stored) fills the vector lanes along Co instead.
@@ -67,13 +67,13 @@ extension OpContext {
                                       epilogue: GemmEpilogue(bias: bias.map { .perColumn($0) } ?? .none, steps: fused.steps))
       descriptor.transposedAC = true
       let emitter = GemmEmitter(cg, descriptor, name: symbol + ".gemm")
-      (gemm, gemmScratchBytes, sparse, transposedGemm) = (emitter.emit(), emitter.scratchBytes, false, true)
+      (gemm, gemmScratchBytes, transposedGemm) = (emitter.emit(), emitter.scratchBytes, true)
     } else {
       implicit = im2col?.implicitColumns
       let descriptor = GemmDescriptor(m: outChannels, n: positions, k: k, a: .constant(weights),
                                       b: implicit.map { .convolutionColumns($0) } ?? .argument, epilogue: epilogue)
       let emitter = GemmEmitter(cg, descriptor, name: symbol + ".gemm")
-      (gemm, gemmScratchBytes, sparse) = (emitter.emit(), emitter.scratchBytes, false)
+      (gemm, gemmScratchBytes) = (emitter.emit(), emitter.scratchBytes)
     }
     let columnsBytes = implicit != nil ? im2col!.planesBytes : im2col?.scratchBytes ?? 0
     let f = defineKernel(threaded: { results, operands, scratch, threads in
@@ -81,19 +81,17 @@ extension OpContext {
         let input = cg.at(operands[0], cg.mul(n, channels * height * width))
         var b = input
         if implicit != nil {
-          im2col!.padPlanes(input, into: scratch)
+          im2col!.padPlanes(input, into: scratch, pool: threads, symbol: symbol)
           b = scratch
         } else if let im2col {
           b = scratch
-          im2col.emit(input, into: scratch)
+          im2col.emit(input, into: scratch, pool: threads, symbol: symbol)
         }
         let gemmScratch = cg.at(scratch, columnsBytes / 4)
         let outputOffset = cg.mul(n, outChannels * positions)
         let residual = fused.residual.map { cg.at(operands[$0], outputOffset) } ?? cg.nullFloatPointer()
         let (aArgument, bArgument) = transposedGemm ? (b, cg.nullFloatPointer()) : (cg.nullFloatPointer(), b)
-        var arguments = [cg.at(results[0], outputOffset), aArgument, bArgument, residual, gemmScratch]
-        if !sparse { arguments.append(threads) }
-        cg.call(function: gemm, arguments)
+        cg.call(function: gemm, [cg.at(results[0], outputOffset), aArgument, bArgument, residual, gemmScratch, threads])
       }
     })
     return OpKernel(function: f, embeddedOperands: bias == nil ? [1] : [1, 2], scratchBytes: columnsBytes + gemmScratchBytes)

@@ -66,7 +66,7 @@ extension OpContext {
         return
       }
       cg.forLoop(0, batch) { n in
-        im2col.emit(cg.at(operands[0], cg.mul(n, height * width * channels)), into: scratch)
+        im2col.emit(cg.at(operands[0], cg.mul(n, height * width * channels)), into: scratch, pool: threads, symbol: symbol)
         let outputOffset = cg.mul(n, oh * ow * outChannels)
         let residual = fused.residual.map { cg.at(operands[$0], outputOffset) } ?? cg.nullFloatPointer()
         cg.call(function: gemm, [cg.at(results[0], outputOffset), scratch, cg.nullFloatPointer(), residual,
@@ -113,39 +113,56 @@ struct ChannelsLastIm2col {
   /// Scratch bytes: the column matrix, then the zero-bordered image.
   var scratchBytes: Int { (columnFloats + paddedFloats + 15) / 16 * 64 }
 
-  /// Writes the column matrix of `x` (one image) at the start of `columns`.
-  func emit(_ x: Value, into columns: Value) {
+  /// Writes the column matrix of `x` (one image) at the start of `columns` (only the
+  /// `rows` positions when given): threads split the rows of the zero-bordered copy, then
+  /// the output rows of the matrix.
+  func emit(_ x: Value, into columns: Value, pool: Value, symbol: String) {
     let (pw, c) = (paddedWidth, channels)
-    var source = x
     if padded {
-      source = cg.at(columns, columnFloats)
-      cg.zeroFloats(source, count: paddedFloats)
-      cg.forLoop(0, height) { iy in
-        let dst = cg.at(source, cg.add(cg.mul(iy, pw * c), (pads[0] * pw + pads[1]) * c))
-        cg.copyFloats(from: cg.at(x, cg.mul(iy, width * c)), to: dst, count: width * c)
+      let parts = ParallelCost.parts(units: paddedHeight, nanoseconds: ParallelCost.nanoseconds(bytes: paddedFloats * 8),
+                                     maximum: ParallelCost.maximumThreads)
+      cg.emitParallel(pool: pool, maximum: parts, symbol: symbol + ".pad", captures: [x, columns]) { thread, count, p in
+        let (first, end) = cg.share(paddedHeight, thread: thread, count: count)
+        let source = cg.at(p[1], columnFloats)
+        cg.forLoop(first, end) { r in
+          let row = cg.at(source, cg.mul(r, pw * c))
+          cg.zeroFloats(row, count: pw * c)
+          let iy = cg.sub(r, cg.int(pads[0]))
+          cg.ifThen(cg.icmp(LLVMIntULT, iy, cg.int(height))) {
+            cg.copyFloats(from: cg.at(p[0], cg.mul(iy, width * c)), to: cg.at(row, pads[1] * c), count: width * c)
+          }
+        }
       }
     }
     let (sy, sx, dy, dx) = (strides[0], strides[1], dilations[0], dilations[1])
-    // Kernel row i of output row `row`, whose window starts `origin` floats into `source`.
-    func gather(row: Value, origin: Value, i: Value) {
-      let src = cg.at(source, cg.add(origin, cg.mul(i, dy * pw * c)))
-      let dst = cg.at(columns, cg.mul(cg.add(cg.mul(row, kh), i), kw * c))
-      if dx == 1 {
-        cg.copyFloats(from: src, to: dst, count: kw * c)
+    let units = rows?.positions.count ?? oh
+    let parts = ParallelCost.parts(units: units, nanoseconds: ParallelCost.nanoseconds(bytes: columnFloats * 8),
+                                   maximum: ParallelCost.maximumThreads)
+    cg.emitParallel(pool: pool, maximum: parts, symbol: symbol + ".columns", captures: [x, columns]) { thread, count, p in
+      let columns = p[1]
+      let source = padded ? cg.at(columns, columnFloats) : p[0]
+      // Kernel row i of output row `row`, whose window starts `origin` floats into `source`.
+      func gather(row: Value, origin: Value, i: Value) {
+        let src = cg.at(source, cg.add(origin, cg.mul(i, dy * pw * c)))
+        let dst = cg.at(columns, cg.mul(cg.add(cg.mul(row, kh), i), kw * c))
+        if dx == 1 {
+          cg.copyFloats(from: src, to: dst, count: kw * c)
+        } else {
+          for j in 0..<kw { cg.copyFloats(from: cg.at(src, j * dx * c), to: cg.at(dst, j * c), count: c) }
+        }
+      }
+      if let rows {
+        cg.forEachIndex([rows.positions.count, kh], outermost: cg.share(units, thread: thread, count: count)) { idx in
+          let offset = LLVMBuildLoad2(cg.builder, cg.i32, cg.gep(cg.i32, rows.offsets, idx[0]), "")!
+          gather(row: idx[0], origin: LLVMBuildSExt(cg.builder, offset, cg.i64, "")!, i: idx[1])
+        }
       } else {
-        for j in 0..<kw { cg.copyFloats(from: cg.at(src, j * dx * c), to: cg.at(dst, j * c), count: c) }
+        cg.forEachIndex([oh, ow, kh], outermost: cg.share(oh, thread: thread, count: count)) { idx in
+          let (oy, ox, i) = (idx[0], idx[1], idx[2])
+          gather(row: cg.add(cg.mul(oy, ow), ox), origin: cg.mul(cg.add(cg.mul(cg.mul(oy, sy), pw), cg.mul(ox, sx)), c),
+                 i: i)
+        }
       }
-    }
-    if let rows {
-      cg.forEachIndex([rows.positions.count, kh]) { idx in
-        let offset = LLVMBuildLoad2(cg.builder, cg.i32, cg.gep(cg.i32, rows.offsets, idx[0]), "")!
-        gather(row: idx[0], origin: LLVMBuildSExt(cg.builder, offset, cg.i64, "")!, i: idx[1])
-      }
-      return
-    }
-    cg.forEachIndex([oh, ow, kh]) { idx in
-      let (oy, ox, i) = (idx[0], idx[1], idx[2])
-      gather(row: cg.add(cg.mul(oy, ow), ox), origin: cg.mul(cg.add(cg.mul(cg.mul(oy, sy), pw), cg.mul(ox, sx)), c), i: i)
     }
   }
 

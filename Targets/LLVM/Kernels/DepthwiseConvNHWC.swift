@@ -32,10 +32,13 @@ extension OpContext {
     let first = (0..<ow).first(where: inside) ?? ow
     let end = max(first, ((0..<ow).last(where: inside) ?? -1) + 1)
     let rowFloats = width * channels
-    let f = defineKernel { results, operands, scratch in
-      cg.zeroFloats(scratch, count: rowFloats)
-      cg.forEachIndex([batch, oh]) { idx in
-        let (n, oy) = (idx[0], idx[1])
+    // Threads split the output rows; the zero row is written before the fork.
+    let work = ParallelCost.nanoseconds(fmas: batch * oh * ow * channels * kh * kw * 2) + streamingNanoseconds
+    let f = defineKernel(parallelOver: batch * oh, nanoseconds: work,
+                         prologue: { _, _, scratch in cg.zeroFloats(scratch, count: rowFloats) }) {
+      results, operands, scratch, rowBegin, rowEnd in
+      cg.forLoop(rowBegin, rowEnd) { row in
+        let (n, oy) = (cg.udiv(row, oh), cg.urem(row, oh))
         let rows = (0..<kh).map { i -> Value in
           let iy = cg.add(cg.mul(oy, strides[0]), i * dilations[0] - pads[0])
           let inImage = cg.at(operands[0], cg.mul(cg.add(cg.mul(n, height), cg.clamp(iy, height)), rowFloats))

@@ -4,6 +4,7 @@
 // walks contiguously (a same-shape add is one loop; a per-channel add over NCHW is
 // [C, H*W] with the channel operand at inner stride 0). Loops are scalar; LLVM's loop
 // vectorizer turns the innermost one into vector code (fast-math attributes are set).
+// Threads take contiguous ranges of the outermost loop.
 
 internal import CLLVM
 import SparrowIR
@@ -43,8 +44,9 @@ extension OpContext {
     let strides = [contiguousStrides(outShape)]
       + op.operands.indices.map { broadcastStrides(shape(operand: $0), to: outShape) }
     let (dims, collapsed) = collapseDimensions(outShape, strides)
-    let f = defineKernel { results, operands, _ in
-      cg.forEachIndex(dims) { idx in
+    // Threads split the outermost collapsed dimension.
+    let f = defineKernel(parallelOver: dims.first ?? 1, nanoseconds: streamingNanoseconds) { results, operands, _, begin, end in
+      cg.forEachIndex(dims, outermost: (begin, end)) { idx in
         let values = operands.indices.map { k in
           cg.load(types[k], operands[k], cg.linearOffset(idx, collapsed[k + 1]))
         }

@@ -5,7 +5,8 @@
 // The input is first copied into zero-bordered planes at the end of the scratch, so each
 // row of `ow` columns is a run of unconditional vector copies: stride 1 one unaligned
 // load per vector, stride 2 two loads keeping the even lanes; the last vector of a row
-// is a masked store. Strides above 2 use a scalar loop with bounds selects.
+// is a masked store. Strides above 2 use a scalar loop with bounds selects. Threads
+// split the channels.
 
 internal import CLLVM
 
@@ -34,26 +35,53 @@ struct Im2col {
                               dilations: dilations, planeHeight: paddedHeight, planeWidth: paddedWidth)
   }
 
-  /// Copies `x` (one image) into zero-bordered planes at `padded`.
-  func padPlanes(_ x: Value, into padded: Value) {
-    let pw = paddedWidth, ph = paddedHeight
-    cg.zeroFloats(padded, count: paddedFloats)
-    cg.forEachIndex([channels, height]) { idx in
-      let src = cg.at(x, cg.add(cg.mul(idx[0], height * width), cg.mul(idx[1], width)))
-      let dst = cg.at(padded, cg.add(cg.add(cg.mul(idx[0], ph * pw), cg.mul(idx[1], pw)), pads[0] * pw + pads[1]))
-      cg.copyFloats(from: src, to: dst, count: width)
+  /// Threads worth splitting the channels of one image for.
+  private var parts: Int {
+    ParallelCost.parts(units: channels, nanoseconds: ParallelCost.nanoseconds(bytes: (columnFloats + 2 * paddedFloats) * 4),
+                       maximum: ParallelCost.maximumThreads)
+  }
+
+  /// Copies `x` (one image) into zero-bordered planes at `padded`; threads split the channels.
+  func padPlanes(_ x: Value, into padded: Value, pool: Value, symbol: String) {
+    cg.emitParallel(pool: pool, maximum: parts, symbol: symbol + ".planes", captures: [x, padded]) { thread, count, p in
+      let (first, end) = cg.share(channels, thread: thread, count: count)
+      padPlanes(p[0], into: p[1], channels: (first, end))
     }
   }
 
-  /// Writes the column matrix of `x` (one image) at the start of `columns`.
-  func emit(_ x: Value, into columns: Value) {
-    guard vectorized else { return emitScalar(x, into: columns) }
+  /// Planes of channels [first, end).
+  private func padPlanes(_ x: Value, into padded: Value, channels range: (Value, Value)) {
+    let pw = paddedWidth, ph = paddedHeight
+    cg.forLoop(range.0, range.1) { c in
+      cg.zeroFloats(cg.at(padded, cg.mul(c, ph * pw)), count: ph * pw)
+      cg.forLoop(0, height) { iy in
+        let src = cg.at(x, cg.add(cg.mul(c, height * width), cg.mul(iy, width)))
+        let dst = cg.at(padded, cg.add(cg.add(cg.mul(c, ph * pw), cg.mul(iy, pw)), pads[0] * pw + pads[1]))
+        cg.copyFloats(from: src, to: dst, count: width)
+      }
+    }
+  }
+
+  /// Writes the column matrix of `x` (one image) at the start of `columns`; threads split
+  /// the channels (a channel's rows read only its own plane).
+  func emit(_ x: Value, into columns: Value, pool: Value, symbol: String) {
+    cg.emitParallel(pool: pool, maximum: parts, symbol: symbol + ".im2col", captures: [x, columns]) { thread, count, p in
+      let range = cg.share(channels, thread: thread, count: count)
+      if vectorized {
+        emitVectorized(p[0], into: p[1], channels: range)
+      } else {
+        emitScalar(p[0], into: p[1], channels: range)
+      }
+    }
+  }
+
+  private func emitVectorized(_ x: Value, into columns: Value, channels range: (Value, Value)) {
     let lanes = cg.lanes
     let (pw, ph) = (paddedWidth, paddedHeight)
     let padded = cg.at(columns, columnFloats)
-    padPlanes(x, into: padded)
+    padPlanes(x, into: padded, channels: range)
     let (sy, sx, dy, dx) = (strides[0], strides[1], dilations[0], dilations[1])
-    cg.forEachIndex([channels, kh, kw, oh]) { idx in
+    cg.forEachIndex([channels, kh, kw, oh], outermost: range) { idx in
       let (c, i, j, oy) = (idx[0], idx[1], idx[2], idx[3])
       let row = cg.add(cg.mul(cg.add(cg.mul(c, kh), i), kw), j)
       let dst = cg.at(columns, cg.add(cg.mul(row, oh * ow), cg.mul(oy, ow)))
@@ -71,8 +99,8 @@ struct Im2col {
   }
 
   /// The scalar form, for strides above 2.
-  private func emitScalar(_ x: Value, into columns: Value) {
-    cg.forEachIndex([channels, kh, kw, oh]) { idx in
+  private func emitScalar(_ x: Value, into columns: Value, channels range: (Value, Value)) {
+    cg.forEachIndex([channels, kh, kw, oh], outermost: range) { idx in
       let (c, i, j, oy) = (idx[0], idx[1], idx[2], idx[3])
       let row = cg.add(cg.mul(cg.add(cg.mul(c, kh), i), kw), j)
       let iy = cg.add(cg.sub(cg.mul(oy, strides[0]), cg.int(pads[0])), cg.mul(i, dilations[0]))

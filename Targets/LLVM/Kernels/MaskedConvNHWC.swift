@@ -57,7 +57,7 @@ extension OpContext {
         let residualImage = residual.map { cg.at(operands[$0], cg.mul(n, imageOut)) }
         func row(_ base: Value, _ position: Value) -> Value { cg.at(base, cg.mul(position, outChannels)) }
         if p > 0 {
-          im2col.emit(cg.at(operands[0], cg.mul(n, imageIn)), into: scratch)
+          im2col.emit(cg.at(operands[0], cg.mul(n, imageIn)), into: scratch, pool: threads, symbol: symbol)
           if let residualImage {
             cg.forLoop(0, p) { t in
               cg.copyFloats(from: row(residualImage, position(keptTable, t)), to: row(residualKept, t), count: outChannels)

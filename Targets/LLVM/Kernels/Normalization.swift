@@ -4,7 +4,8 @@
 // three passes over each row: a vector at a time when the row is contiguous (layer_norm
 // always, softmax over the last axis; VectorRows.swift), else one element at a time.
 // batch_norm folds its four vectors into a per-channel
-// scale and shift before the loop over the channel's plane.
+// scale and shift before the loop over the channel's plane. Threads split the rows
+// (softmax, layer_norm) or the (image, channel) planes (batch_norm).
 
 internal import CLLVM
 import SparrowIR
@@ -16,8 +17,8 @@ extension OpContext {
     let outer = x[..<axis].reduce(1, *), length = x[axis], inner = x[(axis + 1)...].reduce(1, *)
     let isLog = op.kind == .log_softmax
     if inner == 1 { return lowerRowSoftmax(rows: outer, length: length, isLog: isLog) }
-    let f = defineKernel { results, operands, _ in
-      cg.forEachIndex([outer, inner]) { idx in
+    let f = defineKernel(parallelOver: outer, nanoseconds: streamingNanoseconds * 4) { results, operands, _, begin, end in
+      cg.forEachIndex([outer, inner], outermost: (begin, end)) { idx in
         let base = cg.add(cg.mul(idx[0], length * inner), idx[1])
         let src = cg.at(operands[0], base), dst = cg.at(results[0], base)
         let peak = cg.forLoop(cg.int(0), cg.int(length), carrying: [cg.float(-.infinity)]) { i, acc in
@@ -45,8 +46,8 @@ extension OpContext {
 
   /// Softmax over contiguous rows, a vector at a time.
   private func lowerRowSoftmax(rows: Int, length: Int, isLog: Bool) -> OpKernel {
-    let f = defineKernel { results, operands, _ in
-      cg.forLoop(0, rows) { row in
+    let f = defineKernel(parallelOver: rows, nanoseconds: streamingNanoseconds * 4) { results, operands, _, begin, end in
+      cg.forLoop(begin, end) { row in
         let src = cg.at(operands[0], cg.mul(row, length)), dst = cg.at(results[0], cg.mul(row, length))
         let peak = cg.broadcast(cg.reduceRow(src, count: length, neutral: -.infinity, combine: cg.fmax,
                                              horizontal: cg.reduceMax))
@@ -82,8 +83,8 @@ extension OpContext {
     guard scaleCount == size || scaleCount == 1, biasCount == 0 || biasCount == size || biasCount == 1 else {
       throw unsupported("layer_norm scale/bias that are not per-element of the normalized axes")
     }
-    let f = defineKernel { results, operands, _ in
-      cg.forLoop(0, outer) { row in
+    let f = defineKernel(parallelOver: outer, nanoseconds: streamingNanoseconds * 2) { results, operands, _, begin, end in
+      cg.forLoop(begin, end) { row in
         let src = cg.at(operands[0], cg.mul(row, size)), dst = cg.at(results[0], cg.mul(row, size))
         let n = cg.float(Float(size))
         let mean = cg.fdiv(cg.sumRow(src, count: size), n)
@@ -112,8 +113,9 @@ extension OpContext {
     guard x.count >= 2 else { throw unsupported("batch_norm of rank \(x.count)") }
     let channels = x[1], plane = x.dropFirst(2).reduce(1, *)
     let epsilon = attributes.float("epsilon")
-    let f = defineKernel { results, operands, _ in
-      cg.forEachIndex([x[0], channels]) { idx in
+    let f = defineKernel(parallelOver: x[0] * channels, nanoseconds: streamingNanoseconds) { results, operands, _, begin, end in
+      cg.forLoop(begin, end) { image in
+        let idx = [cg.udiv(image, channels), cg.urem(image, channels)]
         let c = idx[1]
         let load = { (k: Int) in cg.load(cg.at(operands[k], c)) }
         let scale = cg.fdiv(load(1), cg.call("llvm.sqrt", [cg.fadd(load(4), cg.float(epsilon))]))

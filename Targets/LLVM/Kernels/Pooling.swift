@@ -3,7 +3,7 @@
 // Max pooling with strides up to 2 runs a vector of output columns at a time over a
 // -inf bordered copy of each plane (PaddedPlane.swift). Otherwise one output element per
 // iteration; taps outside the input are skipped (max) or not counted (average, unless
-// count_include_pad counts the padded window).
+// count_include_pad counts the padded window). Threads split the planes.
 
 internal import CLLVM
 import SparrowIR
@@ -21,8 +21,9 @@ extension OpContext {
     let padded = PaddedPlane(cg: cg, height: height, width: width, oh: oh, ow: ow, kernel: k, strides: s,
                              pads: p, dilations: d)
     if isMax && padded.isSupported { return lowerMaxPool(planes: x[0] * x[1], padded) }
-    let f = defineKernel { results, operands, _ in
-      cg.forEachIndex([x[0] * x[1], oh, ow]) { idx in
+    let work = ParallelCost.nanoseconds(fmas: x[0] * x[1] * oh * ow * k.reduce(1, *) * 4)
+    let f = defineKernel(parallelOver: x[0] * x[1], nanoseconds: work) { results, operands, _, begin, end in
+      cg.forEachIndex([x[0] * x[1], oh, ow], outermost: (begin, end)) { idx in
         let src = cg.at(operands[0], cg.mul(idx[0], height * width))
         var acc = cg.float(isMax ? -.infinity : 0)
         var count = cg.float(0)
@@ -59,9 +60,12 @@ extension OpContext {
   /// Max pooling a vector of output columns at a time over a -inf bordered plane.
   private func lowerMaxPool(planes: Int, _ padded: PaddedPlane) -> OpKernel {
     let (height, width, oh, ow) = (padded.height, padded.width, padded.oh, padded.ow)
-    let f = defineKernel { results, operands, scratch in
+    let work = ParallelCost.nanoseconds(fmas: planes * oh * ow * padded.kernel.reduce(1, *)) + streamingNanoseconds
+    let slice = (padded.scratchBytes + 63) / 64 * 64
+    let f = defineKernel(parallelOver: planes, nanoseconds: work, scratchPerThread: slice) {
+      results, operands, scratch, begin, end in
       padded.fill(scratch, with: -.infinity)
-      cg.forLoop(0, planes) { plane in
+      cg.forLoop(begin, end) { plane in
         padded.copy(from: cg.at(operands[0], cg.mul(plane, height * width)), into: scratch)
         cg.forLoop(0, oh) { oy in
           let row = padded.row(scratch, oy: oy)
@@ -76,7 +80,7 @@ extension OpContext {
         }
       }
     }
-    return OpKernel(function: f, scratchBytes: padded.scratchBytes)
+    return OpKernel(function: f, scratchBytes: slice * ParallelCost.maximumThreads)
   }
 
   func lowerGlobalPool() throws -> OpKernel {
@@ -84,8 +88,8 @@ extension OpContext {
     guard x.count >= 3 else { throw unsupported("global pooling of rank \(x.count)") }
     let planes = x[0] * x[1], size = x.dropFirst(2).reduce(1, *)
     let isMax = op.kind == .global_max_pool
-    let f = defineKernel { results, operands, _ in
-      cg.forLoop(0, planes) { plane in
+    let f = defineKernel(parallelOver: planes, nanoseconds: streamingNanoseconds) { results, operands, _, begin, end in
+      cg.forLoop(begin, end) { plane in
         let src = cg.at(operands[0], cg.mul(plane, size))
         let total = cg.forLoop(cg.int(0), cg.int(size), carrying: [cg.float(isMax ? -.infinity : 0)]) { i, acc in
           let v = cg.load(cg.at(src, i))

@@ -31,8 +31,9 @@ extension OpContext {
     let input = Array(x[2...])
     let inStrides = Array(contiguousStrides(x)[2...])
     let kind = op.kind
-    let f = defineKernel { results, operands, _ in
-      cg.forEachIndex([x[0] * x[1]] + Array(y[2...])) { idx in
+    let work = ParallelCost.nanoseconds(fmas: y.reduce(1, *) * kernel.reduce(1, *) * 4)
+    let f = defineKernel(parallelOver: x[0] * x[1], nanoseconds: work) { results, operands, _, begin, end in
+      cg.forEachIndex([x[0] * x[1]] + Array(y[2...]), outermost: (begin, end)) { idx in
         let base = cg.mul(idx[0], input.reduce(1, *))
         let out = Array(idx[1...])
         let start = cg.float(kind == .max_pool ? -.infinity : 0)

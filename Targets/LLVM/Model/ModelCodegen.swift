@@ -8,6 +8,14 @@
 //   size_t <name>_workspace_size(void)
 //   int <name>_run(const void *const *inputs, void *const *outputs, void *ws, int32_t threads)
 //   const char *<name>_strerror(int)
+//   <name>_context *<name>_context_create(int32_t threads)     a thread pool (ThreadPool.swift)
+//   int <name>_run_context(<name>_context *, inputs, outputs, ws)
+//   void <name>_context_destroy(<name>_context *)
+//
+// Both entries call one internal `<name>.run(inputs, outputs, ws, pool)`; `<name>_run`
+// passes no pool for one thread, else creates a context for the call and destroys it
+// after (no state shared between calls; repeated multi-threaded calls should hold a
+// context, which parks its threads between runs).
 //
 // Every unsupported op is reported at once (a DiagnosticList naming each op).
 
@@ -24,7 +32,7 @@ enum RunStatus: Int32, CaseIterable {
   var message: String {
     switch self {
     case .ok: return "success"
-    case .nullPointer: return "a NULL pointer was passed (inputs, outputs, an input or output buffer, or a needed workspace)"
+    case .nullPointer: return "a NULL pointer was passed (context, inputs, outputs, an input or output buffer, or a needed workspace)"
     case .misalignedWorkspace: return "the workspace is not 64-byte aligned"
     }
   }
@@ -92,13 +100,12 @@ struct ModelCodegen {
 
   private func emitRun(_ f: Function, plan: MemoryPlan, kernels: [Int: OpKernel]) {
     let i8PtrPtr = LLVMPointerType(cg.i8Ptr, 0)!
-    let run = cg.addFunction("\(name)_run", params: [i8PtrPtr, i8PtrPtr, cg.i8Ptr, cg.i32],
-                             returns: cg.i32)
+    let run = cg.addFunction("\(name).run", params: [i8PtrPtr, i8PtrPtr, cg.i8Ptr, cg.i8Ptr],
+                             returns: cg.i32, local: true)
     cg.addEnumAttribute("nounwind", to: run)
-    let entry = cg.startBlock("entry", in: run)
-    _ = entry
+    cg.startBlock("entry", in: run)
     let inputs = cg.param(run, 0), outputs = cg.param(run, 1), workspace = cg.param(run, 2)
-    let threads = LLVMBuildSExt(cg.builder, cg.param(run, 3), cg.i64, "")!
+    let threads = cg.param(run, 3)
     let fail = LLVMAppendBasicBlockInContext(cg.context, run, "null")!
     let misaligned = LLVMAppendBasicBlockInContext(cg.context, run, "misaligned")!
     func failIf(_ cond: Value, _ target: LLVMBasicBlockRef) {
@@ -163,6 +170,38 @@ struct ModelCodegen {
     cg.ret(cg.int32(Int(RunStatus.nullPointer.rawValue)))
     LLVMPositionBuilderAtEnd(cg.builder, misaligned)
     cg.ret(cg.int32(Int(RunStatus.misalignedWorkspace.rawValue)))
+    emitEntries(run)
+  }
+
+  /// `<name>_run`, `<name>_run_context` and the context's create and destroy around `run`.
+  private func emitEntries(_ run: Value) {
+    cg.emitContextFunctions(prefix: name)
+    let create = LLVMGetNamedFunction(cg.ref, "\(name)_context_create")!
+    let destroy = LLVMGetNamedFunction(cg.ref, "\(name)_context_destroy")!
+    let i8PtrPtr = LLVMPointerType(cg.i8Ptr, 0)!
+    let entry = cg.addFunction("\(name)_run", params: [i8PtrPtr, i8PtrPtr, cg.i8Ptr, cg.i32], returns: cg.i32)
+    cg.addEnumAttribute("nounwind", to: entry)
+    cg.startBlock("entry", in: entry)
+    let args = (0..<3).map { cg.param(entry, $0) }
+    cg.ifThen(cg.icmp(LLVMIntEQ, cg.param(entry, 3), cg.int32(1))) {
+      cg.ret(cg.call(function: run, args + [LLVMConstNull(cg.i8Ptr)]))
+      cg.startBlock("dead", in: entry)
+    }
+    // Out of memory for a context: run on the caller's thread (fork without a pool).
+    let pool = cg.call(function: create, [cg.param(entry, 3)])
+    let status = cg.call(function: run, args + [pool])
+    cg.call(function: destroy, [pool])
+    cg.ret(status)
+
+    let withContext = cg.addFunction("\(name)_run_context", params: [cg.i8Ptr, i8PtrPtr, i8PtrPtr, cg.i8Ptr],
+                                     returns: cg.i32)
+    cg.addEnumAttribute("nounwind", to: withContext)
+    cg.startBlock("entry", in: withContext)
+    cg.ifThen(LLVMBuildIsNull(cg.builder, cg.param(withContext, 0), "")) {
+      cg.ret(cg.int32(Int(RunStatus.nullPointer.rawValue)))
+      cg.startBlock("dead", in: withContext)
+    }
+    cg.ret(cg.call(function: run, (1..<4).map { cg.param(withContext, $0) } + [cg.param(withContext, 0)]))
   }
 
   // MARK: Tensor info, workspace size, strerror

@@ -1,8 +1,8 @@
 //===--- OpKernel.swift - what lowering one op produces, and its context ---===//
 //
 // Each op becomes one internal LLVM function specialized to its static shapes, called
-// from the entry as `kernel(results..., operands..., scratch, threads)` with `float*`
-// arguments and an i64 thread count (<= 0: all cores).
+// from the entry as `kernel(results..., operands..., scratch, pool)` with `float*`
+// arguments and the context's thread pool (`i8*`, NULL: one thread; Parallel.swift).
 // Kernels may embed constant operands (packed weights) and then ignore their pointer.
 
 internal import CLLVM
@@ -46,15 +46,16 @@ struct OpContext {
     Diagnostic("the llvm target does not support \(what) ('\(op.kind.rawValue)')", at: op.diagnosticLocation)
   }
 
-  /// Defines the kernel function `kernel(results..., operands..., scratch, threads)` and
-  /// emits its body; the builder position of the caller is preserved.
+  /// Defines the kernel function `kernel(results..., operands..., scratch, pool)` and
+  /// emits its body; the builder position of the caller is preserved. `threads` is the
+  /// pool to hand to `emitParallel` and to the GEMMs the kernel calls.
   func defineKernel(
     threaded body: (_ results: [Value], _ operands: [Value], _ scratch: Value, _ threads: Value) throws -> Void
   ) rethrows -> Value {
     let saved = LLVMGetInsertBlock(cg.builder)
     defer { if let saved { LLVMPositionBuilderAtEnd(cg.builder, saved) } }
     let count = op.results.count + op.operands.count + 1
-    let f = cg.addFunction(symbol, params: Array(repeating: cg.f32Ptr, count: count) + [cg.i64], local: true)
+    let f = cg.addFunction(symbol, params: Array(repeating: cg.f32Ptr, count: count) + [cg.i8Ptr], local: true)
     cg.addEnumAttribute("nounwind", to: f)
     // One call per run: inlining every kernel into `<name>_run` buys nothing and makes
     // one huge function the optimizer and code generator are slow on.
@@ -67,10 +68,53 @@ struct OpContext {
     return f
   }
 
-  /// A single-threaded kernel (ignores the thread count).
+  /// A single-threaded kernel (ignores the pool).
   func defineKernel(_ body: (_ results: [Value], _ operands: [Value], _ scratch: Value) throws -> Void)
     rethrows -> Value {
     try defineKernel(threaded: { r, o, s, _ in try body(r, o, s) })
+  }
+
+  /// A kernel whose work splits into `units` independent pieces (rows, channels ...):
+  /// each thread runs `body` on its contiguous share [begin, end) of them, in one
+  /// parallel region when `nanoseconds` (the one-thread estimate) pays for a fork
+  /// (ParallelCost). `prologue` runs first on the calling thread (it may fill scratch the
+  /// threads then only read). With `scratchPerThread` bytes, `body`'s scratch is its
+  /// thread's slice (the kernel then needs `ParallelCost.maximumThreads` slices).
+  func defineKernel(
+    parallelOver units: Int, nanoseconds: Int, scratchPerThread: Int = 0,
+    prologue: ((_ results: [Value], _ operands: [Value], _ scratch: Value) -> Void)? = nil,
+    _ body: (_ results: [Value], _ operands: [Value], _ scratch: Value, _ begin: Value, _ end: Value) throws -> Void
+  ) rethrows -> Value {
+    let parts = ParallelCost.parts(units: units, nanoseconds: nanoseconds, maximum: ParallelCost.maximumThreads)
+    let resultCount = op.results.count
+    return try defineKernel(threaded: { results, operands, scratch, pool in
+      prologue?(results, operands, scratch)
+      var failure: Error?
+      cg.emitParallel(pool: pool, maximum: parts, symbol: symbol, captures: results + operands + [scratch]) {
+        thread, count, captured in
+        let (begin, end) = cg.share(units, thread: thread, count: count)
+        let slice = scratchPerThread > 0 ? cg.at(captured.last!, cg.mul(thread, scratchPerThread / 4)) : captured.last!
+        do {
+          try body(Array(captured[..<resultCount]), Array(captured[resultCount..<(captured.count - 1)]), slice, begin, end)
+        } catch {
+          failure = error
+        }
+      }
+      if let failure { throw failure }
+    })
+  }
+
+  /// One-thread time of streaming the op's operands and results once (ParallelCost).
+  var streamingNanoseconds: Int {
+    let bytes = (op.operands + op.results).map { type($0).dense.byteCount }.reduce(0, +)
+    return ParallelCost.nanoseconds(bytes: bytes)
+  }
+}
+
+extension CodegenModule {
+  /// Thread `thread`'s share [U*t/n, U*(t+1)/n) of `units`.
+  func share(_ units: Int, thread: Value, count: Value) -> (begin: Value, end: Value) {
+    (udiv(mul(thread, units), count), udiv(mul(add(thread, 1), units), count))
   }
 }
 
@@ -87,11 +131,16 @@ extension CodegenModule {
     return f
   }
 
-  /// Nested loops over `shape` (outermost first); `body` gets the index values.
-  func forEachIndex(_ shape: [Int], _ body: ([Value]) -> Void) {
+  /// Nested loops over `shape` (outermost first); `body` gets the index values. With
+  /// `outermost`, the outermost loop runs over that range only (a thread's share).
+  func forEachIndex(_ shape: [Int], outermost: (Value, Value)? = nil, _ body: ([Value]) -> Void) {
     func nest(_ d: Int, _ indices: [Value]) {
       if d == shape.count { body(indices); return }
-      forLoop(0, shape[d]) { i in nest(d + 1, indices + [i]) }
+      if d == 0, let (begin, end) = outermost {
+        forLoop(begin, end) { i in nest(d + 1, indices + [i]) }
+      } else {
+        forLoop(0, shape[d]) { i in nest(d + 1, indices + [i]) }
+      }
     }
     nest(0, [])
   }

@@ -12,8 +12,9 @@ public final class CompiledGemm {
   private let session: JITSession
   private typealias Entry = @convention(c) (
     UnsafeMutablePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?,
-    UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void
+    UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, UnsafeMutableRawPointer?) -> Void
   private let entry: Entry
+  private let pools: ThreadPools
   private let scratch: UnsafeMutableRawPointer
   /// Milliseconds spent generating, optimizing and compiling.
   public let compileMilliseconds: Double
@@ -26,14 +27,19 @@ public final class CompiledGemm {
     let emitter = GemmEmitter(module, descriptor, name: "gemm")
     tiling = emitter.t
     emitter.emit()
+    module.emitContextFunctions(prefix: "gemm")
     try session.add(module)
     entry = unsafeBitCast(UInt(try session.address(of: "gemm")), to: Entry.self)
+    pools = try ThreadPools(session, prefix: "gemm")
     let bytes = max(64, emitter.scratchBytes)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
     compileMilliseconds = Date().timeIntervalSince(start) * 1000
   }
 
-  deinit { scratch.deallocate() }
+  deinit {
+    pools.destroyAll()
+    scratch.deallocate()
+  }
 
   /// C = epilogue(A · B); pass nil for constant operands and an absent residual.
   /// `threads` <= 0 means all cores.
@@ -43,6 +49,6 @@ public final class CompiledGemm {
     precondition(descriptor.a.isConstant || a != nil, "A is a run-time operand")
     precondition(descriptor.b.isConstant || b != nil, "B is a run-time operand")
     precondition(!descriptor.epilogue.residual || residual != nil, "residual expected")
-    entry(c, a, b, residual, scratch.assumingMemoryBound(to: Float.self), Int64(threads))
+    entry(c, a, b, residual, scratch.assumingMemoryBound(to: Float.self), pools.pool(threads: threads))
   }
 }

@@ -1,86 +1,99 @@
-//===--- Parallel.swift - fork/join over pthreads inside generated code ---===//
+//===--- Parallel.swift - one parallel region over the context's thread pool ---===//
 //
-//   count = threads <= 0 ? min(online cores, maximum) : min(threads, maximum)
-//   for i in 1 ..< count: pthread_create(worker, &context[i])   (falls back to inline)
-//   worker(&context[0]); join the others
+//   cg.emitParallel(pool: pool, maximum: parts, symbol: name, captures: [c, a, b]) {
+//     thread, count, captures in          // thread in 0 ..< count, count <= maximum
+//     ... this thread's share, from `captures` ...
+//   }
 //
-// The worker body is emitted once into `<symbol>.worker(i8*)`; values it needs from the
-// caller are passed as `captures` (pointers) in a per-thread context on the stack.
-// Nothing is shared between calls, so the code stays reentrant.
+// becomes
+//
+//   <symbol>.work(i8 *arg, i64 thread, i64 count)   unpacks the captures, runs the body
+//   caller: captures stored in one struct on its stack;
+//           sparrow.pool.fork(pool, <symbol>.work, &struct, maximum)   (ThreadPool.swift)
+//
+// `pool` is the kernel's last argument (`defineKernel(threaded:)`, NULL: one thread).
+// One fork/join per call; the body runs once per part, `thread` the part's index and
+// `count` the parts: min(maximum, 4 x the pool's threads), 1 without a pool or with one
+// thread. A part runs on one thread at a time (per-part scratch slices are safe).
+// The body runs in its own function: values of the caller reach it only as `captures`,
+// and it must not fork again. Kernels decide their partition from (thread, count) and
+// whether a region pays for a fork (`ParallelCost`).
 
 internal import CLLVM
+import Foundation
 
 extension CodegenModule {
-  func emitParallel(threads: Value, maximum: Int, symbol: String, captures: [Value],
+  func emitParallel(pool: Value, maximum: Int, symbol: String, captures: [Value],
                     _ body: (_ thread: Value, _ count: Value, _ captures: [Value]) -> Void) {
-    var fields: [LType?] = [i64, i64] + captures.map { LLVMTypeOf($0) }
+    var fields: [LType?] = captures.map { LLVMTypeOf($0) }
     let contextType = LLVMStructTypeInContext(context, &fields, UInt32(fields.count), 0)!
     let contextPtr = LLVMPointerType(contextType, 0)!
 
-    // The worker: unpack the context and run the body.
     let saved = LLVMGetInsertBlock(builder)!
-    let worker = addFunction("\(symbol).worker", params: [i8Ptr], returns: i8Ptr, local: true)
-    addEnumAttribute("nounwind", to: worker)
-    startBlock("entry", in: worker)
-    let ctx = LLVMBuildBitCast(builder, param(worker, 0), contextPtr, "")!
+    // The body gets the captures as parameters (pointers `noalias`, like the kernels'),
+    // so the optimizer keeps what it knew in the kernel; it is inlined into `work`.
+    let inner = addFunction("\(symbol).body", params: captures.map { LLVMTypeOf($0) } + [i64, i64], local: true)
+    addEnumAttribute("nounwind", to: inner)
+    addEnumAttribute("alwaysinline", to: inner)
+    startBlock("entry", in: inner)
+    body(param(inner, captures.count), param(inner, captures.count + 1), captures.indices.map { param(inner, $0) })
+    retVoid()
+
+    let work = LLVMAddFunction(ref, "\(symbol).work", poolWorkType)!
+    LLVMSetLinkage(work, LLVMInternalLinkage)
+    addEnumAttribute("nounwind", to: work)
+    startBlock("entry", in: work)
+    let ctx = LLVMBuildBitCast(builder, param(work, 0), contextPtr, "")!
     let loaded = fields.indices.map { i -> Value in
       let p = LLVMBuildStructGEP2(builder, contextType, ctx, UInt32(i), "")!
       return LLVMBuildLoad2(builder, fields[i]!, p, "")!
     }
-    body(loaded[0], loaded[1], Array(loaded[2...]))
-    ret(LLVMConstNull(i8Ptr))
+    call(function: inner, loaded + [param(work, 1), param(work, 2)])
+    retVoid()
     LLVMPositionBuilderAtEnd(builder, saved)
 
-    func fill(_ slot: Value, _ thread: Value, _ count: Value) {
-      let values = [thread, count] + captures
-      for (i, v) in values.enumerated() {
-        LLVMBuildStore(builder, v, LLVMBuildStructGEP2(builder, contextType, slot, UInt32(i), ""))
-      }
+    let slot = entryAlloca(contextType)
+    for (i, v) in captures.enumerated() {
+      LLVMBuildStore(builder, v, LLVMBuildStructGEP2(builder, contextType, slot, UInt32(i), ""))
     }
-    func slot(_ array: Value, _ type: LType, _ i: Value) -> Value {
-      var idx: [Value?] = [int(0), i]
-      return LLVMBuildInBoundsGEP2(builder, LLVMArrayType(type, UInt32(maximum)), array, &idx, 2, "")
-    }
-    let arrayOfContexts = entryAlloca(LLVMArrayType(contextType, UInt32(maximum)))
-    if maximum == 1 {
-      fill(slot(arrayOfContexts, contextType, int(0)), int(0), int(1))
-      call(function: worker, [LLVMBuildBitCast(builder, arrayOfContexts, i8Ptr, "")])
-      return
-    }
-    let handles = entryAlloca(LLVMArrayType(i64, UInt32(maximum)))
-    let started = entryAlloca(LLVMArrayType(i1, UInt32(maximum)))
-    // count = clamp(threads <= 0 ? cores : threads, 1, maximum)
-    let (sysconf, sysconfType) = externalFunction("sysconf", params: [i32], returns: i64)
-    var scArgs: [Value?] = [int32(84)]  // _SC_NPROCESSORS_ONLN
-    let cores = LLVMBuildCall2(builder, sysconfType, sysconf, &scArgs, 1, "")!
-    var count = select(icmp(LLVMIntSLE, threads, int(0)), cores, threads)
-    count = smin(count, int(maximum))
-    count = select(icmp(LLVMIntSLT, count, int(1)), int(1), count)
-
-    let workerType = LLVMPointerType(LLVMGlobalGetValueType(worker), 0)!
-    let (create, createType) = externalFunction(
-      "pthread_create", params: [LLVMPointerType(i64, 0), i8Ptr, workerType, i8Ptr], returns: i32)
-    let (join, joinType) = externalFunction("pthread_join", params: [i64, LLVMPointerType(i8Ptr, 0)], returns: i32)
-    forLoop(int(1), count) { i in
-      let c = slot(arrayOfContexts, contextType, i)
-      fill(c, i, count)
-      let argument = LLVMBuildBitCast(builder, c, i8Ptr, "")!
-      var args: [Value?] = [slot(handles, i64, i), LLVMConstNull(i8Ptr), worker, argument]
-      let status = LLVMBuildCall2(builder, createType, create, &args, 4, "")!
-      let ok = icmp(LLVMIntEQ, status, int32(0))
-      LLVMBuildStore(builder, ok, slot(started, i1, i))
-      ifThen(LLVMBuildNot(builder, ok, "")) { call(function: worker, [argument]) }
-    }
-    let first = slot(arrayOfContexts, contextType, int(0))
-    fill(first, int(0), count)
-    call(function: worker, [LLVMBuildBitCast(builder, first, i8Ptr, "")])
-    forLoop(int(1), count) { i in
-      let ok = LLVMBuildLoad2(builder, i1, slot(started, i1, i), "")!
-      ifThen(ok) {
-        let handle = LLVMBuildLoad2(builder, i64, slot(handles, i64, i), "")!
-        var args: [Value?] = [handle, LLVMConstNull(LLVMPointerType(i8Ptr, 0))]
-        LLVMBuildCall2(builder, joinType, join, &args, 2, "")
-      }
+    let argument = LLVMBuildBitCast(builder, slot, i8Ptr, "")!
+    if maximum <= 1 {
+      call(function: work, [argument, int(0), int(1)])
+    } else {
+      call(function: poolFork(), [pool, work, argument, int(maximum)])
     }
   }
+
+  /// The earlier spelling: `threads` is the kernel's last argument, now the pool.
+  func emitParallel(threads pool: Value, maximum: Int, symbol: String, captures: [Value],
+                    _ body: (_ thread: Value, _ count: Value, _ captures: [Value]) -> Void) {
+    emitParallel(pool: pool, maximum: maximum, symbol: symbol, captures: captures, body)
+  }
+}
+
+/// Whether a region pays for a fork: estimated one-thread time against the fork/join.
+enum ParallelCost {
+  /// Parts a kernel splits its work into at most (per-part scratch slices: GEMMs, the
+  /// sparse GEMM, max pooling); the pool cuts a region into up to 4 parts per thread.
+  static let maximumThreads = 8
+  /// One-thread work below which a region stays serial: a fork/join costs ~1-3 µs with
+  /// spinning workers, more when they sleep (bench/threads.py measures it). Tests set
+  /// `SPARROW_FORK_THRESHOLD_NS=0` when compiling, so every region of a small model forks.
+  static var minimumNanoseconds: Int {
+    ProcessInfo.processInfo.environment["SPARROW_FORK_THRESHOLD_NS"].flatMap { Int($0) } ?? 20_000
+  }
+
+  /// Threads worth using for `units` independent pieces of `nanoseconds` of work: at
+  /// least half the minimum per thread.
+  static func parts(units: Int, nanoseconds: Int, maximum: Int) -> Int {
+    let minimum = minimumNanoseconds
+    guard nanoseconds >= minimum else { return 1 }
+    let affordable = minimum == 0 ? maximum : nanoseconds * 2 / minimum
+    return max(1, min(units, maximum, affordable))
+  }
+
+  /// Dense FMAs at ~64 per ns (one core, AVX-512, well below peak).
+  static func nanoseconds(fmas: Int) -> Int { fmas / 64 }
+  /// Streaming bytes (read + written) at ~16 per ns.
+  static func nanoseconds(bytes: Int) -> Int { bytes / 16 }
 }

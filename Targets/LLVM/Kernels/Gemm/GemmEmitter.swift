@@ -1,9 +1,10 @@
 //===--- GemmEmitter.swift - blocked, register-tiled dense GEMM in LLVM IR ---===//
 //
 // The generated function is `void name(float *c, const float *a, const float *b,
-// const float *residual, float *scratch, int64_t threads)`; constant operands ignore
-// their argument. With threads > 1 the row panels are split into contiguous ranges, one
-// per thread (pthread_create/join, Parallel.swift), each with its own scratch.
+// const float *residual, float *scratch, void *pool)`; constant operands ignore their
+// argument. With a pool (Parallel.swift) C is split into a grid of pm x pn tiles, row
+// panels along M and N blocks along N, one tile per thread, each with its own scratch;
+// the grid for each thread count is chosen at compile time (GemmPartition.swift).
 //
 //   for each N block of nBlock columns            (B block: L2)
 //     for each K block of kBlock                   (A panel slice: L1)
@@ -51,29 +52,37 @@ struct GemmEmitter {
     defer { if let saved { LLVMPositionBuilderAtEnd(cg.builder, saved) } }
     let body = emitBody()
     let p = cg.f32Ptr
-    let f = cg.addFunction(name, params: [p, p, p, p, p, cg.i64])
+    let f = cg.addFunction(name, params: [p, p, p, p, p, cg.i8Ptr])
     cg.startBlock("entry", in: f)
     let args = (0..<5).map { cg.param(f, $0) }
-    let panels = d.m / t.rows
-    let tail = d.m % t.rows > 0 ? 1 : 0
-    let usable = min(GemmEmitter.maxThreads, max(panels, 1))
-    cg.emitParallel(threads: cg.param(f, 5), maximum: usable, symbol: name, captures: args) { thread, count, args in
-      // Thread i of n takes panels [P*i/n, P*(i+1)/n); the last one also the tail rows.
-      let begin = cg.udiv(cg.mul(thread, panels), count)
-      let end = cg.udiv(cg.mul(cg.add(thread, 1), panels), count)
-      let isLast = LLVMBuildZExt(cg.builder, cg.icmp(LLVMIntEQ, cg.add(thread, 1), count), cg.i64, "")!
-      let scratch = cg.at(args[4], cg.mul(thread, threadScratchFloats))
-      cg.call(function: body, Array(args[0..<4]) + [scratch, begin, end, cg.mul(isLast, tail)])
+    let grid = GemmPartition(d, t, maximum: GemmEmitter.maxThreads)
+    let tables = grid.tables(cg, symbol: name)
+    cg.emitParallel(pool: cg.param(f, 5), maximum: grid.maximum, symbol: name, captures: args) { thread, count, args in
+      // Thread i of n takes tile (i / pn, i % pn) of the pm x pn grid for n threads;
+      // row units [R*r/pm, R*(r+1)/pm), N blocks [B*c/pn, B*(c+1)/pn).
+      let pm = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, tables.rows, count), "")!
+      let pn = LLVMBuildLoad2(cg.builder, cg.i64, cg.gep(cg.i64, tables.columns, count), "")!
+      cg.ifThen(cg.icmp(LLVMIntSLT, thread, cg.mul(pm, pn))) {
+        let r = cg.udiv(thread, pn), c = cg.urem(thread, pn)
+        func range(_ part: Value, _ parts: Value, _ units: Int) -> (Value, Value) {
+          (cg.udiv(cg.mul(part, units), parts), cg.udiv(cg.mul(cg.add(part, 1), units), parts))
+        }
+        let (r0, r1) = range(r, pm, grid.rowUnits)
+        let (b0, b1) = range(c, pn, grid.blocks)
+        let scratch = cg.at(args[4], cg.mul(thread, threadScratchFloats))
+        cg.call(function: body, Array(args[0..<4]) + [scratch, r0, r1, b0, b1])
+      }
     }
     cg.retVoid()
     return f
   }
 
-  /// `body(c, a, b, residual, scratch, panelBegin, panelEnd, tail)`: row panels
-  /// [panelBegin, panelEnd) and, when `tail` != 0, the last partial panel.
+  /// `body(c, a, b, residual, scratch, rowBegin, rowEnd, blockBegin, blockEnd)`: row
+  /// units [rowBegin, rowEnd) (full row panels, then the partial one) of N blocks
+  /// [blockBegin, blockEnd) (full blocks, then the partial one).
   private func emitBody() -> Value {
     let p = cg.f32Ptr
-    let f = cg.addFunction(name + ".body", params: [p, p, p, p, p, cg.i64, cg.i64, cg.i64], local: true)
+    let f = cg.addFunction(name + ".body", params: [p, p, p, p, p, cg.i64, cg.i64, cg.i64, cg.i64], local: true)
     cg.addEnumAttribute("nounwind", to: f)
     // The constant operands, packed.
     var aConst: Value?, bConst: Value?, biasConst: Value?
@@ -91,17 +100,30 @@ struct GemmEmitter {
     cg.startBlock("entry", in: f)
     let c = cg.param(f, 0), residual = cg.param(f, 3), scratch = cg.param(f, 4)
     let a = aConst ?? cg.param(f, 1), b = bConst ?? cg.param(f, 2)
+    // A range of units: its full ones [begin, min(end, full)), and whether it holds the
+    // partial last one (index `full`).
+    func split(_ begin: Value, _ end: Value, full: Int) -> (Value, Value, Value) {
+      let holdsPartial = LLVMBuildAnd(cg.builder, cg.icmp(LLVMIntSLE, begin, cg.int(full)),
+                                      cg.icmp(LLVMIntSGT, end, cg.int(full)), "")!
+      return (cg.smin(begin, cg.int(full)), cg.smin(end, cg.int(full)), LLVMBuildZExt(cg.builder, holdsPartial, cg.i64, "")!)
+    }
+    let (panelBegin, panelEnd, tail) = split(cg.param(f, 5), cg.param(f, 6), full: d.m / t.rows)
     let ctx = Pointers(a: a, b: b, c: c, bias: biasConst, residual: residual, scratch: scratch,
-                       panelBegin: cg.param(f, 5), panelEnd: cg.param(f, 6), tail: cg.param(f, 7))
+                       panelBegin: panelBegin, panelEnd: panelEnd, tail: tail)
 
     let fullBlocks = d.n / t.nBlock
     let lastColumns = d.n % t.nBlock
+    let (blockBegin, blockEnd, lastBlock) = split(cg.param(f, 7), cg.param(f, 8), full: fullBlocks)
     if fullBlocks > 0 {
-      cg.forLoop(0, fullBlocks * t.nBlock, step: t.nBlock) { n0 in
+      cg.forLoop(cg.mul(blockBegin, t.nBlock), cg.mul(blockEnd, t.nBlock), step: t.nBlock) { n0 in
         emitNBlock(n0, columns: t.nBlock, ctx)
       }
     }
-    if lastColumns > 0 { emitNBlock(cg.int(fullBlocks * t.nBlock), columns: lastColumns, ctx) }
+    if lastColumns > 0 {
+      cg.ifThen(cg.icmp(LLVMIntNE, lastBlock, cg.int(0))) {
+        emitNBlock(cg.int(fullBlocks * t.nBlock), columns: lastColumns, ctx)
+      }
+    }
     cg.retVoid()
     return f
   }

@@ -10,7 +10,7 @@ public final class CompiledSparseGemm {
   private let session: JITSession
   private typealias Entry = @convention(c) (
     UnsafeMutablePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?,
-    UnsafePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void
+    UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, UnsafeMutableRawPointer?) -> Void
   private let entry: Entry
   private let scratch: UnsafeMutableRawPointer
   /// Milliseconds spent generating, optimizing and compiling.
@@ -35,6 +35,6 @@ public final class CompiledSparseGemm {
   public func callAsFunction(c: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
                              residual: UnsafePointer<Float>? = nil) {
     precondition(!descriptor.epilogue.residual || residual != nil, "residual expected")
-    entry(c, nil, x, residual, scratch.assumingMemoryBound(to: Float.self))
+    entry(c, nil, x, residual, scratch.assumingMemoryBound(to: Float.self), nil)
   }
 }

@@ -3,7 +3,9 @@
 // C[M, N] = epilogue(W[M, K] · X[K, N]) with W a compile-time sparse weight (the conv
 // orientation: W [Cout, K] · im2col [K, P]) and X a run-time row-major argument. The
 // generated function is `void name(float *c, const float *w, const float *x,
-// const float *residual, float *scratch)` like the dense GEMM (w unused).
+// const float *residual, float *scratch, void *pool)` like the dense GEMM (w unused).
+// Threads split the column panels (each with its own scratch slice: pack and partial
+// tile), so every sum keeps its order: results do not depend on the thread count.
 //
 //   for each column panel of `vectors` x 16 columns of X (masked tail panel; weight
 //   left, a tail of one vector or less joins the last full panel, `vectors` + 1 wide)
@@ -64,11 +66,13 @@ public struct SparseGemmDescriptor: Sendable {
     let padded = max(weight.blocks * weight.blockRows, weight.rows)
     return (padded + lanes - 1) / lanes * lanes
   }
-  /// Scratch the kernel needs, in bytes (64-byte multiple).
-  public func scratchBytes(lanes: Int = 16) -> Int {
+  /// Scratch one thread needs, in bytes (64-byte multiple).
+  func threadScratchBytes(lanes: Int) -> Int {
     let floats = packFloats(lanes: lanes) + (transposed ? partialRows(lanes: lanes) * vectors * lanes : 0)
     return (floats * 4 + 63) / 64 * 64
   }
+  /// Scratch the kernel needs, in bytes (a slice per thread it may use).
+  public func scratchBytes(lanes: Int = 16) -> Int { threadScratchBytes(lanes: lanes) * ParallelCost.maximumThreads }
 }
 
 struct SparseGemmEmitter {
@@ -104,22 +108,34 @@ struct SparseGemmEmitter {
     let saved = LLVMGetInsertBlock(cg.builder)
     defer { if let saved { LLVMPositionBuilderAtEnd(cg.builder, saved) } }
     let p = cg.f32Ptr
-    let f = cg.addFunction(name, params: [p, p, p, p, p])
+    let f = cg.addFunction(name, params: [p, p, p, p, p, cg.i8Ptr])
     let t = tables()
     cg.startBlock("entry", in: f)
-    let scratch = cg.param(f, 4)
     precondition(d.columns == nil || d.packs, "implicit conv columns are read through the pack")
-    let buffers = Buffers(c: cg.param(f, 0), x: cg.param(f, 2), residual: cg.param(f, 3), pack: scratch,
-                          partial: cg.at(scratch, d.packFloats(lanes: lanes)))
     var full = d.n / width, tail = d.n % width
     // A tail of one vector or less costs a whole panel's index and weight loads for a
     // few lanes: weight left, it joins the last full panel (ResNet-50's 14x14: 196 = 64
     // + 64 + 68 columns, not 64 + 64 + 64 + 4). The transposed partial tile is `width` wide.
     if !d.transposed && full > 0 && tail > 0 && tail <= lanes { (full, tail) = (full - 1, tail + width) }
-    if full > 0 {
-      cg.forLoop(0, full * width, step: width) { n0 in panel(n0, columns: width, buffers, t) }
+    let panels = full + (tail > 0 ? 1 : 0)
+    let work = ParallelCost.nanoseconds(fmas: d.weight.storedValues * d.n * 2)
+    let parts = ParallelCost.parts(units: panels, nanoseconds: work, maximum: ParallelCost.maximumThreads)
+    let sliceFloats = d.threadScratchBytes(lanes: lanes) / 4
+    let captures = [cg.param(f, 0), cg.param(f, 2), cg.param(f, 3), cg.param(f, 4)]
+    cg.emitParallel(pool: cg.param(f, 5), maximum: parts, symbol: name, captures: captures) { thread, count, c in
+      let scratch = cg.at(c[3], cg.mul(thread, sliceFloats))
+      let buffers = Buffers(c: c[0], x: c[1], residual: c[2], pack: scratch,
+                            partial: cg.at(scratch, d.packFloats(lanes: lanes)))
+      let (first, end) = cg.share(panels, thread: thread, count: count)
+      if full > 0 {
+        cg.forLoop(cg.mul(cg.smin(first, cg.int(full)), width), cg.mul(cg.smin(end, cg.int(full)), width), step: width) { n0 in
+          panel(n0, columns: width, buffers, t)
+        }
+      }
+      if tail > 0 {
+        cg.ifThen(cg.icmp(LLVMIntSGT, end, cg.int(full))) { panel(cg.int(full * width), columns: tail, buffers, t) }
+      }
     }
-    if tail > 0 { panel(cg.int(full * width), columns: tail, buffers, t) }
     cg.retVoid()
     return f
   }

@@ -109,9 +109,9 @@ extension OpContext {
     let descriptor = SparseGemmDescriptor(layout: layout, weight: b, rows: n, k: k, n: tokens, epilogue: epilogue,
                                           transposed: true)
     let gemm = SparseGemmEmitter(cg: cg, d: descriptor, name: symbol + ".sparse_gemm").emit()
-    let f = defineKernel(threaded: { results, operands, scratch, _ in
+    let f = defineKernel(threaded: { results, operands, scratch, threads in
       let residual = residualOperand.map { operands[$0] } ?? cg.nullFloatPointer()
-      cg.call(function: gemm, [results[0], cg.nullFloatPointer(), operands[0], residual, scratch])
+      cg.call(function: gemm, [results[0], cg.nullFloatPointer(), operands[0], residual, scratch, threads])
     })
     return OpKernel(function: f, embeddedOperands: embedded,
                     scratchBytes: descriptor.scratchBytes(lanes: cg.lanes))
