@@ -6,12 +6,14 @@
 // - Loop: unrolled while the trip count and the condition the body computes are known;
 //   each iteration converts the body with the iteration number, condition and carried
 //   values bound to its inputs. Scan outputs are stacked along a new first axis.
-// - Scan (opset 9+): unrolled over the scan axis of its (static) inputs; each step binds
+// - Scan: unrolled over the scan axis of its (static) inputs; each step binds
 //   the states and one slice per scan input, in the given directions; scan outputs are
-//   stacked along their output axes.
+//   stacked along their output axes. Opset-8 Scan (leading batch axis) runs one such
+//   scan per batch element and stacks the results.
 // A body sees the enclosing scope's values by name; what it defines is dropped after each
 // inlining, so every iteration gets fresh IR values. Anything data-dependent (an unknown
-// condition or trip count, more than `maxUnrolledIterations` iterations, opset-8 Scan) is
+// condition or trip count, more than `maxUnrolledIterations` iterations, opset-8 sequence_lens shorter than the
+// sequence) is
 // a located diagnostic naming the inputs to freeze where that would help.
 
 import SparrowIR
@@ -116,23 +118,60 @@ private func convertLoop(_ n: ONNXNode) throws -> [ValueID] {
 }
 
 private func convertScan(_ n: ONNXNode) throws -> [ValueID] {
-  guard n.opset >= 9 else {
-    throw n.error("Scan before opset 9 (with a batch axis and sequence_lens) is not supported; re-export at opset 9 or later")
-  }
   let body = try n.body("body")
-  guard let scanInputs = try n.optionalInt("num_scan_inputs"), scanInputs > 0, scanInputs <= n.inputCount else {
-    throw n.error("Scan needs num_scan_inputs between 1 and its input count")
+  guard let scanInputs = try n.optionalInt("num_scan_inputs"), scanInputs > 0 else {
+    throw n.error("Scan needs a positive num_scan_inputs")
   }
-  let inputs = try n.inputs()
+  if n.opset >= 9 {
+    let inputs = try n.inputs()
+    guard scanInputs <= inputs.count else { throw n.error("Scan has fewer inputs than num_scan_inputs") }
+    let stateCount = inputs.count - scanInputs
+    let outputCount = body.output.count - stateCount
+    return try unrolledScan(n, body, states: Array(inputs[..<stateCount]), sequences: Array(inputs[stateCount...]),
+                            inputAxes: try n.ints("scan_input_axes") ?? [Int](repeating: 0, count: scanInputs),
+                            inputDirections: try n.ints("scan_input_directions") ?? [Int](repeating: 0, count: scanInputs),
+                            outputAxes: try n.ints("scan_output_axes") ?? [Int](repeating: 0, count: max(outputCount, 0)),
+                            outputDirections: try n.ints("scan_output_directions") ?? [Int](repeating: 0, count: max(outputCount, 0)))
+  }
+  // Opset 8: every input has a leading batch axis; each batch element is its own scan.
+  let inputs = try (1..<n.inputCount).map { try n.input($0) }
+  guard scanInputs <= inputs.count, let first = inputs.first, let batch = n.shape(first).first else {
+    throw n.error("Scan has fewer inputs than num_scan_inputs")
+  }
   let stateCount = inputs.count - scanInputs
-  var states = Array(inputs[..<stateCount])
-  let sequences = Array(inputs[stateCount...])
-  let inputAxes = try (n.ints("scan_input_axes") ?? [Int](repeating: 0, count: scanInputs)).enumerated().map {
-    try n.axis($0.element, rank: n.shape(sequences[$0.offset]).count, "scan_input_axes entry")
+  if let lengthsInput = n.optionalInput(0) {
+    guard let lengths = n.known(lengthsInput) else {
+      throw n.error("Scan-8 sequence_lens must be known at compile time (Sparrow unrolls scans)")
+    }
+    let full = n.shape(inputs[stateCount])[1]
+    guard lengths.ints.allSatisfy({ $0 == full }) else {
+      throw n.error("Scan-8 with sequence_lens shorter than the sequence (\(lengths.ints), length \(full)) is not supported")
+    }
   }
-  let inputDirections = try n.ints("scan_input_directions") ?? [Int](repeating: 0, count: scanInputs)
-  guard inputAxes.count == scanInputs, inputDirections.count == scanInputs else {
+  let directions = try n.ints("directions") ?? [Int](repeating: 0, count: scanInputs)
+  let outputCount = body.output.count - stateCount
+  var perBatch: [[ValueID]] = []
+  for b in 0..<batch {
+    let slices = try inputs.map { try n.take($0, axis: 0, b) }
+    perBatch.append(try unrolledScan(n, body, states: Array(slices[..<stateCount]), sequences: Array(slices[stateCount...]),
+                                     inputAxes: [Int](repeating: 0, count: scanInputs), inputDirections: directions,
+                                     outputAxes: [Int](repeating: 0, count: max(outputCount, 0)),
+                                     outputDirections: [Int](repeating: 0, count: max(outputCount, 0))))
+  }
+  return try perBatch[0].indices.map { k in try n.stack(perBatch.map { $0[k] }, axis: 0) }
+}
+
+/// Unrolls a scan over `sequences` along their axes; returns final states + stacked outputs.
+private func unrolledScan(_ n: ONNXNode, _ body: Onnx_GraphProto, states initial: [ValueID], sequences: [ValueID],
+                          inputAxes rawAxes: [Int], inputDirections: [Int], outputAxes: [Int],
+                          outputDirections: [Int]) throws -> [ValueID] {
+  let scanInputs = sequences.count, stateCount = initial.count
+  var states = initial
+  guard rawAxes.count == scanInputs, inputDirections.count == scanInputs else {
     throw n.error("Scan scan_input_axes/directions need one entry per scan input")
+  }
+  let inputAxes = try rawAxes.enumerated().map {
+    try n.axis($0.element, rank: n.shape(sequences[$0.offset]).count, "scan_input_axes entry")
   }
   let length = n.shape(sequences[0])[inputAxes[0]]
   guard sequences.indices.allSatisfy({ n.shape(sequences[$0])[inputAxes[$0]] == length }) else {
@@ -153,8 +192,6 @@ private func convertScan(_ n: ONNXNode) throws -> [ValueID] {
     states = Array(outs[..<stateCount])
     for k in 0..<scanOutputs { collected[k].append(outs[stateCount + k]) }
   }
-  let outputAxes = try n.ints("scan_output_axes") ?? [Int](repeating: 0, count: scanOutputs)
-  let outputDirections = try n.ints("scan_output_directions") ?? [Int](repeating: 0, count: scanOutputs)
   guard outputAxes.count == scanOutputs, outputDirections.count == scanOutputs else {
     throw n.error("Scan scan_output_axes/directions need one entry per scan output")
   }

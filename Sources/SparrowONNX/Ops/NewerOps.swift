@@ -79,15 +79,17 @@ let newerOpConverters: [String: Converter] = [
   "CausalConvWithState": { n in
     let x = try n.input(0), w = try n.input(1)
     let xs = n.shape(x), ws = n.shape(w)
-    guard xs.count == 3, ws.count == 3, ws[0] == xs[1], ws[1] == 1, ws[2] >= 2 else {
-      throw n.error("CausalConvWithState needs input [B, C, L] and weight [C, 1, k >= 2], got \(n.type(x)) and \(n.type(w))")
+    guard xs.count == 3, ws.count == 3, ws[0] == xs[1], ws[1] == 1, ws[2] >= 1 else {
+      throw n.error("CausalConvWithState needs input [B, C, L] and weight [C, 1, k], got \(n.type(x)) and \(n.type(w))")
     }
     let k = ws[2]
-    let past = n.optionalInput(3) ?? n.constant(Tensor(zeros: TensorType(n.type(x).element, [xs[0], xs[1], k - 1])), "past_state")
+    let zeros = n.constant(Tensor(zeros: TensorType(n.type(x).element, [xs[0], xs[1], k - 1])), "past_state")
+    let past = n.optionalInput(3) ?? zeros
     guard n.shape(past) == [xs[0], xs[1], k - 1] else {
       throw n.error("CausalConvWithState past_state \(n.type(past)) must be [\(xs[0]), \(xs[1]), \(k - 1)]")
     }
-    let padded = try n.concat([past, x], axis: 2)
+    // k = 1 keeps no state: the present state is empty.
+    let padded = k == 1 ? x : try n.concat([past, x], axis: 2)
     var operands = [padded, w]
     if let b = n.optionalInput(2) { operands.append(b) }
     var y = try n.emit1(.conv, operands, ["strides": .ints([1]), "pads": .ints([0, 0]), "dilations": .ints([1]),
@@ -98,7 +100,7 @@ let newerOpConverters: [String: Converter] = [
     case let other: throw n.error("CausalConvWithState activation '\(other)' is not none, silu or swish")
     }
     let length = n.shape(padded)[2]
-    return [y, try n.slice(padded, axis: 2, length - (k - 1), length)]
+    return [y, k == 1 ? zeros : try n.slice(padded, axis: 2, length - (k - 1), length)]
   },
   "BitCast": { n in
     guard let to = try n.elementTypeAttribute("to") else { throw n.error("BitCast needs attribute 'to'") }
