@@ -21,7 +21,7 @@ let converterTable: [String: Converter] = {
                  recurrentConverters, quantizeConverters, generatorConverters, signalConverters,
                  gridConverters, lossConverters, transformerConverters, newerOpConverters,
                  controlFlowConverters, gridSampleConverters, roiAlignConverters,
-                 deformConvConverters] {
+                 deformConvConverters, dataDependentConverters, stftConverters] {
     table.merge(family) { a, _ in a }
   }
   return table
@@ -43,6 +43,8 @@ final class GraphImporter {
   var known: [ValueID: Tensor] = [:]
   /// Outputs a converter did not produce, with the reason (reported if something uses them).
   var unavailable: [String: String] = [:]
+  /// Nodes converted from control-flow bodies so far (bounded: `Ops/ControlFlow.swift`).
+  var inlinedNodes = 0
 
   init(model: Onnx_ModelProto, file: String, root: ExternalDataRoot, options: ONNXImportOptions) throws {
     self.model = model

@@ -11,7 +11,8 @@
 //   stacked along their output axes. Opset-8 Scan (leading batch axis) runs one such
 //   scan per batch element and stacks the results.
 // A body sees the enclosing scope's values by name; what it defines is dropped after each
-// inlining, so every iteration gets fresh IR values. Anything data-dependent (an unknown
+// inlining, so every iteration gets fresh IR values. At most `maxInlinedNodes` body nodes
+// are converted per import (nested loops multiply). Anything data-dependent (an unknown
 // condition or trip count, more than `maxUnrolledIterations` iterations, opset-8 sequence_lens shorter than the
 // sequence) is
 // a located diagnostic naming the inputs to freeze where that would help.
@@ -19,6 +20,8 @@
 import SparrowIR
 
 let maxUnrolledIterations = 4096
+/// Body nodes one import may convert in all (nested loops multiply).
+let maxInlinedNodes = 1 << 20
 
 let controlFlowConverters: [String: Converter] = [
   "If": { n in
@@ -54,6 +57,10 @@ extension ONNXNode {
       } catch let d as Diagnostic {
         throw error(d.message)
       }
+    }
+    importer.inlinedNodes += body.node.count
+    guard importer.inlinedNodes <= maxInlinedNodes else {
+      throw error("control flow unrolls to more than \(maxInlinedNodes) nodes; Sparrow stops there")
     }
     do {
       try importer.checkSupported(body.node)
