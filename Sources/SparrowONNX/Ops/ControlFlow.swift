@@ -141,9 +141,11 @@ private func convertScan(_ n: ONNXNode) throws -> [ValueID] {
                             outputDirections: try n.ints("scan_output_directions") ?? [Int](repeating: 0, count: max(outputCount, 0)))
   }
   // Opset 8: every input has a leading batch axis; each batch element is its own scan.
-  let inputs = try (1..<n.inputCount).map { try n.input($0) }
-  guard scanInputs <= inputs.count, let first = inputs.first, let batch = n.shape(first).first else {
-    throw n.error("Scan has fewer inputs than num_scan_inputs")
+  let inputs = try (1..<max(n.inputCount, 1)).map { try n.input($0) }
+  guard scanInputs <= inputs.count, let batch = inputs.first.flatMap({ n.shape($0).first }),
+        inputs.allSatisfy({ n.shape($0).first == batch }),
+        inputs.suffix(scanInputs).allSatisfy({ n.shape($0).count >= 2 }) else {
+    throw n.error("Scan-8 needs num_scan_inputs inputs, all with the batch axis first (scan inputs [batch, sequence, ...])")
   }
   let stateCount = inputs.count - scanInputs
   if let lengthsInput = n.optionalInput(0) {

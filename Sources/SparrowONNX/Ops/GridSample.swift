@@ -104,8 +104,8 @@ private func convertGridSample(_ n: ONNXNode) throws -> [ValueID] {
   let x = try n.input(0), grid = try n.input(1)
   let xs = n.shape(x), gs = n.shape(grid)
   let k = xs.count - 2
-  guard k >= 1, gs.count == k + 2, gs[0] == xs[0], gs.last == k else {
-    throw n.error("GridSample needs X [N, C, D1..Dk] and grid [N, O1..Ok, k], got \(n.type(x)) and \(n.type(grid))")
+  guard k >= 1, k <= 3, gs.count == k + 2, gs[0] == xs[0], gs.last == k else {
+    throw n.error("GridSample needs X [N, C, D1..Dk] (k = 1 to 3) and grid [N, O1..Ok, k], got \(n.type(x)) and \(n.type(grid))")
   }
   let element = n.type(x).element
   guard element.isFloat, n.type(grid).element == element else {

@@ -38,12 +38,18 @@ private func convertRoiAlign(_ n: ONNXNode) throws -> [ValueID] {
   case "max": isMax = true
   case let other: throw n.error("RoiAlign mode '\(other)' is not avg or max")
   }
-  guard pooledH > 0, pooledW > 0 else { throw n.error("RoiAlign output size must be positive") }
+  guard pooledH > 0, pooledW > 0, pooledH <= 4096, pooledW <= 4096 else {
+    throw n.error("RoiAlign output size \(pooledH) x \(pooledW) must be positive and at most 4096 x 4096")
+  }
   let box = rois.doubles
+  guard box.allSatisfy({ $0.isFinite && abs($0) < 1e9 }), spatialScale.isFinite else {
+    throw n.error("RoiAlign regions and spatial_scale must be finite")
+  }
 
   // taps[r][bin][sample] = four taps; counts[r] = samples per bin.
   var taps: [[[[Tap]]]] = []
   var counts: [Int] = []
+  var sampled = 0
   for r in 0..<regions {
     let offset = halfPixel ? 0.5 : 0
     let startW = box[4 * r] * spatialScale - offset, startH = box[4 * r + 1] * spatialScale - offset
@@ -53,9 +59,11 @@ private func convertRoiAlign(_ n: ONNXNode) throws -> [ValueID] {
     let binH = roiH / Double(pooledH), binW = roiW / Double(pooledW)
     let gridH = samplingRatio > 0 ? samplingRatio : Int((roiH / Double(pooledH)).rounded(.up))
     let gridW = samplingRatio > 0 ? samplingRatio : Int((roiW / Double(pooledW)).rounded(.up))
-    guard gridH >= 0, gridW >= 0, gridH * gridW <= 4096 else {
+    guard gridH >= 0, gridW >= 0, gridH <= 4096, gridW <= 4096, gridH * gridW <= 4096 else {
       throw n.error("RoiAlign region \(r) needs \(gridH) x \(gridW) samples per bin (at most 4096)")
     }
+    sampled += pooledH * pooledW * max(gridH * gridW, 1)
+    guard sampled <= 1 << 24 else { throw n.error("RoiAlign needs more than 2^24 samples; Sparrow computes them at import") }
     counts.append(max(gridH * gridW, 1))
     var bins: [[[Tap]]] = []
     for ph in 0..<pooledH {
@@ -75,6 +83,7 @@ private func convertRoiAlign(_ n: ONNXNode) throws -> [ValueID] {
   }
   let samples = max(counts.max() ?? 1, 1)
   let perRegion = pooledH * pooledW * samples * 4
+  guard regions * perRegion <= 1 << 26 else { throw n.error("RoiAlign needs \(regions * perRegion) sampling taps (at most 2^26)") }
   var positions = [Int64](repeating: 0, count: regions * perRegion)
   var weights = [Double](repeating: 0, count: regions * perRegion)
   for r in 0..<regions {

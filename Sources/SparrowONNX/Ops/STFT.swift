@@ -15,6 +15,9 @@ let stftConverters: [String: Converter] = ["STFT": convertSTFT, "MelWeightMatrix
 private func convertMelWeightMatrix(_ n: ONNXNode) throws -> [ValueID] {
   let why = "Sparrow computes the filter bank at import"
   let scalars = try (0..<5).map { try n.compileTimeInput($0, "parameter", because: why).double(at: 0) }
+  guard scalars.allSatisfy({ $0.isFinite && abs($0) < 1e9 }) else {
+    throw n.error("MelWeightMatrix parameters \(scalars) must be finite")
+  }
   let (melBins, dftLength, sampleRate) = (Int(scalars[0]), Int(scalars[1]), scalars[2])
   guard melBins > 0, dftLength > 0, sampleRate > 0, melBins <= 1 << 14, dftLength <= 1 << 20 else {
     throw n.error("MelWeightMatrix parameters \(scalars) are out of range")
@@ -25,7 +28,8 @@ private func convertMelWeightMatrix(_ n: ONNXNode) throws -> [ValueID] {
   let step = (high - low) / Double(melBins + 2)
   let edges = (0..<(melBins + 2)).map { i -> Int in
     let hz = 700 * expm1((Double(i) * step + low) / 2595 * log(10))
-    return Int((Double(dftLength + 1) * hz / sampleRate).rounded(.down))
+    let bin = (Double(dftLength + 1) * hz / sampleRate).rounded(.down)
+    return bin.isFinite && abs(bin) < 1e12 ? Int(bin) : -1
   }
   guard edges.allSatisfy({ $0 >= 0 && $0 < spectrogramBins }) else {
     throw n.error("MelWeightMatrix edges \(edges) fall outside the \(spectrogramBins) spectrogram bins")
@@ -68,6 +72,9 @@ private func convertSTFT(_ n: ONNXNode) throws -> [ValueID] {
     throw n.error("STFT frame length \(length) and step \(step) do not fit a signal of \(ss[1]) samples")
   }
   let frames = 1 + (ss[1] - length) / Int(step)
+  guard frames <= maxUnrolledIterations else {
+    throw n.error("STFT with \(frames) frames; Sparrow cuts at most \(maxUnrolledIterations)")
+  }
   let onesided = try n.int("onesided", 1) != 0
   let bins = onesided ? length / 2 + 1 : length
   var framed = try n.concat(try (0..<frames).map { f in

@@ -37,8 +37,9 @@ let transformerConverters: [String: Converter] = [
 /// [B, S, H*D] -> [B, H, S, D].
 private func splitHeads(_ n: ONNXNode, _ x: ValueID, heads: Int, _ what: String) throws -> ValueID {
   let s = n.shape(x)
+  guard s.count == 3 else { throw n.error("\(n.opType) \(what) must be [B, S, hidden], got \(n.type(x))") }
   guard heads > 0, s[2] % heads == 0 else {
-    throw n.error("Attention \(what) hidden size \(s[2]) is not a multiple of \(heads) heads")
+    throw n.error("\(n.opType) \(what) hidden size \(s[2]) is not a multiple of \(heads) heads")
   }
   return try n.transpose(try n.reshape(x, [s[0], s[1], heads, s[2] / heads]), [0, 2, 1, 3])
 }
@@ -62,6 +63,9 @@ private func convertAttention(_ n: ONNXNode) throws -> [ValueID] {
   let (batch, qHeads, qLength, headSize) = (qs[0], qs[1], qs[2], qs[3])
   var presentK = k, presentV = v, pastLength = 0
   if let pastK = n.optionalInput(4), let pastV = n.optionalInput(5) {
+    guard n.shape(pastK).count == 4, n.shape(pastV).count == 4 else {
+      throw n.error("Attention past_key/past_value must be 4-D, got \(n.type(pastK)) and \(n.type(pastV))")
+    }
     presentK = try n.concat([pastK, k], axis: 2)
     presentV = try n.concat([pastV, v], axis: 2)
     pastLength = n.shape(pastK)[2]
@@ -266,6 +270,9 @@ private func convertLinearAttention(_ n: ONNXNode) throws -> [ValueID] {
   let v = try wide(try splitHeads(n, try n.input(2), heads: kvHeads, "value"))
   let (batch, length, dk) = (n.shape(q)[0], n.shape(q)[2], n.shape(q)[3])
   let dv = n.shape(v)[3]
+  guard length <= maxUnrolledIterations else {
+    throw n.error("LinearAttention over \(length) positions; Sparrow unrolls it up to \(maxUnrolledIterations)")
+  }
   var decay: ValueID?, beta: ValueID?
   if gated {
     guard let d = n.optionalInput(4) else { throw n.error("LinearAttention '\(rule)' needs the decay input") }
