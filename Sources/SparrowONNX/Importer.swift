@@ -19,7 +19,9 @@ let converterTable: [String: Converter] = {
   for family in [elementwiseConverters, reductionConverters, normalizationConverters,
                  gemmConverters, poolConverters, movementConverters, indexingConverters, resizeConverters,
                  recurrentConverters, quantizeConverters, generatorConverters, signalConverters,
-                 gridConverters] {
+                 gridConverters, lossConverters, transformerConverters, newerOpConverters,
+                 controlFlowConverters, gridSampleConverters, roiAlignConverters,
+                 deformConvConverters, dataDependentConverters, stftConverters] {
     table.merge(family) { a, _ in a }
   }
   return table
@@ -41,6 +43,8 @@ final class GraphImporter {
   var known: [ValueID: Tensor] = [:]
   /// Outputs a converter did not produce, with the reason (reported if something uses them).
   var unavailable: [String: String] = [:]
+  /// Nodes converted from control-flow bodies so far (bounded: `Ops/ControlFlow.swift`).
+  var inlinedNodes = 0
 
   init(model: Onnx_ModelProto, file: String, root: ExternalDataRoot, options: ONNXImportOptions) throws {
     self.model = model
@@ -82,7 +86,7 @@ final class GraphImporter {
   }
 
   /// Lists every node whose op Sparrow cannot convert.
-  private func checkSupported(_ nodes: [Onnx_NodeProto]) throws {
+  func checkSupported(_ nodes: [Onnx_NodeProto]) throws {
     var problems: [Diagnostic] = []
     for (i, n) in nodes.enumerated() {
       let domain = n.domain
@@ -217,7 +221,7 @@ final class GraphImporter {
 
   /// The nodes in an order where every input is defined first; names a node caught in a
   /// cycle or reading a value nothing defines.
-  private func dependencyOrder(_ nodes: [Onnx_NodeProto]) throws -> [Onnx_NodeProto] {
+  func dependencyOrder(_ nodes: [Onnx_NodeProto]) throws -> [Onnx_NodeProto] {
     var producer: [String: Int] = [:]
     for (i, n) in nodes.enumerated() {
       for o in n.output where !o.isEmpty {
@@ -258,7 +262,7 @@ final class GraphImporter {
     return order.map { nodes[$0] }
   }
 
-  private func convert(_ proto: Onnx_NodeProto) throws {
+  func convert(_ proto: Onnx_NodeProto) throws {
     let location = "\(file): \(nodeLocation(proto, index: nil))"
     for name in proto.input where !name.isEmpty && values[name] == nil {
       let why = unavailable[name].map { ": \($0)" } ?? ""
