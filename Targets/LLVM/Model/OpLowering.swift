@@ -90,8 +90,7 @@ extension ModelCodegen {
     case .quantize_linear, .dequantize_linear: return try ctx.lowerQuantize()  // Quantize.swift
     case .einsum:
       throw ctx.unsupported("this op")
-    case .qconv, .qmatmul:
-      throw ctx.unsupported("this op (integer kernels are not generated yet)")
+    case .qconv, .qmatmul: return try ctx.lowerIntegerOp()  // IntegerGemm.swift
     }
   }
 }
