@@ -70,6 +70,8 @@ test: setup
 	$(MAKE) mutation MUTATION_SPARROWC=$(SPARROWC)
 	$(PY) Tests/Differential/regressions.py --sparrowc $(SPARROWC)
 	$(PY) Tests/Models/check_sparsity.py --sparrowc $(SPARROWC)
+	$(PY) Tests/Models/check_int8.py --sparrowc $(SPARROWC)
+	$(PY) Tests/Models/check_int8.py --sparrowc $(SPARROWC) --backend llvm
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 conformance-llvm: setup build

@@ -47,8 +47,7 @@ public func inferResultTypes(_ kind: OpKind, _ x: [TensorType], _ a: Attributes,
 public func isQuantizationCarrier(_ kind: OpKind) -> Bool {
   switch kind {
   case .reshape, .transpose, .expand, .tile, .concat, .split, .slice, .gather,
-       .depth_to_space, .space_to_depth, .reverse_sequence, .identity,
-       .max_pool, .global_max_pool:
+       .depth_to_space, .space_to_depth, .reverse_sequence, .identity, .max_pool:
     return true
   default:
     return false

@@ -16,7 +16,7 @@
 //   point operands, which must agree with the type) and `qconv` / `qmatmul` (chosen)
 //   may write a quantized result type;
 // - data movement that only moves elements (reshape, transpose, concat, split, slice,
-//   gather, expand, tile, depth/space, max_pool, global_max_pool ...) carries a per-tensor
+//   gather, expand, tile, depth/space, max_pool ...) carries a per-tensor
 //   quantization from operand to result: moving integers moves the real values;
 // - `dequantize_linear` takes a quantized operand;
 // - every other op refuses quantized operands (dequantize first), so no op can mistake a

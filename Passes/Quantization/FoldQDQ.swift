@@ -115,7 +115,7 @@ extension Rewriter {
     }
     guard (wq.axis ?? weightAxis) == weightAxis else { return nil }
     // Epilogue: relu, clip and residual adds of dequantized values.
-    let steps = op.attributes.strings("epilogue")
+    let steps = op.kind.spec.attribute("epilogue") == nil ? [] : op.attributes.strings("epilogue")
     let parsed = steps.compactMap { try? EpilogueStep(parsing: $0) }
     guard parsed.count == steps.count, parsed.allSatisfy(Requantization.acceptsQuantized) else { return nil }
     let residualCount = parsed.filter { $0 == .add }.count

@@ -1,7 +1,8 @@
 """Quantizes zoo models with onnxruntime's quantize_static (QDQ, per-channel int8 weights,
 uint8 activations) and checks Sparrow's integer path against onnxruntime on the same file.
 
-    python check_int8.py --sparrowc PATH [--models resnet18,yolo,classifier] [--workdir DIR]
+    python check_int8.py --sparrowc PATH [--models resnet18,yolo,classifier] [--backend interp|llvm]
+                         [--workdir DIR]
 
 Sparrow runs the file with `--passes fold-qdq,<-O1 cleanup>` on the interpreter: every
 conv/gemm/matmul whose QDQ chain fits becomes a qconv/qmatmul (the script checks that
@@ -91,7 +92,7 @@ def output_steps(path):
     return steps
 
 
-def check(name, sparrowc, workdir):
+def check(name, sparrowc, workdir, backend):
     path = quantized_model(name, SMALL[name], workdir)
     model = onnx.load(path, load_external_data=False)
     feeds = check_models.seeded_inputs(model)
@@ -104,7 +105,7 @@ def check(name, sparrowc, workdir):
     float_ops = sum(line.split("=")[1].split()[0] in ("conv", "gemm", "matmul") for line in ir.stdout.splitlines()
                     if " = " in line)
     case_dir = tempfile.mkdtemp(dir=workdir)
-    args = [sparrowc, "run", path, "--output-dir", case_dir, "--passes", PIPELINE]
+    args = [sparrowc, "run", path, "--output-dir", case_dir, "--passes", PIPELINE, "--backend", backend]
     for k, v in feeds.items():
         f = os.path.join(case_dir, f"in_{len(args)}.npy")
         np.save(f, v)
@@ -132,12 +133,13 @@ def main():
     ap.add_argument("--sparrowc", required=True)
     ap.add_argument("--models", default=",".join(SMALL))
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--backend", default="interp", choices=["interp", "llvm"])
     a = ap.parse_args()
     workdir = a.workdir or tempfile.mkdtemp(prefix="sparrow-int8-")
     os.makedirs(workdir, exist_ok=True)
     failures = 0
     for name in a.models.split(","):
-        result = check(name, a.sparrowc, workdir)
+        result = check(name, a.sparrowc, workdir, a.backend)
         ok = not result.startswith("FAIL") and not result.startswith("exit") and not result.startswith("dump-ir")
         print(f"{'PASS' if ok else 'FAIL'} {name}: {result}")
         failures += not ok
