@@ -75,6 +75,8 @@ test: setup
 	$(PY) Tests/Models/check_sparsity.py --sparrowc $(SPARROWC)
 	$(PY) Tests/Models/check_portable.py --sparrowc $(SPARROWC)
 	SPARROWC=$(SPARROWC) $(PY) -m pytest -q python/tests
+	$(PY) Tests/Models/check_int8.py --sparrowc $(SPARROWC)
+	$(PY) Tests/Models/check_int8.py --sparrowc $(SPARROWC) --backend llvm
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 # The `sparrow` Python package (python/): InferenceSession vs onnxruntime, cache, errors.

@@ -79,6 +79,8 @@ public enum OpKind: String, CaseIterable, Hashable, Sendable {
 
   // Quantization.
   case quantize_linear, dequantize_linear
+  // Integer conv and matmul on quantized operands (ShapeRules+Quantization.swift).
+  case qconv, qmatmul
 }
 
 public enum OpTrait: Hashable, Sendable {
@@ -271,6 +273,13 @@ extension OpKind {
     case .quantize_linear:
       return spec(3...3, [K.int("axis", 1), K.bool("saturate", true), K.int("block_size", 0)])
     case .dequantize_linear: return spec(3...3, [K.int("axis", 1), K.int("block_size", 0)])
+    // x, w, i32 bias, residuals (one per "add" step); no .hasEpilogue: the steps run in
+    // requantized units (Requantization in Quantization.swift).
+    case .qconv:
+      return spec(3...manyOperands, [K.ints("strides"), K.ints("pads"), K.ints("dilations"),
+                                     K.int("group", 1), K.strings_("epilogue"),
+                                     K.string("layout", "nchw")])
+    case .qmatmul: return spec(3...manyOperands, [K.strings_("epilogue")])
     }
   }
 

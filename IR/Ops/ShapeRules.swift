@@ -1,9 +1,10 @@
 //===--- ShapeRules.swift - result types of every op ---------------------===//
 //
-// `inferResultTypes` is the one exhaustive switch that says what each op produces. It
-// throws a Diagnostic (without location; callers add it) for operands that do not fit.
+// `inferStorageResultTypes` is the one exhaustive switch that says what each op produces.
+// It throws a Diagnostic (without location; callers add it) for operands that do not fit.
+// `inferResultTypes` (ShapeRules+Quantization.swift) adds the quantization rules.
 
-public func inferResultTypes(_ kind: OpKind, _ x: [TensorType], _ a: Attributes,
+func inferStorageResultTypes(_ kind: OpKind, _ x: [TensorType], _ a: Attributes,
                              constants: ConstantPool) throws -> [TensorType] {
   func same() -> [TensorType] { [x[0].dense] }
   switch kind {
@@ -101,6 +102,7 @@ public func inferResultTypes(_ kind: OpKind, _ x: [TensorType], _ a: Attributes,
 
   case .quantize_linear: return [x[0].dense.with(element: x[2].element)]
   case .dequantize_linear: return [x[0].dense.with(element: x[1].element)]
+  case .qconv, .qmatmul: return [try integerOpType(kind, x, a)]
   }
 }
 

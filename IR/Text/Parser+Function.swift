@@ -228,13 +228,19 @@ func describeCount(_ range: ClosedRange<Int>) -> String {
 }
 
 /// Why a written result type differs from the shape rule's, or nil when it fits. Only a
-/// `constant` result may carry a sparse layout; everything else must match exactly.
+/// `constant` result may carry a sparse layout; a `constant` or `quantize_linear` result
+/// may add a quantization, and `qconv`/`qmatmul` choose theirs (integerResultProblem);
+/// everything else must match exactly.
 public func resultTypeProblem(_ kind: OpKind, written: TensorType, inferred: TensorType) -> String? {
   if kind == .constant {
     return written.dense == inferred.dense ? nil
       : "type \(written) does not match the pool entry's \(inferred)"
   }
+  if kind == .qconv || kind == .qmatmul {
+    return integerResultProblem(kind, written: written, inferred: inferred)
+  }
   if written == inferred { return nil }
+  if kind == .quantize_linear && written.with(quantization: nil) == inferred { return nil }
   if written.dense == inferred { return "only constants may carry a sparse layout, got \(written)" }
   return "type \(written) does not match the inferred \(inferred)"
 }

@@ -127,7 +127,15 @@ struct Parser {
     var type = TensorType(element, shape)
     if isPunct(",") {
       try advance()
-      type.layout = try parseLayout()
+      if tok.kind == .hash && tok.text == "quant" {
+        type.quantization = try parseQuantization(for: type)
+      } else {
+        type.layout = try parseLayout()
+        if isPunct(",") {
+          try advance()
+          type.quantization = try parseQuantization(for: type)
+        }
+      }
     }
     try expectPunct(">", "to close the tensor type")
     return type

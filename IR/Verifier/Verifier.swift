@@ -4,7 +4,8 @@
 // value is defined once, value names are unique, the results are defined; per op: the
 // operand count and attributes fit the op's spec, the result types are what the shape
 // rule infers, and a `constant` names an existing pool entry of the same dense type whose
-// data conforms to the op's sparse layout. All problems are reported together.
+// data conforms to the op's sparse layout; quantized types follow QuantizationRules.swift.
+// All problems are reported together.
 
 /// Throws a DiagnosticList naming each op and problem.
 public func verify(_ module: Module) throws {
@@ -31,10 +32,17 @@ private struct FunctionVerifier {
   let module: Module
   var problems: [Diagnostic] = []
   var defined: Set<ValueID> = []
+  /// The op index of each `constant` op's result.
+  let constantOps: [ValueID: Int]
 
   init(function: Function, module: Module) {
     self.function = function
     self.module = module
+    var constants: [ValueID: Int] = [:]
+    for (i, op) in function.ops.enumerated() where op.kind == .constant && op.results.count == 1 {
+      constants[op.results[0]] = i
+    }
+    self.constantOps = constants
   }
 
   var where_: String { "in @\(spellName(function.name))" }
@@ -70,6 +78,11 @@ private struct FunctionVerifier {
       }
       if !defined.insert(a).inserted {
         problems.append(Diagnostic("\(where_): argument \(name(a)) is listed twice"))
+      }
+    }
+    for (i, info) in function.values.enumerated() {
+      if let problem = quantizationProblem(of: info.type) {
+        problems.append(Diagnostic("\(where_): value %\(spellName(info.name)) (#\(i)): \(problem)"))
       }
     }
     for op in function.ops { check(op) }
@@ -134,6 +147,13 @@ private struct FunctionVerifier {
         report(op, "result \(name(r)): \(problem)")
       }
     }
+    for problem in quantizationProblems(op, in: function, constant: constantTensor) { report(op, problem) }
+  }
+
+  /// The pool tensor behind `v` when a `constant` op defines it.
+  func constantTensor(_ v: ValueID) -> Tensor? {
+    guard let i = constantOps[v] else { return nil }
+    return module.constants[function.ops[i].attributes.string("name")]
   }
 
   mutating func checkConstant(_ op: Operation) {

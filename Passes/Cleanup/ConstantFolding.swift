@@ -7,7 +7,9 @@
 //
 // An op whose operands are all dense constants is run on the interpreter
 // (`Interpreter.evaluate`) and replaced by a new pool entry, when its results have at most
-// `max-elements` elements in all. Ops the interpreter cannot evaluate are left alone.
+// `max-elements` elements in all (dequantize_linear always: it sizes like the weight it
+// replaces). A quantized result stays quantized. Ops the interpreter cannot evaluate are
+// left alone.
 
 import SparrowIR
 import SparrowInterpreter
@@ -34,8 +36,10 @@ public struct ConstantFolding: Pass {
     let fold = RewritePattern("fold-constant-operands") { op, r in
       guard op.kind != .constant, !op.operands.isEmpty else { return nil }
       let types = op.results.map(r.type(of:))
+      // A dequantized weight is no larger than the f32 weight it stands for: always fold
+      // (the importer keeps dequantize_linear of constants for fold-qdq to see).
       guard types.allSatisfy({ $0.layout == nil }),
-            types.map(\.count).reduce(0, +) <= limit else { return nil }
+            op.kind == .dequantize_linear || types.map(\.count).reduce(0, +) <= limit else { return nil }
       var inputs: [Tensor] = []
       for v in op.operands {
         guard r.type(of: v).layout == nil, let t = r.constantTensor(of: v) else { return nil }
@@ -43,7 +47,11 @@ public struct ConstantFolding: Pass {
       }
       guard let outputs = try? Interpreter.evaluate(op, inputs, in: r.function,
                                                     constants: r.context.constants) else { return nil }
-      return zip(op.results, outputs).map { v, t in r.insertConstant(t, name: r.name(of: v)) }
+      return zip(op.results, outputs).map { v, t in
+        let c = r.insertConstant(t, name: r.name(of: v))
+        if let q = r.type(of: v).quantization { r.retype(c, as: t.type.with(quantization: q)) }
+        return c
+      }
     }
     return try applyPatternsGreedily([fold], to: &function, context: context)
   }

@@ -34,6 +34,7 @@ public enum PassRegistry {
     AnalyzeSparsity.self,
     Sparsify.self,
     PlanMemory.self,
+    FoldQDQ.self,
   ]
 
   /// The pass named `name`, if registered.

@@ -182,6 +182,13 @@ public final class Rewriter {
     return results
   }
 
+  /// Gives `v` a type the shape rules cannot infer (a quantization and storage type a
+  /// pass chose for a `qconv` result, a quantized `quantize_linear` result); the shape stays.
+  public func retype(_ v: ValueID, as type: TensorType) {
+    precondition(function.type(of: v).shape == type.shape, "retyping \(function.type(of: v)) as \(type)")
+    function.values[v.index].type = type
+  }
+
   /// Adds `tensor` to the pool and a `constant` op for it before `slot` (default: the root).
   /// Its origin: `origin`, else `derivedOrigin()` (the root's and its constant operands':
   /// the weights a folded value was computed from).

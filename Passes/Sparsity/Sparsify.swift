@@ -109,12 +109,17 @@ public struct Sparsify: Pass {
   }
 }
 
-/// The transpose of a rank-2 f32 tensor.
+/// The transpose of a rank-2 tensor (any element type; fold-qdq transposes int8 weights).
 func transposed2D(_ w: Tensor) -> Tensor {
-  precondition(w.shape.count == 2 && w.element == .f32, "transposed2D of \(w.type)")
-  let (rows, cols) = (w.shape[0], w.shape[1])
-  let a = w.array(of: Float.self)
-  var t = [Float](repeating: 0, count: a.count)
-  for i in 0..<rows { for j in 0..<cols { t[j * rows + i] = a[i * cols + j] } }
-  return Tensor(shape: [cols, rows], scalars: t)
+  precondition(w.shape.count == 2, "transposed2D of \(w.type)")
+  let (rows, cols, size) = (w.shape[0], w.shape[1], w.element.byteSize)
+  var bytes = [UInt8](repeating: 0, count: w.bytes.count)
+  w.bytes.withUnsafeBufferPointer { a in
+    for i in 0..<rows {
+      for j in 0..<cols {
+        for b in 0..<size { bytes[(j * rows + i) * size + b] = a[(i * cols + j) * size + b] }
+      }
+    }
+  }
+  return Tensor(type: TensorType(w.element, [cols, rows]), bytes: bytes)
 }

@@ -194,7 +194,9 @@ extension GraphImporter {
   func fold(opIndex index: Int) {
     let f = builder.function
     let op = f.ops[index]
-    guard op.kind != .constant else { return }
+    // Dequantized weights stay ops: fold-qdq reads their integers, scales and zero points
+    // (constant-fold evaluates the rest).
+    guard op.kind != .constant && op.kind != .dequantize_linear else { return }
     let inputs = op.operands.compactMap { known[$0] }
     guard inputs.count == op.operands.count else { return }
     let size = op.results.reduce(0) { $0 + f.type(of: $1).count }

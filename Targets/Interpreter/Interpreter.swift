@@ -35,9 +35,11 @@ public enum Interpreter {
       guard let t = constants[name] else { throw Diagnostic("unknown constant @\(name)") }
       return [t.ref]
     }
-    let args = KernelArgs(kind: op.kind, attributes: op.attributes, refs: inputs,
+    var args = KernelArgs(kind: op.kind, attributes: op.attributes, refs: inputs,
                           resultTypes: op.results.map { f.type(of: $0).dense }, destinations: destinations,
                           scratch: scratch)
+    args.operandQuantizations = op.operands.map { f.type(of: $0).quantization }
+    args.resultQuantizations = op.results.map { f.type(of: $0).quantization }
     do {
       let outs = try dispatchWithEpilogue(args)
       precondition(outs.count == args.resultTypes.count, "\(op.kind) returned \(outs.count) results")
@@ -65,6 +67,10 @@ public struct KernelArgs {
   let destinations: [UnsafeMutableRawPointer?]
   /// Planned scratch memory for the kernel's temporaries (conv's im2col columns).
   let scratch: UnsafeMutableRawBufferPointer?
+  /// The operands' and results' quantizations (the tensors hold the storage integers);
+  /// read by the integer ops (IntegerGemm.swift).
+  public var operandQuantizations: [Quantization?] = []
+  public var resultQuantizations: [Quantization?] = []
 
   public init(kind: OpKind, attributes: Attributes, inputs: [Tensor], resultTypes: [TensorType]) {
     self.init(kind: kind, attributes: attributes, refs: inputs.map(\.ref), resultTypes: resultTypes)
@@ -132,5 +138,6 @@ func dispatchKernel(_ k: KernelArgs) throws -> [TensorRef] {
   case .resize: return owned(try evaluateResize(k))
   case .lstm, .gru, .rnn: return owned(try evaluateRecurrent(k))
   case .quantize_linear, .dequantize_linear: return owned(try evaluateQuantize(k))
+  case .qconv, .qmatmul: return try evaluateIntegerOp(k)
   }
 }

@@ -42,7 +42,7 @@ func dispatchWithEpilogue(_ k: KernelArgs) throws -> [TensorRef] {
 
 /// One elementwise op whose result has the first input's type, written at `destination`
 /// (in place over the first input when that is where it lives).
-private func elementwise(_ kind: OpKind, _ attributes: Attributes, _ inputs: [TensorRef],
+func elementwise(_ kind: OpKind, _ attributes: Attributes, _ inputs: [TensorRef],
                          into destination: UnsafeMutableRawPointer?) throws -> TensorRef {
   try dispatchKernel(KernelArgs(kind: kind, attributes: attributes, refs: inputs,
                                 resultTypes: [inputs[0].type.dense], destinations: [destination]))[0]

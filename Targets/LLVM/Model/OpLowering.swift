@@ -24,6 +24,7 @@ extension ModelCodegen {
     .scatter_nd, .reverse_sequence, .quantize_linear, .dequantize_linear, .max_pool,
     .reduce_sum, .reduce_mean, .reduce_max, .reduce_min, .reduce_sum_square, .reduce_l1,
     .reduce_l2, .reduce_prod, .reduce_log_sum, .reduce_log_sum_exp,
+    .qconv, .qmatmul,
   ]
 
   func lowerOp(_ ctx: OpContext) throws -> OpKernel {
@@ -90,6 +91,7 @@ extension ModelCodegen {
     case .quantize_linear, .dequantize_linear: return try ctx.lowerQuantize()  // Quantize.swift
     case .einsum:
       throw ctx.unsupported("this op")
+    case .qconv, .qmatmul: return try ctx.lowerIntegerOp()  // IntegerGemm.swift
     }
   }
 }
