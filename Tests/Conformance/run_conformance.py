@@ -415,6 +415,17 @@ def run_case_across_levels(case_dir, sparrowc, flags, timeout):
 
 EXPECTED_LLVM = os.path.join(HERE, "expected_failures_llvm.txt")
 
+# Cases whose reference is numerically ill-conditioned, so that passing depends on the
+# summation order of the host's BLAS and kernels: either outcome is accepted, but the
+# case must still run (a crash, timeout or error exit is a failure).
+UNSTABLE = {
+    # ConstantOfShape weights make all 1000 logits equal in exact arithmetic, at a magnitude
+    # near 1e11 after the fire modules; relu + softmax of them turn 1e-7 relative rounding
+    # differences into 0.001 vs 1e-41. OpenBLAS's Haswell kernels sum the last 4 of the 1000
+    # output channels in another order (its AVX-512 kernels do not), so it fails on AVX2 hosts.
+    "light/light_squeezenet",
+}
+
 
 def read_expected(path=EXPECTED):
     expected = {}
@@ -501,8 +512,13 @@ def main():
     if args.backend == "llvm":
         expected_llvm = read_expected(EXPECTED_LLVM)
         expected.update(expected_llvm)
-    unexpected_failures = [n for n, (p, _) in results.items() if not p and n not in expected]
+    def ran(reason):  # a comparison failure, not a crash, timeout or error exit
+        return not any(w in reason for w in ("exit", "timeout", "timed out", "signal"))
+    unexpected_failures = [n for n, (p, r) in results.items()
+                           if not p and n not in expected and not (n in UNSTABLE and ran(r))]
     unexpected_passes = [n for n, (p, _) in results.items() if p and n in expected]
+    for name in sorted(n for n, (p, _) in results.items() if not p and n in UNSTABLE):
+        print(f"UNSTABLE {name}: failed here, accepted (ill-conditioned reference; see UNSTABLE)")
     for name in sorted(results):
         passed, reason = results[name]
         if not passed and (args.verbose or name not in expected):
