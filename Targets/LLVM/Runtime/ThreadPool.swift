@@ -130,11 +130,28 @@ extension CodegenModule {
     LLVMPositionBuilderAtEnd(builder, next)
   }
 
+  /// A futex wait sleeps at most `futexTimeout` (a relative timespec): every waiter
+  /// re-checks its word in a loop, so a wake that is ever missed costs a millisecond,
+  /// never a hang (a 4-caller context test hung once in CI's run, 2026-12-07).
   private func futex(_ word: Value, _ op: Int, _ value: Value) {
     var params: [LType?] = [i64]
     let type = LLVMFunctionType(i64, &params, 1, 1)!
     let f = LLVMGetNamedFunction(ref, "syscall") ?? LLVMAddFunction(ref, "syscall", type)!
-    var args: [Value?] = [int(sysFutex), word, int(op), LLVMBuildZExt(builder, value, i64, ""), LLVMConstNull(i8Ptr)]
+    var timeout = LLVMConstNull(i8Ptr)!
+    if op == futexWaitPrivate {
+      let name = "sparrow.pool.futex_timeout"
+      let g = LLVMGetNamedGlobal(ref, name) ?? {
+        var fields: [Value?] = [int(0), int(1_000_000)]  // { tv_sec, tv_nsec }: 1 ms
+        let value = LLVMConstStructInContext(context, &fields, 2, 0)!
+        let g = LLVMAddGlobal(ref, LLVMTypeOf(value), name)!
+        LLVMSetInitializer(g, value)
+        LLVMSetGlobalConstant(g, 1)
+        LLVMSetLinkage(g, LLVMPrivateLinkage)
+        return g
+      }()
+      timeout = LLVMConstBitCast(g, i8Ptr)
+    }
+    var args: [Value?] = [int(sysFutex), word, int(op), LLVMBuildZExt(builder, value, i64, ""), timeout]
     LLVMBuildCall2(builder, type, f, &args, 5, "")
   }
 
