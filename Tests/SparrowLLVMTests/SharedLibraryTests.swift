@@ -90,11 +90,6 @@ final class SharedLibraryTests: XCTestCase {
   /// workspace, many runs each (the pool parks and wakes between them). Every region of
   /// the model forks (SPARROW_FORK_THRESHOLD_NS=0 while compiling).
   func testContextsRunConcurrentlyFromC() throws {
-    // Known bug (issue 18): with four caller threads each running its own context on a
-    // 2-vCPU machine, one caller sometimes never returns from a fork (4 of 6 runs on
-    // 2026-12-07 after the merge; a bounded futex wait did not help, so it is not a lost
-    // wakeup). Until the pool is fixed this test would hang the suite.
-    throw XCTSkip("known bug: concurrent contexts can deadlock in the generated pool (issue 18)")
     let module = try ModelTests.tinyCNN()
     setenv("SPARROW_FORK_THRESHOLD_NS", "0", 1)
     defer { unsetenv("SPARROW_FORK_THRESHOLD_NS") }

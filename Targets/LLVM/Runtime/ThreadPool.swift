@@ -7,30 +7,35 @@
 //   fork(pool, work, arg, count):                worker (threads 1 ..< n):
 //     n = min(count, 4 * threads)                  loop:
 //     n <= 1, 1 thread or no pool:                   wait until generation changes
-//       work(arg, 0, 1); return
-//     count, work, arg, done = n, work, arg, 0         (spin, then futex sleep)
-//     ticket = (g + 1, 1)      part 0 is the caller's  stop? return
-//     generation = g + 1; wake sleepers                 claim parts of that generation
+//       work(arg, 0, 1); return                        (spin, then futex sleep)
+//     work, arg, done = work, arg, 0                 stop? return
+//     ticket = (g + 1, n, 1)  part 0 is the caller's claim parts of that generation
+//     generation = g + 1; wake sleepers
 //     work(arg, 0, n); done += 1
 //     claim parts of generation g + 1
 //     wait until done == n (spin, then futex)
 //
-//   claim parts of g: while ticket = (g, p) with p < count:
-//     CAS ticket (g, p) -> (g, p + 1); on success work(arg, p, n), done += 1 (the
-//     last part wakes the caller if it sleeps)
+//   claim parts of g: while ticket = (g, n, p) with p < n:
+//     CAS ticket (g, n, p) -> (g, n, p + 1); on success read work and arg, run
+//     work(arg, p, n), done += 1 (the last part wakes the caller if it sleeps)
 //
 // One fork/join per parallel region. Parts are claimed, not assigned: a worker that is
 // asleep or preempted (a loaded machine, an unreliable vCPU) leaves its part to the
 // caller instead of stalling the join, and the join waits only for parts that were
 // claimed. Part p is still one contiguous share of the work (`thread` in the body), so
-// results do not depend on who runs it. `count`, `work` and `arg` are relaxed atomics:
-// a late worker may read the next region's values, but then its CAS on the ticket fails
-// (the caller rewrites them only after every part of the last region is done). Sleeping
-// is a Dekker handshake over sequentially consistent atomics: a sleeper bumps its
-// `asleep` counter then re-reads the word before `futex(FUTEX_WAIT)`; the waker changes
-// the word then reads the counter before `futex(FUTEX_WAKE)`. Data handed to workers is
-// published by the release of `ticket` and returned by the release of `done` (what
-// ThreadSanitizer checks, `make test-tsan`).
+// results do not depend on who runs it. The ticket (generation: 32 bits, parts: 16,
+// next part: 16) is the only word a claim decides on: a late worker holding an old
+// ticket fails its CAS once the caller has published the next one, and it reads `work`
+// and `arg` only after its CAS succeeded, when the region cannot change under it (the
+// caller rewrites them only after every part of the last region is done). (An earlier
+// version kept the part count in its own field: a late worker could read the next
+// region's count beside the last region's exhausted ticket, win its CAS before the new
+// ticket was published, and run a part too many; the join then never saw done == n.)
+// Sleeping is a Dekker handshake over sequentially consistent atomics: a sleeper bumps
+// its `asleep` counter then re-reads the word before `futex(FUTEX_WAIT)`; the waker
+// changes the word then reads the counter before `futex(FUTEX_WAKE)`. Data handed to
+// workers is published by the release of `ticket` and returned by the release of
+// `done` (what ThreadSanitizer checks, `make test-tsan`).
 //
 // Reentrancy: one pool runs one region at a time (a context runs one call at a time);
 // a region's work cannot fork again (it gets no pool). Distinct pools are independent.
@@ -48,8 +53,8 @@ private let futexWaitPrivate = 128, futexWakePrivate = 129, sysFutex = 202
 
 /// Fields of the pool struct (`sparrow.pool`).
 private enum PoolField: UInt32 {
-  case generation = 0, stop, workersAsleep, count, work, arg, threads, handles
-  case done = 9, callerAsleep, ticket
+  case generation = 0, stop, workersAsleep, work, arg, threads, handles
+  case done = 8, callerAsleep, ticket
 }
 
 extension CodegenModule {
@@ -64,7 +69,7 @@ extension CodegenModule {
     if let t = LLVMGetTypeByName2(context, "sparrow.pool") { return t }
     let t = LLVMStructCreateNamed(context, "sparrow.pool")!
     let pad = LLVMArrayType(i32, 16)!
-    var fields: [LType?] = [i32, i32, i32, i64, i8Ptr, i8Ptr, i64, LLVMPointerType(i64, 0),
+    var fields: [LType?] = [i32, i32, i32, i8Ptr, i8Ptr, i64, LLVMPointerType(i64, 0),
                             pad, i32, i32, i64, pad]
     LLVMStructSetBody(t, &fields, UInt32(fields.count), 0)
     return t
@@ -130,28 +135,13 @@ extension CodegenModule {
     LLVMPositionBuilderAtEnd(builder, next)
   }
 
-  /// A futex wait sleeps at most `futexTimeout` (a relative timespec): every waiter
-  /// re-checks its word in a loop, so a wake that is ever missed costs a millisecond,
-  /// never a hang (a 4-caller context test hung once in CI's run, 2026-12-07).
+  /// `syscall(SYS_futex, word, op, value, NULL)`: FUTEX_WAIT sleeps while `*word ==
+  /// value` (no timeout: every wake is paired with a change of the word, see above).
   private func futex(_ word: Value, _ op: Int, _ value: Value) {
     var params: [LType?] = [i64]
     let type = LLVMFunctionType(i64, &params, 1, 1)!
     let f = LLVMGetNamedFunction(ref, "syscall") ?? LLVMAddFunction(ref, "syscall", type)!
-    var timeout = LLVMConstNull(i8Ptr)!
-    if op == futexWaitPrivate {
-      let name = "sparrow.pool.futex_timeout"
-      let g = LLVMGetNamedGlobal(ref, name) ?? {
-        var fields: [Value?] = [int(0), int(1_000_000)]  // { tv_sec, tv_nsec }: 1 ms
-        let value = LLVMConstStructInContext(context, &fields, 2, 0)!
-        let g = LLVMAddGlobal(ref, LLVMTypeOf(value), name)!
-        LLVMSetInitializer(g, value)
-        LLVMSetGlobalConstant(g, 1)
-        LLVMSetLinkage(g, LLVMPrivateLinkage)
-        return g
-      }()
-      timeout = LLVMConstBitCast(g, i8Ptr)
-    }
-    var args: [Value?] = [int(sysFutex), word, int(op), LLVMBuildZExt(builder, value, i64, ""), timeout]
+    var args: [Value?] = [int(sysFutex), word, int(op), LLVMBuildZExt(builder, value, i64, ""), LLVMConstNull(i8Ptr)]
     LLVMBuildCall2(builder, type, f, &args, 5, "")
   }
 
@@ -210,14 +200,15 @@ extension CodegenModule {
     loop { exit in
       let ticket = loadField(pool, .ticket, LLVMAtomicOrderingAcquire)
       breakIf(icmp(LLVMIntNE, LLVMBuildLShr(builder, ticket, int(32), ""), generation), exit)
-      let part = LLVMBuildAnd(builder, ticket, int(0xffff_ffff), "")!
-      let count = loadField(pool, .count, LLVMAtomicOrderingMonotonic)
+      let part = LLVMBuildAnd(builder, ticket, int(0xffff), "")!
+      let count = LLVMBuildAnd(builder, LLVMBuildLShr(builder, ticket, int(16), ""), int(0xffff), "")!
       breakIf(icmp(LLVMIntSGE, part, count), exit)
-      let work = loadField(pool, .work, LLVMAtomicOrderingMonotonic)
-      let arg = loadField(pool, .arg, LLVMAtomicOrderingMonotonic)
       let exchange = LLVMBuildAtomicCmpXchg(builder, field(pool, .ticket), ticket, add(ticket, 1),
                                             LLVMAtomicOrderingAcquireRelease, LLVMAtomicOrderingAcquire, 0)!
       ifThen(LLVMBuildExtractValue(builder, exchange, 1, "")) {
+        // The region is ours to read now: it cannot end before this part is done.
+        let work = loadField(pool, .work, LLVMAtomicOrderingMonotonic)
+        let arg = loadField(pool, .arg, LLVMAtomicOrderingMonotonic)
         var args: [Value?] = [arg, part, count]
         LLVMBuildCall2(builder, poolWorkType, cast(work, to: LLVMPointerType(poolWorkType, 0)), &args, 3, "")
         finishPart(pool, count: count)
@@ -276,7 +267,7 @@ extension CodegenModule {
     LLVMPositionBuilderAtEnd(builder, hasPool)
     let pool = cast(param(f, 0), to: LLVMPointerType(poolType, 0))
     let threads = loadField(pool, .threads)
-    let n = smin(param(f, 3), mul(threads, partsPerThread))
+    let n = smin(smin(param(f, 3), mul(threads, partsPerThread)), int(0xffff))  // 16 bits of the ticket
     let alone = LLVMBuildOr(builder, icmp(LLVMIntSLE, threads, int(1)), icmp(LLVMIntSLE, n, int(1)), "")!
     LLVMBuildCondBr(builder, alone, serial, parallel)
 
@@ -286,13 +277,13 @@ extension CodegenModule {
     retVoid()
 
     LLVMPositionBuilderAtEnd(builder, parallel)
-    storeField(pool, .count, n, LLVMAtomicOrderingMonotonic)
     storeField(pool, .work, cast(work, to: i8Ptr), LLVMAtomicOrderingMonotonic)
     storeField(pool, .arg, arg, LLVMAtomicOrderingMonotonic)
     storeField(pool, .done, int32(0), LLVMAtomicOrderingMonotonic)
     // Only the caller changes `generation`: a plain read of it is its own last write.
     let generation = add32(loadField(pool, .generation, LLVMAtomicOrderingMonotonic), 1)
-    let ticket = LLVMBuildOr(builder, LLVMBuildShl(builder, LLVMBuildZExt(builder, generation, i64, ""), int(32), ""), int(1), "")!
+    let ticket = LLVMBuildOr(builder, LLVMBuildShl(builder, LLVMBuildZExt(builder, generation, i64, ""), int(32), ""),
+                             LLVMBuildOr(builder, LLVMBuildShl(builder, n, int(16), ""), int(1), "")!, "")!
     storeField(pool, .ticket, ticket, LLVMAtomicOrderingRelease)
     storeField(pool, .generation, generation, LLVMAtomicOrderingSequentiallyConsistent)
     wakeSleepers(field(pool, .generation), field(pool, .workersAsleep))
