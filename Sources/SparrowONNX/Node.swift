@@ -190,7 +190,7 @@ extension GraphImporter {
   }
 
   /// Replaces op `index` by constants when all its operands are known, its results are
-  /// within the fold limit and it can be evaluated (locally or by the interpreter).
+  /// within the fold limit and the interpreter evaluates it.
   func fold(opIndex index: Int) {
     let f = builder.function
     let op = f.ops[index]
@@ -201,11 +201,7 @@ extension GraphImporter {
     guard inputs.count == op.operands.count else { return }
     let size = op.results.reduce(0) { $0 + f.type(of: $1).count }
     guard size <= options.foldLimit else { return }
-    var outs = size <= (1 << 16) ? evaluateLocally(op, inputs, resultTypes: op.results.map { f.type(of: $0).dense }) : nil
-    if outs == nil {
-      outs = try? Interpreter.evaluate(op, inputs, in: f, constants: builder.module.constants)
-    }
-    guard let results = outs else { return }
+    guard let results = try? Interpreter.evaluate(op, inputs, in: f, constants: builder.module.constants) else { return }
     builder.function.ops.remove(at: index)
     for (v, t) in zip(op.results, results) {
       let pool = builder.module.constants.add(t, name: f.name(of: v))
