@@ -10,6 +10,7 @@
 #                mutation harness, differential regressions, weight-sparsity checks (all
 #                on one release build), the Python package's tests and a libFuzzer smoke run
 #   make conformance-llvm   the LLVM target on every conformance suite, `light` included
+#   make bench-setup        setup, plus OpenVINO (pip) for the scripts in bench/ that compare with it
 
 SHELL := /bin/bash
 PY := .venv/bin/python
@@ -20,7 +21,7 @@ SKIP_TESTS ?=
 SWIFT_TEST_FLAGS := $(if $(SKIP_TESTS),--skip '$(SKIP_TESTS)',)
 CONFORMANCE := Tests/Conformance/run_conformance.py
 
-.PHONY: setup build demo test conformance-llvm test-python
+.PHONY: setup build demo test conformance-llvm test-python bench-setup
 
 setup:
 	@scripts/setup.sh
@@ -32,6 +33,9 @@ RELEASE := -c release -Xswiftc -enable-testing
 
 build:
 	swift build $(RELEASE) --product sparrowc
+
+bench-setup: setup
+	@.venv/bin/python -c "import openvino" 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check "openvino>=2024.6"
 
 demo: setup build
 	@mkdir -p $(DEMO_DIR)
