@@ -18,7 +18,7 @@ import SparrowIR
 import SparrowONNX
 import SparrowTargetSupport
 
-extension CalibrationMethod: @retroactive ExpressibleByArgument {
+extension CalibrationMethod: ExpressibleByArgument {
   public init?(argument: String) { self.init(parsing: argument) }
 }
 
@@ -79,7 +79,7 @@ struct Quantize: ParsableCommand {
       }
     }
     let bytes = try quantizer.quantizedModel()
-    try writeAtomically([UInt8](bytes), to: output)
+    try writeAtomically(bytes, to: output)
     let counts = quantizer.plannedCounts
     print("\(output): \(counts.integerNodes) conv/matmul/gemm quantized (int8 weights), \(counts.activations) activations (uint8, \(calibration)), \(quantizer.sampleCount) calibration samples")
   }

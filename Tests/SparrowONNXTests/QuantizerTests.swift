@@ -129,7 +129,8 @@ final class QuantizerTests: XCTestCase {
 
   private func temporaryFile(_ m: Onnx_ModelProto) throws -> String {
     let path = NSTemporaryDirectory() + "/sparrow-quantize-\(UUID().uuidString).onnx"
-    try m.serializedData().write(to: URL(fileURLWithPath: path))
+    let bytes: [UInt8] = try m.serializedBytes()
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
     return path
   }
 

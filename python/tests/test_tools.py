@@ -42,7 +42,7 @@ def test_quantize_with_random_and_given_samples(model_dir, tmp_path):
     ops = _quantize_ops(random_out)
     assert "QuantizeLinear" in ops and "DequantizeLinear" in ops
     rng = np.random.default_rng(0)
-    samples = [{"image": rng.uniform(-1, 1, (1, 3, 32, 32)).astype(np.float32)} for _ in range(2)]
+    samples = [{"input": rng.uniform(-1, 1, (1, 3, 32, 32)).astype(np.float32)} for _ in range(2)]
     given = sparrow.quantize(path, tmp_path / "given.onnx", samples, method="percentile:99.9")
     feeds = samples[0]
     (fp32,) = models.reference(path, feeds)
@@ -55,6 +55,6 @@ def test_quantize_errors(model_dir, tmp_path):
     with pytest.raises(ValueError, match="calibrat"):
         sparrow.quantize(path, tmp_path / "out.onnx")
     with pytest.raises(sparrow.CompileError) as info:
-        sparrow.quantize(path, tmp_path / "out.onnx", [{"image": np.zeros((1, 3, 8, 8), np.float32)}])
-    assert info.value.returncode == 1 and "image" in str(info.value)
+        sparrow.quantize(path, tmp_path / "out.onnx", [{"input": np.zeros((1, 3, 8, 8), np.float32)}])
+    assert info.value.returncode == 1 and "input" in str(info.value)
     assert not (tmp_path / "out.onnx").exists()

@@ -94,14 +94,14 @@ public struct StaticQuantizer {
   }
 
   /// The QDQ model, serialized. Needs at least one observed sample.
-  public func quantizedModel() throws -> Data {
+  public func quantizedModel() throws -> [UInt8] {
     guard sampleCount > 0 else { throw Diagnostic("no calibration samples were run", at: file) }
     let folder = (file as NSString).deletingLastPathComponent
     var writer = QDQWriter(plan: plan, parameters: activationParameters(),
                            root: ExternalDataRoot(folder: folder.isEmpty ? "." : folder, modelFile: file), file: file)
     let quantized = try writer.write(model)
     do {
-      return try quantized.serializedData()
+      return try quantized.serializedBytes()
     } catch {
       throw Diagnostic("cannot serialize the quantized model (\(error)); models over 2 GB need external data, which quantize does not write", at: file)
     }
