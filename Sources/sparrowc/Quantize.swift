@@ -25,11 +25,7 @@ extension CalibrationMethod: ExpressibleByArgument {
 struct Quantize: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Static post-training int8 quantization: calibrate, then write QDQ ONNX.",
-    discussion: """
-      Weights: int8, symmetric, one scale per output channel (zeros stay zero, so pruned
-      weights keep their pattern); biases int32; activations uint8 with calibrated ranges.
-      --calibrate DIR: one subfolder per sample with one NAME.npy per model input.
-      """)
+    discussion: "Weights become int8, symmetric, one scale per output channel (zeros stay zero, so pruned weights keep their pattern); biases int32; activations uint8 with calibrated ranges. --calibrate DIR: one subfolder per sample, each with one <input>.npy per model input.")
 
   @OptionGroup var model: ModelOptions
 
