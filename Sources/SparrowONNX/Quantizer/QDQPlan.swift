@@ -51,7 +51,6 @@ struct QDQPlan {
 
   init(graph: Onnx_GraphProto, file: String) throws {
     let initializers = Dictionary(graph.initializer.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-    let overridable = Set(graph.input.map(\.name))
     let outputs = Set(graph.output.map(\.name))
     var consumers: [String: [Int]] = [:]
     for (i, n) in graph.node.enumerated() {
@@ -59,9 +58,10 @@ struct QDQPlan {
     }
     order = try topologicalOrder(graph, file: file)
 
-    /// A float initializer of `rank` that no graph input overrides.
+    /// A float initializer of `rank` (a constant even when also listed as a graph input, as
+    /// the importer reads it).
     func constant(_ name: String, rank: Int) -> Onnx_TensorProto? {
-      guard let t = initializers[name], !overridable.contains(name), t.dataType == 1, t.dims.count == rank else { return nil }
+      guard let t = initializers[name], t.dataType == 1, t.dims.count == rank else { return nil }
       return t
     }
     func isActivation(_ name: String) -> Bool { !name.isEmpty && initializers[name] == nil }

@@ -12,7 +12,8 @@
 // Original nodes keep their names. A quantized graph output keeps its name on the
 // DequantizeLinear's output (its producer writes `T_QuantizeLinear_Input`). Float
 // initializers that no node reads any more are dropped (and their graph inputs, for
-// models that list initializers as inputs). Per-axis DequantizeLinear needs opset 13.
+// models that list initializers as inputs); kept ones stored as external data are inlined.
+// Per-axis DequantizeLinear needs opset 13.
 
 import Foundation
 import SparrowIR
@@ -90,7 +91,16 @@ struct QDQWriter {
     var g = graph
     g.node = nodes
     let reads = Set(nodes.flatMap(\.input)).union(graphOutputs)
-    let kept = graph.initializer.filter { reads.contains($0.name) }
+    // Kept initializers stored as external data are inlined: the output may be written
+    // to another folder than the model's.
+    let kept = try graph.initializer.filter { reads.contains($0.name) }.map { t in
+      guard t.dataLocation == .external else { return t }
+      var inline = t
+      inline.dataLocation = .default
+      inline.externalData = []
+      inline.rawData = Data(try tensor(t).bytes)
+      return inline
+    }
     let dropped = Set(graph.initializer.map(\.name)).subtracting(kept.map(\.name))
     g.initializer = kept + initializers
     g.input = graph.input.filter { !dropped.contains($0.name) }
@@ -115,7 +125,7 @@ struct QDQWriter {
   private mutating func dequantizedWeight(_ w: Onnx_TensorProto, axis: Int) throws -> String {
     let key = "\(w.name)\u{0}\(axis)"
     if let done = dequantizedConstants[key] { return done }
-    let values = try floats(w)
+    let values = try tensor(w)
     let q = WeightQuantization(weights: values.array(of: Float.self), shape: values.shape, axis: axis)
     weightScales[key] = q.scales
     let output = emitConstant(named: w.name, dataType: 3, dims: w.dims, bytes: q.values,
@@ -128,7 +138,7 @@ struct QDQWriter {
   private mutating func dequantizedBias(_ b: Onnx_TensorProto, inputScale: Float, weight: String, axis: Int) throws -> String {
     let key = "\(b.name)\u{0}\(inputScale)\u{0}\(weight)\u{0}\(axis)"
     if let done = dequantizedConstants[key] { return done }
-    let (values, scales) = quantizeBias(try floats(b).array(of: Float.self), inputScale: inputScale,
+    let (values, scales) = quantizeBias(try tensor(b).array(of: Float.self), inputScale: inputScale,
                                         weightScales: weightScales["\(weight)\u{0}\(axis)"]!)
     let output = emitConstant(named: b.name, dataType: 6, dims: b.dims, bytes: values,
                                   scales: scales, zeroPoints: [Int32](repeating: 0, count: scales.count), axis: 0)
@@ -153,11 +163,12 @@ struct QDQWriter {
     return output
   }
 
-  private func floats(_ p: Onnx_TensorProto) throws -> Tensor {
+  /// The initializer's values (external data read relative to the model's folder).
+  private func tensor(_ p: Onnx_TensorProto) throws -> Tensor {
     do {
       return try makeTensor(p, root: root, what: "initializer '\(p.name)'")
-    } catch let d as Diagnostic where d.location == nil {
-      throw Diagnostic(d.message, at: file)
+    } catch let d as Diagnostic {
+      throw d.located(file)
     }
   }
 
