@@ -169,8 +169,8 @@ private func mayMaskWholeRows(_ n: ONNXNode, _ bias: ValueID) -> Bool {
   }
 }
 
-/// The additive bias (broadcastable to [B, H, Sq, Skv]) from the mask, `is_causal` and
-/// nonpad_kv_seqlen, or nil when there is none.
+/// The additive bias (broadcastable to [B, H, Sq, Skv]) from the mask, `is_causal` (unless
+/// `causal` is false: the attention op applies it) and nonpad_kv_seqlen, or nil when there is none.
 private func attentionBias(_ n: ONNXNode, _ element: ElementType, batch: Int, qLength: Int, kvLength: Int,
                            pastLength: Int, causal: Bool = true) throws -> ValueID? {
   var terms: [ValueID] = []
