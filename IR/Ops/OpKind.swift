@@ -65,6 +65,8 @@ public enum OpKind: String, CaseIterable, Hashable, Sendable {
 
   // GEMM-like.
   case gemm, matmul, conv, conv_transpose, einsum
+  // Fused scaled-dot-product attention (ShapeRules+Attention.swift).
+  case attention
 
   // Pooling.
   case max_pool, average_pool, lp_pool, global_average_pool, global_max_pool, global_lp_pool
@@ -221,6 +223,9 @@ extension OpKind {
       return spec(2...3, [K.ints("strides"), K.ints("pads"), K.ints("dilations"), K.int("group", 1),
                           K.ints("output_padding")], [.gemmLike])
     case .einsum: return spec(1...manyOperands, [K.string("equation")])
+    case .attention:
+      return spec(3...4, [K.float("scale"), K.bool("causal", false), K.int("causal_offset", 0),
+                          K.float("softcap", 0)])
 
     case .max_pool:
       return spec(1...1, results: 1...2, window + [K.bool("ceil_mode", false),

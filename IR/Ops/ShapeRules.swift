@@ -84,6 +84,7 @@ func inferStorageResultTypes(_ kind: OpKind, _ x: [TensorType], _ a: Attributes,
   case .conv: return [try typeWithEpilogue(kind, x, a) { try convType($0, a) }]
   case .conv_transpose: return [try convTransposeType(x, a)]
   case .einsum: return [try einsumType(a.string("equation"), x)]
+  case .attention: return [try attentionType(x, a)]
 
   case .max_pool:
     let t = try poolType(x[0], a)

@@ -27,6 +27,7 @@ public enum PassRegistry {
     FoldTranspose.self,
     FuseEpilogue.self,
     FuseHorizontal.self,
+    FuseAttention.self,
     LowerConv.self,
     ChooseConvLayout.self,
     FoldActivationMasks.self,

@@ -31,6 +31,7 @@ public enum Pipelines {
     "fold-activation-masks", // binary spatial masks on conv outputs -> kept_positions; first,
                            // while mul(conv, mask) is still adjacent (BN/relu fold after it)
     "fold-batch-norm",     // BatchNorm and per-channel mul/add into conv/gemm weights and bias
+    "fuse-attention",      // matmul(Q, Kᵀ) -> scale -> mask -> softmax -> matmul(., V) -> attention
     "matmul-to-gemm",      // matmul by constant weights (+ bias add) -> gemm (batched via reshapes)
     "fold-transpose",      // 2-D transposes into transA/transB; transposes of constants
     "fuse-epilogue",       // activations and residual adds into the producer's epilogue;

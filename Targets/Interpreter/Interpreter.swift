@@ -127,6 +127,7 @@ func dispatchKernel(_ k: KernelArgs) throws -> [TensorRef] {
        .group_norm, .lrn, .lp_norm, .mean_variance_norm:
     return try evaluateNormalization(k)
   case .gemm, .matmul, .einsum: return try evaluateGemm(k)
+  case .attention: return owned([try evaluateAttention(k)])
   case .conv, .conv_transpose: return try evaluateConv(k)
   case .max_pool, .average_pool, .lp_pool, .global_average_pool, .global_max_pool,
        .global_lp_pool:

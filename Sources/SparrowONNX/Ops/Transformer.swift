@@ -12,6 +12,8 @@
 // Outputs: Y, present_key, present_value, and qk_matmul_output by its mode (0/1 the
 // softcapped logits, 2 with the bias, 3 the probabilities). The causal bias is a constant;
 // the fully-masked-row guard is dropped when the bias is known and has no such row.
+// The f32 forms without qk_matmul_output, nonpad_kv_seqlen or a window import instead as
+// one `attention` op (fused kernel on the LLVM target; fusedAttention below).
 // RotaryEmbedding (23) rotates the first `rotary_embedding_dim` channels of every head by
 // the cos/sin caches (gathered at position_ids when given), in halves or interleaved pairs.
 // SwiGLU (24): A * sigmoid(alpha * A) * B.
@@ -75,6 +77,9 @@ private func convertAttention(_ n: ONNXNode) throws -> [ValueID] {
     throw n.error("Attention K \(n.type(presentK)) does not fit Q \(n.type(q))")
   }
   let (kvHeads, kvLength) = (kvShape[1], kvShape[2])
+  if let y = try fusedAttention(n, q: q, keys: presentK, values: presentV, pastLength: pastLength) {
+    return [rank == 3 ? try mergeHeads(n, y) : y, presentK, presentV]
+  }
   var keys = presentK, values = presentV
   if kvHeads != qHeads {
     guard kvHeads > 0, qHeads % kvHeads == 0 else {
@@ -111,12 +116,38 @@ private func convertAttention(_ n: ONNXNode) throws -> [ValueID] {
     probabilities = try n.emit1(.where, [masked, n.scalar(0, element, "zero"), probabilities])
   }
   if mode == 3 { qkOutput = probabilities }
-  var y = try n.emit1(.matmul, [probabilities, values])
-  if rank == 3 {
-    let ys = n.shape(y)
-    y = try n.reshape(try n.transpose(y, [0, 2, 1, 3]), [ys[0], ys[2], ys[1] * ys[3]])
-  }
-  return [y, presentK, presentV, qkOutput]
+  let y = try n.emit1(.matmul, [probabilities, values])
+  return [rank == 3 ? try mergeHeads(n, y) : y, presentK, presentV, qkOutput]
+}
+
+/// [B, H, S, Dv] -> [B, S, H*Dv].
+private func mergeHeads(_ n: ONNXNode, _ y: ValueID) throws -> ValueID {
+  let ys = n.shape(y)
+  return try n.reshape(try n.transpose(y, [0, 2, 1, 3]), [ys[0], ys[2], ys[1] * ys[3]])
+}
+
+/// The `attention` op (fused kernel) for the forms it covers: f32, no qk_matmul_output,
+/// softmax in f32, no nonpad_kv_seqlen and no sliding window; nil for the others, which
+/// take the decomposition. The mask becomes the op's bias, is_causal its `causal`
+/// (offset by the past length), kv heads are read in place (GQA).
+private func fusedAttention(_ n: ONNXNode, q: ValueID, keys: ValueID, values: ValueID,
+                            pastLength: Int) throws -> ValueID? {
+  guard [q, keys, values].allSatisfy({ n.type($0).element == .f32 }), !n.hasOutput(3),
+        try n.elementTypeAttribute("softmax_precision").map({ $0 == .f32 }) ?? true,
+        n.opset < 24 || n.optionalInput(6) == nil,
+        try n.int("left_window_size", -1) < 0, try n.int("right_window_size", -1) < 0 else { return nil }
+  let (qs, ks) = (n.shape(q), n.shape(keys))
+  guard ks[1] > 0, qs[1] % ks[1] == 0 else { return nil }
+  let bias = try attentionBias(n, .f32, batch: qs[0], qLength: qs[2], kvLength: ks[2],
+                               pastLength: pastLength, causal: false)
+  let scores = [qs[0], qs[1], qs[2], ks[2]]
+  if let bias, n.shape(bias).count > 4 || (try? broadcastShapes([scores, n.shape(bias)])) != scores { return nil }
+  let scale = n.has("scale") ? try n.float("scale", 1) : 1 / Float(qs[3]).squareRoot()
+  let attributes: [String: AttributeValue] = [
+    "scale": .float(scale), "causal": .bool(try n.int("is_causal", 0) != 0),
+    "causal_offset": .int(pastLength), "softcap": .float(try n.float("softcap", 0)),
+  ]
+  return try n.emit1(.attention, [q, keys, values] + (bias.map { [$0] } ?? []), attributes)
 }
 
 /// [B, Hkv, S, D] -> [B, Hkv * r, S, D], each head repeated r times in place.
@@ -138,10 +169,10 @@ private func mayMaskWholeRows(_ n: ONNXNode, _ bias: ValueID) -> Bool {
   }
 }
 
-/// The additive bias (broadcastable to [B, H, Sq, Skv]) from the mask, `is_causal` and
-/// nonpad_kv_seqlen, or nil when there is none.
+/// The additive bias (broadcastable to [B, H, Sq, Skv]) from the mask, `is_causal` (unless
+/// `causal` is false: the attention op applies it) and nonpad_kv_seqlen, or nil when there is none.
 private func attentionBias(_ n: ONNXNode, _ element: ElementType, batch: Int, qLength: Int, kvLength: Int,
-                           pastLength: Int) throws -> ValueID? {
+                           pastLength: Int, causal: Bool = true) throws -> ValueID? {
   var terms: [ValueID] = []
   let zero = n.scalar(0, element, "zero"), minusInfinity = n.scalar(-.infinity, element, "minus_inf")
   if let m = n.optionalInput(3) {
@@ -160,7 +191,7 @@ private func attentionBias(_ n: ONNXNode, _ element: ElementType, batch: Int, qL
   }
   let nonpad = n.opset >= 24 ? n.optionalInput(6) : nil
   let lengths = try nonpad.map { try n.reshape(try n.emit1(.cast, [$0], ["to": .type(.i64)]), [batch, 1, 1, 1]) }
-  if try n.int("is_causal", 0) != 0 {
+  if causal, try n.int("is_causal", 0) != 0 {
     if let lengths, pastLength == 0 {
       // Query i sees key j when j - i + Sq <= nonpad_kv_seqlen[b].
       let distance = (0..<qLength).flatMap { i in (0..<kvLength).map { j in Int64(j - i + qLength) } }

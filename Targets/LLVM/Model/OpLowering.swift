@@ -32,6 +32,7 @@ extension ModelCodegen {
     switch ctx.op.kind {
     case .gemm: return try ctx.lowerGemmOrDirect()  // DirectGemm.swift
     case .matmul: return try ctx.lowerMatMulOrDirect()
+    case .attention: return try ctx.lowerAttention()  // Attention.swift
     case .conv: return try ctx.lowerConv()
     case .conv_transpose: return try ctx.lowerConvTransposeAnyForm()  // DirectConvTranspose.swift
     case .max_pool, .average_pool:
