@@ -77,6 +77,7 @@ test: setup
 	SPARROWC=$(SPARROWC) $(PY) -m pytest -q python/tests
 	$(PY) Tests/Models/check_int8.py --sparrowc $(SPARROWC)
 	$(PY) Tests/Models/check_int8.py --sparrowc $(SPARROWC) --backend llvm
+	INT8_PIPELINE=-O2 $(PY) Tests/Models/check_int8.py --sparrowc $(SPARROWC) --backend llvm
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 # The `sparrow` Python package (python/): InferenceSession vs onnxruntime, cache, errors.
