@@ -100,15 +100,18 @@ extension OpContext {
     let isConv = op.kind == .qconv
     let channels = isConv ? w.shape[0] : w.shape[1]
     let taps = w.count / channels
+    // Read once (Tensor.integerValue copies the tensor on every call).
+    let raw: [Int32] = w.element == .u8 ? w.array(of: UInt8.self).map(Int32.init) : w.array(of: Int8.self).map(Int32.init)
+    let biasValues = biasTensor.array(of: Int32.self)
     var centered = [Int32](repeating: 0, count: w.count)
     for i in 0..<w.count {
       let (c, k) = isConv ? (i / taps, i % taps) : (i % channels, i / channels)
-      centered[c * taps + k] = Int32(w.integerValue(i)! - wq.zeroPoint(c))
+      centered[c * taps + k] = raw[i] - Int32(wq.zeroPoint(c))
     }
     let bias = (0..<channels).map { c -> Int32 in
       var sum: Int32 = 0
       for k in 0..<taps { sum = sum &+ centered[c * taps + k] }
-      return Int32(biasTensor.integerValue(c)!) &- Int32(zx) &* sum
+      return biasValues[c] &- Int32(zx) &* sum
     }
     let multipliers = Requantization.multipliers(input: xq, weight: wq, output: type(op.result).quantization,
                                                  channels: channels)
