@@ -21,6 +21,7 @@ starts with fold-qdq, as `make test` does on the LLVM target).
 Exits 1 on a failure.
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -117,6 +118,14 @@ def check(name, sparrowc, workdir, backend):
         return f"exit {proc.returncode}: {proc.stderr.strip()[:400]}"
     report = [f"{integer_ops} integer ops, {float_ops} float conv/gemm/matmul"]
     failed = integer_ops == 0
+    if PIPELINE == "-O2":
+        # inspect (-O2) names the int8 layers, and says why the float ones stay float.
+        layers = json.loads(subprocess.run([sparrowc, "inspect", path, "--json"], capture_output=True,
+                                           text=True).stdout or '{"layers": []}')["layers"]
+        precisions = [l.get("precision") for l in layers if "precision" in l]
+        unexplained = [l["name"] for l in layers if l.get("precision") == "f32" and not l.get("precision_reason")]
+        report.append(f"inspect: {precisions.count('int8')} int8, {precisions.count('f32')} f32 layers")
+        failed |= precisions.count("int8") != integer_ops or bool(unexplained)
     for out, step in output_steps(path).items():
         got = np.load(os.path.join(case_dir, "".join(c if c.isalnum() or c in "_.-" else "_" for c in out) + ".npy"))
         want = expected[out]
