@@ -82,6 +82,7 @@ test: setup
 	$(PY) Tests/Models/check_int8.py --sparrowc $(SPARROWC)
 	$(PY) Tests/Models/check_int8.py --sparrowc $(SPARROWC) --backend llvm
 	$(PY) Tests/Models/check_quantize.py --sparrowc $(SPARROWC)
+	INT8_PIPELINE=-O2 $(PY) Tests/Models/check_int8.py --sparrowc $(SPARROWC) --backend llvm
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 # The `sparrow` Python package (python/): InferenceSession vs onnxruntime, cache, errors.

@@ -23,6 +23,8 @@ public struct LayerInfo: Sendable {
   public var layout: SparseLayout?
   /// What the cost model picks for the weight's data and why (nil for other ops).
   public var choice: FormatChoice?
+  /// int8 or f32 and why, for GEMM-like layers of a quantized model (LayerPrecision.swift).
+  public var precision: LayerPrecision?
 }
 
 /// `mode` is what `sparsify` ran with: the reported choice and reason are the cost model's
@@ -30,6 +32,8 @@ public struct LayerInfo: Sendable {
 public func layerReport(_ m: Module, sparsity mode: SparsityMode = .auto) -> [LayerInfo] {
   let f = m.main
   let defs = f.definingOps()
+  let users = f.users()
+  let quantizedModel = f.ops.contains { [.quantize_linear, .dequantize_linear, .qconv, .qmatmul].contains($0.kind) }
   var layers: [LayerInfo] = []
   for op in f.ops where op.kind != .constant {
     let out = f.type(of: op.results[0])
@@ -37,6 +41,7 @@ public func layerReport(_ m: Module, sparsity mode: SparsityMode = .auto) -> [La
       .reduce(into: Origin()) { $0.merge(f.ops[$1].origin) }.weights
     var info = LayerInfo(name: f.name(of: op.results[0]), nodes: op.origin.nodes, weights: weights,
                          op: op.kind.rawValue, outputType: out, flops: estimatedFLOPs(op, in: f))
+    info.precision = layerPrecision(op, in: f, users: users, defs: defs, quantizedModel: quantizedModel)
     if op.kind.has(.gemmLike), op.operands.count >= 2,
        let d = defs[op.operands[1]], let name = f.ops[d].constantName, let w = m.constants[name] {
       info.weightType = f.type(of: op.operands[1])
@@ -65,8 +70,10 @@ public func estimatedFLOPs(_ op: Operation, in f: Function) -> Int {
     return 2 * out.count * k
   case .matmul:
     return 2 * out.count * (x[0].rank == 1 ? x[0].shape[0] : x[0].shape[x[0].rank - 1])
-  case .conv:
+  case .conv, .qconv:
     return 2 * out.count * x[1].shape.dropFirst().reduce(1, *)
+  case .qmatmul:
+    return 2 * out.count * x[1].shape[0]
   case .conv_transpose:
     return 2 * x[0].count * x[1].shape.dropFirst().reduce(1, *)
   case .constant, .reshape, .identity:

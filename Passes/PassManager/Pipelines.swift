@@ -25,8 +25,11 @@ public enum Pipelines {
     "dce",                 // dead ops and unused weights
   ]
 
-  /// Everything available: cleanup, fusion, lowering, cleanup.
-  public static let O2: [String] = cleanup + [
+  /// Everything available: integer ops, cleanup, fusion, lowering, cleanup.
+  public static let O2: [String] = [
+    "fold-qdq",            // QDQ chains -> qconv/qmatmul on quantized types; first: constant-fold
+                           // would turn the weights' dequantize_linear into f32 constants
+  ] + cleanup + [
     "fold-masks",          // mul/where by constant 0/1 masks on weights -> plain constants
     "fold-activation-masks", // binary spatial masks on conv outputs -> kept_positions; first,
                            // while mul(conv, mask) is still adjacent (BN/relu fold after it)

@@ -21,8 +21,8 @@
 // - quantized movement: Q(carrier(DQ(a))) with the same scale and zero point on both
 //   sides (max_pool, reshape, transpose, concat, slice, ...) -> carrier(a) on the
 //   integers, its result quantized.
-// Everything else stays float between its DQ and Q ops. Not in -O2 yet: the LLVM target
-// has no integer kernels, and -O2 runs on both targets.
+// Everything else stays float between its DQ and Q ops. First in -O2 (both targets run
+// qconv/qmatmul; the LLVM target on its int8 GEMM, Targets/LLVM/Kernels/Integer/).
 //
 // Numerics (Requantization in IR/Types/Quantization.swift): accumulation is exact; the
 // bias rounds to accumulator units (exact for onnxruntime's int32 biases of scale

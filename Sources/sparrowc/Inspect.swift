@@ -35,7 +35,7 @@ struct Inspect: ParsableCommand {
       print(jsonReport(layers))
       return
     }
-    let header = ["nodes", "op", "output", "MFLOPs", "weight", "density", "N:M", "order", "4x4", "format", "reason"]
+    let header = ["nodes", "op", "output", "MFLOPs", "weight", "density", "N:M", "order", "4x4", "format", "reason", "precision"]
     var rows = [header]
     for l in layers {
       let s = l.sparsity
@@ -46,7 +46,8 @@ struct Inspect: ParsableCommand {
                    s?.nmOrder ?? "",
                    s.map { String(format: "%.1f%%", $0.blockDensities[1] * 100) } ?? "",
                    s == nil ? "" : (l.layout.map { "\($0)" } ?? "dense"),
-                   l.choice?.reason ?? ""])
+                   l.choice?.reason ?? "",
+                   l.precision.map { "\($0.label): \($0.reason)" } ?? ""])
     }
     let widths = header.indices.map { c in rows.map { $0[c].count }.max()! }
     for r in rows {
@@ -76,6 +77,10 @@ struct Inspect: ParsableCommand {
         fields.append("\"weight_shape\": \(w.shape)")
         fields.append("\"params\": \(w.count)")
         fields.append("\"density\": \(String(format: "%.6f", l.density ?? 1))")
+      }
+      if let p = l.precision {
+        fields.append("\"precision\": \"\(p.label)\"")
+        fields.append("\"precision_reason\": \(jsonQuoted(p.reason))")
       }
       if let s = l.sparsity {
         let q = { (p: NMPattern?) in p.map { "\"\($0)\"" } ?? "null" }

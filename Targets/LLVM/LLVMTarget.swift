@@ -24,6 +24,7 @@ public func compileModel(_ module: Module, to path: String, kind: ArtifactKind, 
   }
   let phases = PhaseTimer()
   let cg = CodegenModule(name: name, lanes: target.hasAVX512 ? 16 : 8)
+  cg.hasVNNI = target.hasVNNI
   var codegen = ModelCodegen(cg, module: module, name: name)
   try codegen.emit()
   phases.mark("IR construction")

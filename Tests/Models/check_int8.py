@@ -16,10 +16,12 @@ more than 5 % of its elements are more than one step off (Sparrow's fused residu
 round once where the graph rounds twice). INT8_ORT_OPTIMIZED=1 compares with
 onnxruntime's own int8 kernels instead (its QLinear ops round differently: YOLO's
 outputs differ from its float QDQ run by up to 7 steps, the classifier's by 29), and
-INT8_PIPELINE=... runs another pipeline (the -O1 float emulation as a control).
+INT8_PIPELINE=... runs another pipeline (the -O1 float emulation as a control; -O2, which
+starts with fold-qdq, as `make test` does on the LLVM target).
 Exits 1 on a failure.
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -97,7 +99,8 @@ def check(name, sparrowc, workdir, backend):
     model = onnx.load(path, load_external_data=False)
     feeds = check_models.seeded_inputs(model)
     expected = reference(path, feeds, optimized=OPTIMIZED)
-    ir = subprocess.run([sparrowc, "dump-ir", path, "--passes", PIPELINE], capture_output=True, text=True)
+    pipeline = [PIPELINE] if PIPELINE.startswith("-O") else ["--passes", PIPELINE]
+    ir = subprocess.run([sparrowc, "dump-ir", path] + pipeline, capture_output=True, text=True)
     if ir.returncode != 0:
         return f"dump-ir exit {ir.returncode}: {ir.stderr.strip()[:400]}"
     integer_ops = sum(line.split("=")[1].split()[0] in ("qconv", "qmatmul") for line in ir.stdout.splitlines()
@@ -105,7 +108,7 @@ def check(name, sparrowc, workdir, backend):
     float_ops = sum(line.split("=")[1].split()[0] in ("conv", "gemm", "matmul") for line in ir.stdout.splitlines()
                     if " = " in line)
     case_dir = tempfile.mkdtemp(dir=workdir)
-    args = [sparrowc, "run", path, "--output-dir", case_dir, "--passes", PIPELINE, "--backend", backend]
+    args = [sparrowc, "run", path, "--output-dir", case_dir, "--backend", backend] + pipeline
     for k, v in feeds.items():
         f = os.path.join(case_dir, f"in_{len(args)}.npy")
         np.save(f, v)
@@ -115,6 +118,14 @@ def check(name, sparrowc, workdir, backend):
         return f"exit {proc.returncode}: {proc.stderr.strip()[:400]}"
     report = [f"{integer_ops} integer ops, {float_ops} float conv/gemm/matmul"]
     failed = integer_ops == 0
+    if PIPELINE == "-O2":
+        # inspect (-O2) names the int8 layers, and says why the float ones stay float.
+        layers = json.loads(subprocess.run([sparrowc, "inspect", path, "--json"], capture_output=True,
+                                           text=True).stdout or '{"layers": []}')["layers"]
+        precisions = [l.get("precision") for l in layers if "precision" in l]
+        unexplained = [l["name"] for l in layers if l.get("precision") == "f32" and not l.get("precision_reason")]
+        report.append(f"inspect: {precisions.count('int8')} int8, {precisions.count('f32')} f32 layers")
+        failed |= precisions.count("int8") != integer_ops or bool(unexplained)
     for out, step in output_steps(path).items():
         got = np.load(os.path.join(case_dir, "".join(c if c.isalnum() or c in "_.-" else "_" for c in out) + ".npy"))
         want = expected[out]

@@ -17,6 +17,8 @@ final class CodegenModule {
   let builder: LLVMBuilderRef
   /// Lanes of a float vector: 16 (AVX-512) or 8 (AVX2).
   let lanes: Int
+  /// Whether kernels may use AVX-512 VNNI (the int8 GEMM's `vpdpbusd`; 16 lanes only).
+  var hasVNNI = false
 
   let void: LType, i1: LType, i8: LType, i32: LType, i64: LType, f32: LType
   let f32Ptr: LType, i8Ptr: LType, vec: LType, vecPtr: LType, mask: LType

@@ -57,6 +57,14 @@ public struct TargetSpec: Sendable, Equatable {
     return ["x86-64-v4", "skylake-avx512", "cascadelake", "icelake-server", "icelake-client", "cooperlake",
             "tigerlake", "sapphirerapids", "znver4", "znver5"].contains(cpu)
   }
+
+  /// Whether the target has AVX-512 VNNI (`vpdpbusd`: the int8 GEMM's dot product).
+  public var hasVNNI: Bool {
+    if features.contains("+avx512vnni") { return hasAVX512 }
+    if features.contains("-avx512vnni") { return false }
+    return ["cascadelake", "cooperlake", "icelake-server", "icelake-client", "tigerlake", "sapphirerapids",
+            "znver4", "znver5"].contains(cpu) && hasAVX512
+  }
 }
 
 /// Registers the X86 target once.

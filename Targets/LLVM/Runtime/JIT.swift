@@ -43,8 +43,10 @@ final class JITSession {
 
   /// A module in this session's context.
   func makeModule(name: String) -> CodegenModule {
-    CodegenModule(name: name, lanes: target.hasAVX512 ? 16 : 8,
-                  context: LLVMOrcThreadSafeContextGetContext(threadSafeContext))
+    let cg = CodegenModule(name: name, lanes: target.hasAVX512 ? 16 : 8,
+                           context: LLVMOrcThreadSafeContextGetContext(threadSafeContext))
+    cg.hasVNNI = target.hasVNNI
+    return cg
   }
 
   /// Optimizes `module` and hands it to the JIT.

@@ -1,4 +1,4 @@
-//===--- IntegerGemm.swift - qconv and qmatmul on the LLVM target ----------===//
+//===--- ScalarIntegerGemm.swift - grouped qconvs (and sparse weights), scalar ---===//
 //
 // The interpreter's arithmetic (Targets/Interpreter/Kernels/IntegerGemm.swift and
 // `Requantization`), bit for bit. The weight is a constant, stored once as i32 with its
@@ -7,93 +7,40 @@
 //
 //   acc[c] = bias'[c] + sum_k x[k] * W'[c][k]      (x raw; padding reads zx)
 //
-// which is the form a u8 x s8 dot-product kernel (VNNI vpdpbusd) takes. This first
-// version is scalar loops (correctness and the differential tests; fold-qdq is not in
-// -O2 yet); the requantizing epilogue runs per element in f32 as the interpreter does.
+// which is the form the u8 x s8 dot-product kernels take. Scalar loops, one output
+// element at a time: what remains for grouped and depthwise qconvs and sparse-typed
+// weights; everything else runs the register-tiled GEMM (IntegerGemmLowering.swift).
 
 internal import CLLVM
 import SparrowIR
 
 extension OpContext {
-  func lowerIntegerOp() throws -> OpKernel {
+  /// The scalar kernel: grouped and depthwise qconvs and sparse-typed weights (the fast
+  /// GEMM, IntegerGemmLowering.swift, takes the rest).
+  func lowerScalarIntegerOp() throws -> OpKernel {
     let input = type(op.operands[0]), result = type(op.result)
-    guard let xq = input.quantization, let wq = type(op.operands[1]).quantization,
-          let wName = constantNames[op.operands[1]], let w = constants[wName],
-          let bName = constantNames[op.operands[2]], let biasTensor = constants[bName] else {
-      throw unsupported("a non-constant weight or bias")
-    }
-    let steps = try attributes.strings("epilogue").map(EpilogueStep.init(parsing:))
-    guard steps.allSatisfy(Requantization.acceptsQuantized) else {
-      throw unsupported("epilogue steps other than relu, clip and add")
-    }
-    let output = result.quantization
-    let isConv = op.kind == .qconv
-    let channels = isConv ? w.shape[0] : w.shape[1]
-    let taps = w.count / channels
-    // W'[c][k] (matmul weights are [K, N]: transposed here) and the folded bias.
-    var centered = [Int32](repeating: 0, count: w.count)
-    for i in 0..<w.count {
-      let (c, k) = isConv ? (i / taps, i % taps) : (i % channels, i / channels)
-      centered[c * taps + k] = Int32(w.integerValue(i)! - wq.zeroPoint(c))
-    }
-    let zx = Int32(xq.zeroPoints[0])
-    let bias = (0..<channels).map { c -> Int32 in
-      var sum: Int32 = 0
-      for k in 0..<taps { sum = sum &+ centered[c * taps + k] }
-      return Int32(biasTensor.integerValue(c)!) &- zx &* sum
-    }
-    let multipliers = Requantization.multipliers(input: xq, weight: wq, output: output, channels: channels)
-    let residualQuantizations = op.operands.dropFirst(3).map { type($0).quantization }
-    let geometry = try IntegerGeometry(self, input: input.shape, weight: w.shape, result: result.shape)
+    let zx = input.quantization!.zeroPoints[0]
+    let operands = try integerOperands(inputZeroPoint: zx)
+    let epilogue = try requantizingEpilogue()
+    let taps = operands.taps
+    let weightShape = type(op.operands[1]).shape
+    let geometry = try IntegerGeometry(self, input: input.shape, weight: weightShape, result: result.shape)
 
-    let f = defineKernel { results, operands, _ in
-      let wTable = cg.constantBytes("\(symbol).w", centered.withUnsafeBytes { Array($0) }, as: cg.f32Ptr)
-      let biasTable = cg.constantBytes("\(symbol).b", bias.withUnsafeBytes { Array($0) }, as: cg.f32Ptr)
-      let multiplierTable = cg.constantFloats("\(symbol).m", multipliers)
+    let f = defineKernel { results, operands_, _ in
+      let wTable = cg.constantBytes("\(symbol).w", operands.centered.withUnsafeBytes { Array($0) }, as: cg.f32Ptr)
+      let biasTable = cg.constantBytes("\(symbol).b", operands.bias.withUnsafeBytes { Array($0) }, as: cg.f32Ptr)
+      let multiplierTable = cg.constantFloats("\(symbol).m", operands.multipliers)
       cg.forEachIndex(geometry.outputSpace) { index in
         let (out, channel) = geometry.outputOffset(cg, index)
         var acc = cg.load(.i32, biasTable, channel)
-        acc = geometry.accumulate(cg, index, acc: acc, zeroPoint: zx,
-                                  input: { cg.convert(cg.load(input.element, operands[0], $0), from: input.element, to: .i32) },
+        acc = geometry.accumulate(cg, index, acc: acc, zeroPoint: Int32(zx),
+                                  input: { cg.convert(cg.load(input.element, operands_[0], $0), from: input.element, to: .i32) },
                                   weight: { cg.load(.i32, wTable, cg.add(cg.mul(channel, taps), $0)) })
-        var t = cg.fmul(LLVMBuildSIToFP(cg.builder, acc, cg.f32, "")!, cg.load(.f32, multiplierTable, channel))
-        var residual = 0
-        for step in steps {
-          switch step {
-          case .relu:
-            t = cg.select(LLVMBuildFCmp(cg.builder, LLVMRealOLT, t, cg.float(0), "")!, cg.float(0), t)
-          case let .clip(lo, hi):
-            let (a, b) = output.map { (lo / $0.scales[0], hi / $0.scales[0]) } ?? (lo, hi)
-            t = cg.select(LLVMBuildFCmp(cg.builder, LLVMRealOLT, t, cg.float(a), "")!, cg.float(a), t)
-            t = cg.select(LLVMBuildFCmp(cg.builder, LLVMRealOGT, t, cg.float(b), "")!, cg.float(b), t)
-          case .add:
-            let operand = 3 + residual
-            let re = type(op.operands[operand]).element
-            let r = cg.load(re, operands[operand], out)
-            if let rq = residualQuantizations[residual] {
-              let centered = cg.sub(cg.convert(r, from: re, to: .i32), cg.int32(rq.zeroPoints[0]))
-              let factor = Requantization.residualFactor(rq, output: output)
-              t = cg.fadd(t, cg.fmul(LLVMBuildSIToFP(cg.builder, centered, cg.f32, "")!, cg.float(factor)))
-            } else {
-              t = cg.fadd(t, r)
-            }
-            residual += 1
-          default:
-            preconditionFailure("checked above")
-          }
+        let t = cg.fmul(LLVMBuildSIToFP(cg.builder, acc, cg.f32, "")!, cg.load(.f32, multiplierTable, channel))
+        let stored = epilogue.apply(cg, t, vector: false) { i in
+          cg.load(epilogue.residuals[i].element, operands_[3 + i], out)
         }
-        guard let output else {
-          cg.store(.f32, t, results[0], out)
-          return
-        }
-        // saturate(roundHalfEven(t) + zy), clamped before the conversion.
-        let range = result.element.quantizedStorageRange!, zy = output.zeroPoints[0]
-        var r = cg.call("llvm.roundeven", [t])
-        let lo = cg.float(Float(range.lowerBound - zy)), hi = cg.float(Float(range.upperBound - zy))
-        r = cg.select(LLVMBuildFCmp(cg.builder, LLVMRealOLT, r, lo, "")!, lo, r)
-        r = cg.select(LLVMBuildFCmp(cg.builder, LLVMRealOGT, r, hi, "")!, hi, r)
-        let q = cg.add(LLVMBuildFPToSI(cg.builder, r, cg.i32, "")!, cg.int32(zy))
-        cg.store(result.element, LLVMBuildTrunc(cg.builder, q, cg.i8, "")!, results[0], out)
+        cg.store(epilogue.storedElement, stored, results[0], out)
       }
     }
     return OpKernel(function: f, embeddedOperands: [1, 2])
