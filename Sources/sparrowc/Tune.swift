@@ -64,24 +64,36 @@ struct KernelTuner {
     var k = table
     var dense: [Double] = [], nm: [Double] = [], csr: [Double] = []
     var blocks = [[Double]](repeating: [], count: table.blocks.count)
+    /// Which rate a sparse timing measures.
+    enum Format { case nm, csr, block(Int) }
     for s in gemmShapes {
       let x = seededFloats(s.k * s.n, seed: 2)
       let w = seededFloats(s.m * s.k, seed: 1)
-      let denseMs = try kernelMilliseconds(CompiledGemm(GemmDescriptor(m: s.m, n: s.n, k: s.k, a: .constant(w), b: .argument)),
-                             x: x, count: s.m * s.n)
-      dense.append(2 * Double(s.m * s.n * s.k) / denseMs / 1e6)
-      func efficiency(_ pattern: String, _ layout: SparseLayout) throws -> Double {
+      let denseKernel = try CompiledGemm(GemmDescriptor(m: s.m, n: s.n, k: s.k, a: .constant(w), b: .argument))
+      var denseMs = try kernelMilliseconds(denseKernel, x: x, count: s.m * s.n)
+      var timed: [(format: Format, ms: Double, stored: Double)] = []
+      func time(_ pattern: String, _ layout: SparseLayout, as format: Format) throws {
         let pruned = try prunedWeights(w, rows: s.m, k: s.k, pattern: pattern)
         let kernel = try CompiledSparseGemm(SparseGemmDescriptor(layout: layout, weight: pruned, rows: s.m, k: s.k, n: s.n,
                                                                   epilogue: GemmEpilogue(steps: [])))
         let ms = try kernelMilliseconds(kernel, x: x, count: s.m * s.n)
-        let stored = Double(pruned.filter { $0 != 0 }.count) / Double(pruned.count)
-        return denseMs / ms * stored
+        timed.append((format, ms, Double(pruned.filter { $0 != 0 }.count) / Double(pruned.count)))
       }
-      nm.append(try efficiency("2:4", .nm(n: 2, m: 4)))
-      csr.append(try efficiency("u80", .csr))
+      try time("2:4", .nm(n: 2, m: 4), as: .nm)
+      try time("u80", .csr, as: .csr)
       for (i, b) in table.blocks.enumerated() where s.m % b.rows == 0 && s.k % b.cols == 0 && (!quick || i == 0) {
-        blocks[i].append(try efficiency("b\(b.rows)x\(b.cols)-90", .bsr(r: b.rows, c: b.cols)))
+        try time("b\(b.rows)x\(b.cols)-90", .bsr(r: b.rows, c: b.cols), as: .block(i))
+      }
+      // Dense again after the sparse kernels: the best of both sides of a slow phase.
+      denseMs = min(denseMs, try kernelMilliseconds(denseKernel, x: x, count: s.m * s.n))
+      dense.append(2 * Double(s.m * s.n * s.k) / denseMs / 1e6)
+      for t in timed {
+        let efficiency = denseMs / t.ms * t.stored
+        switch t.format {
+        case .nm: nm.append(efficiency)
+        case .csr: csr.append(efficiency)
+        case let .block(i): blocks[i].append(efficiency)
+        }
       }
     }
     k.denseGemmGflops = rounded(mean(dense))
