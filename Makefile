@@ -71,6 +71,7 @@ test: setup
 	swift build $(RELEASE) --product sparrowc
 	swift test $(RELEASE) --skip-build $(SWIFT_TEST_FLAGS)
 	scripts/check_cli.sh $(SPARROWC) $(PY)
+	scripts/check_tune.sh $(SPARROWC) $(PY)
 	$(PY) $(CONFORMANCE) --sparrowc $(SPARROWC) --cross-level
 	$(PY) $(CONFORMANCE) --sparrowc $(SPARROWC) --backend llvm --timeout 120 $(LLVM_CI_SUITES)
 	$(PY) Tests/Conformance/pass_tests_differential.py --sparrowc $(SPARROWC)

@@ -44,7 +44,7 @@ let package = Package(
                 path: "Tests/SparrowInterpreterTests"),
 
     // Passes: pass manager, registry, pipelines.
-    .target(name: "SparrowPasses", dependencies: ["SparrowIR", "SparrowInterpreter"],
+    .target(name: "SparrowPasses", dependencies: ["SparrowIR", "SparrowTargetSupport", "SparrowInterpreter"],
             path: "Passes"),
     .testTarget(name: "SparrowPassesTests",
                 dependencies: ["SparrowPasses", "SparrowIO", "SparrowTestSupport", "SparrowLLVM"],

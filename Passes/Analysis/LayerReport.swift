@@ -4,6 +4,7 @@
 // ops with a constant weight, the weight's shape, parameter count and density.
 
 import SparrowIR
+import SparrowTargetSupport
 
 public struct LayerInfo: Sendable {
   public var name: String
@@ -29,7 +30,8 @@ public struct LayerInfo: Sendable {
 
 /// `mode` is what `sparsify` ran with: the reported choice and reason are the cost model's
 /// for the dense weight (a weight already in a sparse layout is analyzed as stored).
-public func layerReport(_ m: Module, sparsity mode: SparsityMode = .auto) -> [LayerInfo] {
+public func layerReport(_ m: Module, sparsity mode: SparsityMode = .auto,
+                        target: TargetDescription = .reference) -> [LayerInfo] {
   let f = m.main
   let defs = f.definingOps()
   let users = f.users()
@@ -52,7 +54,8 @@ public func layerReport(_ m: Module, sparsity mode: SparsityMode = .auto) -> [La
         info.sparsity = analyzeWeight(w, transposed: transposed)
         info.choice = SparseCostModel.choose(info.sparsity, mode: mode,
                                              denseAlgorithm: Sparsify.denseAlgorithm(op, type: f.type(of:)),
-                                             tokens: Sparsify.tokens(op, type: f.type(of:)), conv: op.kind == .conv)
+                                             tokens: Sparsify.tokens(op, type: f.type(of:)), conv: op.kind == .conv,
+                                             on: target)
       }
     }
     layers.append(info)

@@ -47,6 +47,7 @@
 // Runs after lower-conv (the algorithm is known) and before sparsify.
 
 import SparrowIR
+import SparrowTargetSupport
 
 public enum ConvLayoutMode: String, CaseIterable, Sendable {
   case auto, nchw, nhwc
@@ -120,9 +121,10 @@ public struct ChooseConvLayout: Pass {
     guard (0..<r.slotCount).map(r.op(at:)).contains(where: { $0.kind == .conv && converts($0, r) }) else { return false }
     var converted = function
     _ = try applyPatternsGreedily(patterns(converting: converts), to: &converted,
-                                  context: PassContext(constants: context.constants))
-    let saved = Double(nhwcFlops(converted)) * 0.15 / 100      // ns
-    let spent = transposeNanoseconds(converted) - transposeNanoseconds(function)
+                                  context: PassContext(constants: context.constants, target: context.target))
+    let k = context.target.kernels
+    let saved = Double(nhwcFlops(converted)) * k.channelsLastConvGain / k.denseGemmGflops  // ns
+    let spent = transposeNanoseconds(converted, on: context.target) - transposeNanoseconds(function, on: context.target)
     return saved > spent
   }
 
@@ -136,15 +138,17 @@ public struct ChooseConvLayout: Pass {
   }
 
   /// Estimated time of the function's used 4-D layout transposes: 8 bytes moved per
-  /// element at ~40 GB/s for a tensor within L2 (1 MiB), ~16 GB/s beyond.
-  static func transposeNanoseconds(_ function: Function) -> Double {
+  /// element at the target's transpose rate for a tensor within L2 (Zen 4: 1 MiB, ~40
+  /// GB/s), or beyond it (~16 GB/s).
+  static func transposeNanoseconds(_ function: Function, on target: TargetDescription) -> Double {
+    let k = target.kernels
     let users = function.users()
     return function.ops.filter { op in
       op.kind == .transpose && [ConvLayout.toChannelsLast, ConvLayout.toChannelsFirst].contains(op.attributes.ints("perm"))
         && (users[op.result]?.isEmpty == false || function.results.contains(op.result))
     }.reduce(0) { sum, op in
       let elements = function.type(of: op.result).count
-      return sum + Double(elements) * 8 / (elements * 4 <= 1 << 20 ? 40 : 16)
+      return sum + Double(elements) * 8 / (elements * 4 <= target.caches.l2 ? k.transposeGBsInL2 : k.transposeGBsBeyondL2)
     }
   }
 
@@ -156,7 +160,7 @@ public struct ChooseConvLayout: Pass {
     let dense = Sparsify.denseAlgorithm(op, type: r.type(of:))
     return SparseCostModel.choose(analysis, mode: mode, denseAlgorithm: dense,
                                   tokens: Sparsify.tokens(op, type: r.type(of:)), conv: true,
-                                  channelsLast: true).layout != nil
+                                  channelsLast: true, on: r.context.target).layout != nil
   }
 
   /// The rewrites: `converts` says which convs go NHWC.

@@ -5,6 +5,7 @@
 // drops unused pool entries) override `run(on module:context:)`.
 
 import SparrowIR
+import SparrowTargetSupport
 
 /// An IR transformation.
 public protocol Pass: Sendable {
@@ -40,14 +41,19 @@ extension Pass {
 }
 
 /// What a pass sees besides the function: the module's constant pool (read and extend it
-/// through the context) and the change counters `--stats` prints.
+/// through the context), the CPU the code is for (cost models read its rates) and the
+/// change counters `--stats` prints.
 public final class PassContext {
   public var constants: ConstantPool
+  public let target: TargetDescription
   public var changes = ChangeCounts()
   /// Lines an analysis reports under `--stats` (e.g. plan-memory's arena size).
   public var notes: [String] = []
 
-  public init(constants: ConstantPool) { self.constants = constants }
+  public init(constants: ConstantPool, target: TargetDescription = .reference) {
+    self.constants = constants
+    self.target = target
+  }
 
   /// The tensor behind a `constant` op, if `op` is one.
   public func tensor(of op: Operation) -> Tensor? {

@@ -20,6 +20,8 @@ public struct PassManagerOptions: Sendable {
   public var checkSeed: UInt64 = 0
   public var rtol = OutputTolerance.rtol
   public var atol = OutputTolerance.atol
+  /// The CPU the passes' cost models describe (PassContext.target).
+  public var target = TargetDescription.reference
 
   public init() {}
 }
@@ -69,7 +71,7 @@ public struct PassManager {
       if options.printIRBefore.contains(pass.name) {
         log("// -----// IR Dump Before \(pass.name) //----- //\n" + printModule(module))
       }
-      let context = PassContext(constants: module.constants)
+      let context = PassContext(constants: module.constants, target: options.target)
       let opsBefore = opCount(module)
       let start = DispatchTime.now()
       let changed = try pass.run(on: &module, context: context)

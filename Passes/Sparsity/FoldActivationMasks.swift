@@ -61,7 +61,7 @@ public struct FoldActivationMasks: Pass {
     let x = r.type(of: conv.operands[0]), w = r.type(of: conv.operands[1]), y = r.type(of: conv.result)
     let dense = LowerConv.algorithm(conv.attributes, input: x, weight: w, winograd: winograd)
     let speedup = SparseCostModel.denseSpeedup(algorithm: dense, positions: y.shape.dropFirst(2).reduce(1, *),
-                                               channelsLast: true)
+                                               channelsLast: true, on: r.context.target)
     return keptRatio / maskedEfficiency < 1 / speedup
   }
 

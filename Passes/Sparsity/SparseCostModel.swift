@@ -34,8 +34,13 @@
 // slows the dense GEMM (`convLaneFill`): ResNet-50's 7x7 convs, 49 positions, fill 0.77,
 // count 0.90, so their 2:4 estimate is 1.41x (with the tables read in order, the 3x3/s1
 // ones measured 1.44x faster than on Winograd F(2x2)).
+//
+// Every rate above is the target's (`TargetDescription.kernels`, read from the pass
+// context): the numbers quoted are the Zen 4 entry's, the reference; `sparrowc tune`
+// measures them on the machine at hand. The lane count is the target's vector width.
 
 import SparrowIR
+import SparrowTargetSupport
 
 /// The user's choice: `auto` (the cost model), `off`, or one format family forced
 /// wherever the data allows it exactly.
@@ -67,13 +72,8 @@ public struct FormatChoice: Sendable {
 }
 
 public enum SparseCostModel {
-  public static let nmEfficiency = 0.78
-  public static let csrEfficiency = 0.60
+  /// A policy, not a machine rate: how much a format must beat dense by.
   public static let minimumSpeedup = 1.10
-  /// Block shapes sparsify may choose, with their efficiency relative to dense.
-  public static let blockShapes: [(r: Int, c: Int, efficiency: Double)] = [
-    (4, 4, 0.78), (8, 1, 0.65), (4, 1, 0.72),
-  ]
   /// Measured speedups of the Winograd convs over the im2col GEMM (1 thread, LLVM target,
   /// ResNet-50 profiles of 2026-12-04, bench/sparse-cost-model.md): F(4x4) by output
   /// positions, 64@56 1.57x, 128@28 1.31x, 256@14 1.18x (fewer positions: fewer tiles per
@@ -82,21 +82,23 @@ public enum SparseCostModel {
   /// GEMMs vectorized over channels), measured against the same NCHW im2col GEMM
   /// (ResNet-50 profiles, 2026-12-04 fourth session): F(4x4) 64@56 2.27x, 128@28 2.34x,
   /// 256@14 2.1x; F(2x2) 512@7 1.69x. Nil for an algorithm that is not a Winograd tile.
-  public static func winogradSpeedup(_ algorithm: String, positions: Int?, channelsLast: Bool = false) -> Double? {
-    let p = positions ?? 784
+  public static func winogradSpeedup(_ algorithm: String, positions: Int?, channelsLast: Bool = false,
+                                     on target: TargetDescription = .reference) -> Double? {
+    let tile: Int
     switch algorithm {
-    case "winograd2": return channelsLast ? 1.7 : 1.15
-    case "winograd4":
-      if channelsLast { return p >= 784 ? 2.2 : 2.1 }
-      return p >= 3136 ? 1.55 : p >= 784 ? 1.30 : 1.18
+    case "winograd2": tile = 2
+    case "winograd4": tile = 4
     default: return nil
     }
+    // A description without a rate for this tile (a hand-written tuning file) says nothing: 1.
+    return target.kernels.winogradSpeedup(tile: tile, positions: positions ?? 784, channelsLast: channelsLast) ?? 1
   }
 
   /// The dense kernel's speedup over the GEMM the sparse estimates are relative to: the
   /// measured Winograd speedup for "winograd2"/"winograd4", else 1.
-  public static func denseSpeedup(algorithm: String?, positions: Int? = nil, channelsLast: Bool = false) -> Double {
-    algorithm.flatMap { winogradSpeedup($0, positions: positions, channelsLast: channelsLast) } ?? 1
+  public static func denseSpeedup(algorithm: String?, positions: Int? = nil, channelsLast: Bool = false,
+                                  on target: TargetDescription = .reference) -> Double {
+    algorithm.flatMap { winogradSpeedup($0, positions: positions, channelsLast: channelsLast, on: target) } ?? 1
   }
 
   /// The formats `w` (the gemm/conv weight, `transposed` = gemm's transB) allows exactly,
@@ -106,21 +108,24 @@ public enum SparseCostModel {
   /// vector direction; nil: whole vectors).
   public static func candidates(_ s: WeightSparsity, mode: SparsityMode,
                                 denseAlgorithm: String? = nil, tokens: Int? = nil,
-                                conv: Bool = false, channelsLast: Bool = false) -> [FormatEstimate] {
-    let dense = denseSpeedup(algorithm: denseAlgorithm, positions: tokens, channelsLast: channelsLast)
-    let fill = conv ? convLaneFill(positions: tokens) : laneFill(tokens: tokens)
+                                conv: Bool = false, channelsLast: Bool = false,
+                                on target: TargetDescription = .reference) -> [FormatEstimate] {
+    let k = target.kernels
+    let dense = denseSpeedup(algorithm: denseAlgorithm, positions: tokens, channelsLast: channelsLast, on: target)
+    let fill = conv ? convLaneFill(positions: tokens, lanes: target.lanes, denseRate: k.fewPositionsDenseRate)
+      : laneFill(tokens: tokens, lanes: target.lanes)
     var out = [FormatEstimate(layout: nil, speedup: dense, algorithm: dense == 1 ? nil : denseAlgorithm)]
     if mode == .auto || mode == .nm, let p = s.nm {
-      out.append(FormatEstimate(layout: .nm(n: p.n, m: p.m), speedup: fill * nmEfficiency / p.ratio, fill: p.ratio))
+      out.append(FormatEstimate(layout: .nm(n: p.n, m: p.m), speedup: fill * k.nmEfficiency / p.ratio, fill: p.ratio))
     }
     if mode == .auto || mode == .bsr {
-      for b in blockShapes where s.rows % b.r == 0 && s.k % b.c == 0 {
-        let d = blockDensity(s, r: b.r, c: b.c)
-        out.append(FormatEstimate(layout: .bsr(r: b.r, c: b.c), speedup: fill * b.efficiency / max(d, 1e-6), fill: d))
+      for b in k.blocks where s.rows % b.rows == 0 && s.k % b.cols == 0 {
+        let d = blockDensity(s, r: b.rows, c: b.cols)
+        out.append(FormatEstimate(layout: .bsr(r: b.rows, c: b.cols), speedup: fill * b.efficiency / max(d, 1e-6), fill: d))
       }
     }
     if mode == .auto || mode == .csr {
-      out.append(FormatEstimate(layout: .csr, speedup: fill * csrEfficiency / max(s.density, 1e-6), fill: s.density))
+      out.append(FormatEstimate(layout: .csr, speedup: fill * k.csrEfficiency / max(s.density, 1e-6), fill: s.density))
     }
     return out
   }
@@ -129,14 +134,15 @@ public enum SparseCostModel {
   /// stage) runs transposed at ~0.8 of its rate elsewhere (76-84 against 91-133 GFLOP/s,
   /// bench/RESULTS.md), so the sparse kernel loses less there than its lane fill says:
   /// 2:4 ran those layers 1.07-1.21x faster than dense (two profiles, 2026-12-04), where
-  /// the fill alone (0.77) estimated 1.07x.
-  public static let fewPositionsDenseRate = 0.85
+  /// the fill alone (0.77) estimated 1.07x. (`KernelRates.fewPositionsDenseRate`, 0.85
+  /// on Zen 4.)
 
   /// `laneFill` of a conv over `positions` outputs, relative to the dense GEMM's rate on it.
-  public static func convLaneFill(positions: Int?, lanes: Int = 16) -> Double {
+  public static func convLaneFill(positions: Int?, lanes: Int = 16,
+                                  denseRate: Double = TargetDescription.reference.kernels.fewPositionsDenseRate) -> Double {
     let fill = laneFill(tokens: positions, lanes: lanes)
     guard let positions, positions < 4 * lanes else { return fill }
-    return min(1, fill / fewPositionsDenseRate)
+    return min(1, fill / denseRate)
   }
 
   /// The share of the sparse kernel's vector lanes a gemm with `tokens` rows of X fills.
@@ -155,8 +161,9 @@ public enum SparseCostModel {
   /// takes its fastest candidate that skips anything (fill < 1), however slow, even
   /// against Winograd. `channelsLast`: a dense Winograd conv would run NHWC.
   public static func choose(_ s: WeightSparsity?, mode: SparsityMode, denseAlgorithm: String? = nil,
-                            tokens: Int? = nil, conv: Bool = false, channelsLast: Bool = false) -> FormatChoice {
-    let denseAlone = denseSpeedup(algorithm: denseAlgorithm, positions: tokens, channelsLast: channelsLast)
+                            tokens: Int? = nil, conv: Bool = false, channelsLast: Bool = false,
+                            on target: TargetDescription = .reference) -> FormatChoice {
+    let denseAlone = denseSpeedup(algorithm: denseAlgorithm, positions: tokens, channelsLast: channelsLast, on: target)
     guard mode != .off else {
       return FormatChoice(layout: nil, estimatedSpeedup: denseAlone, reason: "--sparsity off", candidates: [])
     }
@@ -164,7 +171,7 @@ public enum SparseCostModel {
       return FormatChoice(layout: nil, estimatedSpeedup: denseAlone, reason: "weight not analyzable", candidates: [])
     }
     let all = candidates(s, mode: mode, denseAlgorithm: denseAlgorithm, tokens: tokens, conv: conv,
-                         channelsLast: channelsLast)
+                         channelsLast: channelsLast, on: target)
     let dense = all[0]
     // A forced family still needs something to skip.
     let sparse = all.dropFirst().filter { mode == .auto || $0.fill < 1 }.sorted { $0.speedup > $1.speedup }

@@ -70,7 +70,8 @@ public struct Sparsify: Pass {
           let analysis = analyzeWeight(w, transposed: transposed) else { return nil }
     let choice = SparseCostModel.choose(analysis, mode: mode,
                                         denseAlgorithm: denseAlgorithm(op, type: r.type(of:)),
-                                        tokens: tokens(op, type: r.type(of:)), conv: op.kind == .conv)
+                                        tokens: tokens(op, type: r.type(of:)), conv: op.kind == .conv,
+                                        on: r.context.target)
     guard let layout = choice.layout else { return nil }
     let stored = transposed ? w : transposed2D(w)
     // The guarantee: the layout holds exactly, or nothing changes.

@@ -69,12 +69,13 @@ struct Bench: ParsableCommand {
         ("threads", "\(threads)"), ("iterations", "\(iterations)"),
         ("compile_ms", fmt(compileMs)), ("median_ms", fmt(median)), ("p90_ms", fmt(p90)),
         ("min_ms", fmt(times[0])),
-      ]
+      ] + (backend == .interp ? [("blas", jsonQuoted(blasCoreReport()))] : [])
       let profileField = profile ? [("profile", kernelTimes.json(module.main))] : []
       print("{" + (fields + profileField).map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
     } else {
       print("\(model.model): backend \(backend.rawValue), \(threads) thread(s), \(iterations) iterations")
       print("  compile \(fmt(compileMs)) ms, median \(fmt(median)) ms, p90 \(fmt(p90)) ms, min \(fmt(times[0])) ms")
+      if backend == .interp { print("  BLAS: \(blasCoreReport())") }
       if profile { print(kernelTimes.table(module.main), terminator: "") }
     }
   }

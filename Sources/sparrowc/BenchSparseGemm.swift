@@ -67,7 +67,7 @@ struct BenchSparseGemm: ParsableCommand {
         return Float(Int(seed >> 40) % 2001 - 1000) / 1000
       }
     }
-    let w = try prune(random(m * k))
+    let w = try prunedWeights(random(m * k), rows: m, k: k, pattern: pattern)
     let x = random(k * n)
     let dense = try transposed
       ? CompiledGemm(GemmDescriptor(m: n, n: m, k: k, a: .argument, b: .constant(transposedMatrix(w, rows: m, columns: k)),
@@ -113,53 +113,54 @@ struct BenchSparseGemm: ParsableCommand {
     }
   }
 
-  /// `w` [m, k] pruned by `pattern` (magnitudes; blocks by L2 norm).
-  private func prune(_ w: [Float]) throws -> [Float] {
-    var out = w
-    let parts = pattern.split(separator: ":").compactMap { Int($0) }
-    if parts.count == 2 {
-      let (keep, group) = (parts[0], parts[1])
-      guard k % group == 0 else { throw ValidationError("K must be a multiple of \(group)") }
-      for i in 0..<m {
-        for g in stride(from: 0, to: k, by: group) {
-          let idx = (g..<(g + group)).map { i * k + $0 }.sorted { abs(w[$0]) > abs(w[$1]) }
-          for j in idx.dropFirst(keep) { out[j] = 0 }
-        }
-      }
-      return out
-    }
-    if pattern.hasPrefix("u"), let pct = Int(pattern.dropFirst()) {
-      let threshold = w.map(abs).sorted()[w.count * pct / 100]
-      return w.map { abs($0) < threshold ? 0 : $0 }
-    }
-    if pattern.hasPrefix("b") {
-      // bRxC-NN
-      let spec = pattern.dropFirst().split(separator: "-")
-      let dims = spec.first?.split(separator: "x").compactMap { Int($0) } ?? []
-      guard spec.count == 2, dims.count == 2, let pct = Int(spec[1]), m % dims[0] == 0, k % dims[1] == 0 else {
-        throw ValidationError("bad block pattern \(pattern)")
-      }
-      let (br, bc) = (dims[0], dims[1])
-      var norms: [(Float, Int, Int)] = []
-      for i in stride(from: 0, to: m, by: br) {
-        for j in stride(from: 0, to: k, by: bc) {
-          var s: Float = 0
-          for a in i..<(i + br) { for b in j..<(j + bc) { s += w[a * k + b] * w[a * k + b] } }
-          norms.append((s, i, j))
-        }
-      }
-      norms.sort { $0.0 < $1.0 }
-      for (_, i, j) in norms.prefix(norms.count * pct / 100) {
-        for a in i..<(i + br) { for b in j..<(j + bc) { out[a * k + b] = 0 } }
-      }
-      return out
-    }
-    throw ValidationError("unknown pattern \(pattern)")
-  }
-
   private func transposedMatrix(_ x: [Float], rows: Int, columns: Int) -> [Float] {
     var out = [Float](repeating: 0, count: x.count)
     for r in 0..<rows { for c in 0..<columns { out[c * rows + r] = x[r * columns + c] } }
     return out
   }
+}
+
+/// `w` [m, k] pruned by `pattern` (N:M by magnitude, uNN unstructured, bRxC-NN blocks
+/// by L2 norm); also `sparrowc tune`'s weights.
+func prunedWeights(_ w: [Float], rows m: Int, k: Int, pattern: String) throws -> [Float] {
+  var out = w
+  let parts = pattern.split(separator: ":").compactMap { Int($0) }
+  if parts.count == 2 {
+    let (keep, group) = (parts[0], parts[1])
+    guard k % group == 0 else { throw ValidationError("K must be a multiple of \(group)") }
+    for i in 0..<m {
+      for g in stride(from: 0, to: k, by: group) {
+        let idx = (g..<(g + group)).map { i * k + $0 }.sorted { abs(w[$0]) > abs(w[$1]) }
+        for j in idx.dropFirst(keep) { out[j] = 0 }
+      }
+    }
+    return out
+  }
+  if pattern.hasPrefix("u"), let pct = Int(pattern.dropFirst()) {
+    let threshold = w.map(abs).sorted()[w.count * pct / 100]
+    return w.map { abs($0) < threshold ? 0 : $0 }
+  }
+  if pattern.hasPrefix("b") {
+    // bRxC-NN
+    let spec = pattern.dropFirst().split(separator: "-")
+    let dims = spec.first?.split(separator: "x").compactMap { Int($0) } ?? []
+    guard spec.count == 2, dims.count == 2, let pct = Int(spec[1]), m % dims[0] == 0, k % dims[1] == 0 else {
+      throw ValidationError("bad block pattern \(pattern)")
+    }
+    let (br, bc) = (dims[0], dims[1])
+    var norms: [(Float, Int, Int)] = []
+    for i in stride(from: 0, to: m, by: br) {
+      for j in stride(from: 0, to: k, by: bc) {
+        var s: Float = 0
+        for a in i..<(i + br) { for b in j..<(j + bc) { s += w[a * k + b] * w[a * k + b] } }
+        norms.append((s, i, j))
+      }
+    }
+    norms.sort { $0.0 < $1.0 }
+    for (_, i, j) in norms.prefix(norms.count * pct / 100) {
+      for a in i..<(i + br) { for b in j..<(j + bc) { out[a * k + b] = 0 } }
+    }
+    return out
+  }
+  throw ValidationError("unknown pattern \(pattern)")
 }

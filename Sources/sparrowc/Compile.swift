@@ -56,7 +56,7 @@ struct Compile: ParsableCommand {
 
   func run() throws {
     var module = try loadModule(model)
-    try optimize(&module, pipeline, file: model.model)
+    try optimize(&module, pipeline, file: model.model, targetCPU: targetCPU)
     try model.checkMemory(module)
     do {
       if targetCPU == nil && targetFeatures == nil && sanitize == nil {

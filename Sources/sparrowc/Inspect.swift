@@ -27,7 +27,7 @@ struct Inspect: ParsableCommand {
   func run() throws {
     var module = try loadModule(model)
     try optimize(&module, pipeline, file: model.model)
-    let layers = layerReport(module, sparsity: pipeline.sparsity)
+    let layers = try layerReport(module, sparsity: pipeline.sparsity, target: pipeline.targetDescription())
     if let html {
       try Data(htmlReport(layers, model: model.model).utf8).write(to: URL(fileURLWithPath: html))
     }

@@ -98,6 +98,10 @@ struct PipelineOptions: ParsableArguments {
                              valueName: "auto|nchw|nhwc"))
   var convLayout: ConvLayoutMode = .auto
 
+  @Option(help: ArgumentHelp("A target description from `sparrowc tune` for the cost models (default: the table entry of --target-cpu, else Zen 4's).",
+                             valueName: "FILE"))
+  var tuning: String?
+
   @Flag(name: .customLong("no-verify"), help: "Skip the verifier after each pass.")
   var noVerify = false
 

@@ -43,9 +43,12 @@ extension PipelineOptions {
 }
 
 /// Runs the pipeline selected by `o` on `module` (loaded from `file`): verifies the input
-/// first, then every pass as the flags ask; `--stats` prints a table to stderr.
-func optimize(_ module: inout Module, _ o: PipelineOptions, file: String) throws {
-  let manager = PassManager(passes: try o.makePasses(), options: o.managerOptions)
+/// first, then every pass as the flags ask; `--stats` prints a table to stderr. The cost
+/// models read the description of `targetCPU` (TargetSelection.swift).
+func optimize(_ module: inout Module, _ o: PipelineOptions, file: String, targetCPU: String? = nil) throws {
+  var options = o.managerOptions
+  options.target = try o.targetDescription(cpu: targetCPU)
+  let manager = PassManager(passes: try o.makePasses(), options: options)
   if !o.noVerify {
     do {
       try verify(module)
@@ -54,7 +57,11 @@ func optimize(_ module: inout Module, _ o: PipelineOptions, file: String) throws
     }
   }
   let stats = try manager.run(&module)
-  if o.stats { printError(formatStatistics(stats), terminator: "") }
+  if o.stats {
+    printError(formatStatistics(stats), terminator: "")
+    printError("target description: \(options.target.name)\(o.tuning.map { " (--tuning \($0))" } ?? "")")
+    printError("interpreter BLAS: \(blasCoreReport())")
+  }
 }
 
 struct ListPasses: ParsableCommand {

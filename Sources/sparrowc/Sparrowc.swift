@@ -19,10 +19,11 @@ struct Sparrowc: ParsableCommand {
       The passes and -O pipelines: sparrowc passes.
       Exit codes: 0 success, 1 bad input or model, 2 bad usage, 3 internal error.
       """,
-    subcommands: [Run.self, Bench.self, DumpIR.self, Opt.self, Inspect.self, Compile.self, Quantize.self, ListPasses.self, BenchGemm.self, BenchSparseGemm.self])
+    subcommands: [Run.self, Bench.self, DumpIR.self, Opt.self, Inspect.self, Compile.self, Quantize.self, Tune.self, ListPasses.self, BenchGemm.self, BenchSparseGemm.self])
 
   static func main() {
     exitWithCode3OnCrash()
+    selectBLASCore()
     var command: ParsableCommand
     do {
       command = try parseAsRoot()
