@@ -156,10 +156,4 @@ struct BenchSparseGemm: ParsableCommand {
     }
     throw ValidationError("unknown pattern \(pattern)")
   }
-
-  private func transposedMatrix(_ x: [Float], rows: Int, columns: Int) -> [Float] {
-    var out = [Float](repeating: 0, count: x.count)
-    for r in 0..<rows { for c in 0..<columns { out[c * rows + r] = x[r * columns + c] } }
-    return out
-  }
 }

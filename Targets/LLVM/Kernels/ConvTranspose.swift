@@ -22,7 +22,7 @@ extension OpContext {
     let rows = outChannels * kh * kw, positions = height * width
     // W[C, Co*kh*kw] transposed: A[Co*kh*kw, C].
     let descriptor = GemmDescriptor(m: rows, n: positions, k: channels,
-                                    a: .constant(transposed(weights, rows: channels, columns: rows)),
+                                    a: .constant(transposedMatrix(weights, rows: channels, columns: rows)),
                                     b: .argument)
     let emitter = GemmEmitter(cg, descriptor, name: symbol + ".gemm")
     let gemm = emitter.emit()

@@ -22,7 +22,7 @@ extension OpContext {
           let bName = constantNames[op.operands[2]], let biasTensor = constants[bName] else {
       throw unsupported("a non-constant weight or bias")
     }
-    let steps = try attributes.strings("epilogue").map(EpilogueStep.init(parsing:))
+    let steps = attributes.epilogue
     guard steps.allSatisfy(Requantization.acceptsQuantized) else {
       throw unsupported("epilogue steps other than relu, clip and add")
     }
@@ -115,7 +115,7 @@ private struct IntegerGeometry {
     self.result = result
     conv = ctx.op.kind == .qconv
     let a = ctx.attributes
-    channelsLast = conv && a.string("layout") == "nhwc"
+    channelsLast = conv && a.convLayout == .nhwc
     group = conv ? a.int("group") : 1
     strides = conv ? a.ints("strides") : []
     pads = conv ? a.ints("pads") : []
