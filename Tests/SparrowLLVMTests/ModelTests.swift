@@ -2,6 +2,7 @@ import Foundation
 import SparrowIR
 import XCTest
 @testable import SparrowLLVM
+import SparrowTestSupport
 
 /// A small CNN classifier built with `Builder`, compiled by the LLVM target and checked
 /// against naive reference loops written here (independent of the generated code).
