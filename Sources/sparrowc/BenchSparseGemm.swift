@@ -11,6 +11,7 @@
 import ArgumentParser
 import Foundation
 import SparrowLLVM
+import SparrowIR
 
 struct BenchSparseGemm: ParsableCommand {
   static let configuration = CommandConfiguration(
