@@ -6,8 +6,8 @@ import XCTest
 import SparrowTargetSupport
 import SparrowTestSupport
 
-/// Ops on element types other than f32 (ElementValues.swift, TypedElementwise.swift,
-/// AxisScans.swift, IndexedAccess.swift, Quantize.swift, TypedMaxPool.swift,
+/// Ops on element types other than f32 (ElementValues.swift, Elementwise/TypedElementwise.swift,
+/// Reduction/AxisScans.swift, DataMovement/GatherScatter.swift, Elementwise/Quantize.swift, Pooling/TypedMaxPool.swift,
 /// TypedReduction.swift, WidenedHalves.swift): the LLVM target must give the interpreter's bytes.
 /// Integer inputs cover their whole range with 0, ±1, MIN and MAX mixed in (division by
 /// zero, MIN / -1, overshifts); float inputs mix in NaN, ±inf, ±0 and out-of-range values.

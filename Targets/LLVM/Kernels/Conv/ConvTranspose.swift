@@ -1,6 +1,6 @@
 //===--- Cast.swift - conv_transpose through the GEMM and col2im ---===//
 //
-// (Casts between element types are TypedElementwise.swift.)
+// (Casts between element types are Elementwise/TypedElementwise.swift.)
 
 internal import CLLVM
 import SparrowIR

@@ -7,7 +7,7 @@
 //   few positions (7x7), dense:         Y[n]ᵀ = X[n]ᵀ · Wᵀ or im2col(X[n])ᵀ · Wᵀ, vectors along Co
 //                                       (GemmDescriptor.transposedAC)
 //   algorithm depthwise:                DepthwiseConv.swift
-//   algorithm winograd2/winograd4:      Winograd tiles, 16/36 GEMMs (Kernels/Winograd/)
+//   algorithm winograd2/winograd4:      Winograd tiles, 16/36 GEMMs (Conv/Winograd/)
 //   algorithm direct:                   DirectConv.swift (plain loops)
 //   layout = "nhwc":                    ConvNHWC.swift (weight-right GEMM, channels-last im2col)
 //
