@@ -25,8 +25,6 @@ let package = Package(
     .testTarget(name: "SparrowIRTests", dependencies: ["SparrowIR", "SparrowIO", "SparrowTestSupport"],
                 path: "Tests/SparrowIRTests"),
 
-    // Golden .sir test checker (RUN / CHECK / expected-error), shared by IR and pass tests.
-    .target(name: "SparrowTestSupport", dependencies: ["SparrowIR"], path: "Tests/Support"),
 
     // .npy and safetensors.
     .target(name: "SparrowIO", dependencies: ["SparrowIR"], path: "Sources/SparrowIO"),
@@ -40,7 +38,7 @@ let package = Package(
             dependencies: ["SparrowIR", "SparrowTargetSupport", "COpenBLAS"],
             path: "Targets/Interpreter",
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-    .testTarget(name: "SparrowInterpreterTests", dependencies: ["SparrowInterpreter"],
+    .testTarget(name: "SparrowInterpreterTests", dependencies: ["SparrowInterpreter", "SparrowTestSupport"],
                 path: "Tests/SparrowInterpreterTests"),
 
     // Passes: pass manager, registry, pipelines.
@@ -52,20 +50,27 @@ let package = Package(
 
     // ONNX frontend (generated protobuf code is committed under Generated/).
     .target(name: "SparrowONNX",
-            dependencies: ["SparrowIR", "SparrowInterpreter", "SparrowPasses",
+            dependencies: ["SparrowIR", "SparrowInterpreter",
                            .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Sources/SparrowONNX"),
-    .testTarget(name: "SparrowONNXTests", dependencies: ["SparrowONNX"],
+    .testTarget(name: "SparrowONNXTests", dependencies: ["SparrowONNX", "SparrowTestSupport"],
                 path: "Tests/SparrowONNXTests"),
 
     // The LLVM target: generated native kernels, JIT, .so + header.
     .target(name: "SparrowLLVM",
-            dependencies: ["SparrowIR", "SparrowTargetSupport", "CLLVM"],
+            dependencies: ["SparrowIR", "SparrowIO", "SparrowTargetSupport", "CLLVM"],
             path: "Targets/LLVM",
             swiftSettings: [.unsafeFlags(["-Xcc", "-I\(llvmInclude)"])]),
     .testTarget(name: "SparrowLLVMTests",
-                dependencies: ["SparrowLLVM", "SparrowInterpreter", "SparrowIO"],
+                dependencies: ["SparrowLLVM", "SparrowInterpreter", "SparrowIO", "SparrowTestSupport"],
                 path: "Tests/SparrowLLVMTests"),
+
+    // What every test target shares: the golden .sir checker (RUN / CHECK / expected-error),
+    // the one oracle (`assertEquivalent`: LLVM target against the interpreter) and the one
+    // seeded data source.
+    .target(name: "SparrowTestSupport",
+            dependencies: ["SparrowIR", "SparrowTargetSupport", "SparrowInterpreter", "SparrowLLVM"],
+            path: "Tests/Support"),
 
     // The driver.
     .executableTarget(name: "sparrowc",

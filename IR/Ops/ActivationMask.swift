@@ -32,7 +32,7 @@ public struct ActivationMask: Hashable, Sendable {
     guard attributes.kind == .conv, let kept = attributes.optionalInts("kept_positions") else { return nil }
     var fill: Float?
     if case let .float(v)? = attributes["masked_fill"] { fill = v }
-    let spatial = attributes.string("layout") == "nhwc" ? output.dropFirst().dropLast() : output.dropFirst(2)
+    let spatial = attributes.convLayout == .nhwc ? output.dropFirst().dropLast() : output.dropFirst(2)
     self.init(kept: kept, planeSize: spatial.reduce(1, *), fill: fill)
   }
 

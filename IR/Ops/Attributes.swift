@@ -4,6 +4,8 @@
 
 public enum AttributeKind: String, Sendable {
   case int, float, string, bool, ints, floats, strings, type
+  /// Typed decisions, written as quoted strings (lists of them) in the text format.
+  case convAlgorithm, convLayout, epilogue
 }
 
 public enum AttributeValue: Hashable, Sendable {
@@ -15,6 +17,9 @@ public enum AttributeValue: Hashable, Sendable {
   case floats([Float])
   case strings([String])
   case type(ElementType)
+  case convAlgorithm(ConvAlgorithm)
+  case convLayout(ConvLayout)
+  case epilogue([EpilogueStep])
 
   public var kind: AttributeKind {
     switch self {
@@ -26,6 +31,36 @@ public enum AttributeValue: Hashable, Sendable {
     case .floats: return .floats
     case .strings: return .strings
     case .type: return .type
+    case .convAlgorithm: return .convAlgorithm
+    case .convLayout: return .convLayout
+    case .epilogue: return .epilogue
+    }
+  }
+
+  /// The plain form the text format writes for a typed decision (a quoted case name, a
+  /// list of step texts); other values as they are.
+  public var spelled: AttributeValue {
+    switch self {
+    case let .convAlgorithm(v): return .string(v.rawValue)
+    case let .convLayout(v): return .string(v.rawValue)
+    case let .epilogue(v): return .strings(v.map(\.description))
+    default: return self
+    }
+  }
+
+  /// Why a written value is not a typed decision of `kind` (an unknown case name, a bad
+  /// epilogue step), or nil when the kinds differ in the plain sense.
+  public func decisionError(for kind: AttributeKind) -> String? {
+    switch (self, kind) {
+    case let (.string(v), .convAlgorithm):
+      return "unknown conv algorithm \"\(v)\" (\(ConvAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")))"
+    case let (.string(v), .convLayout):
+      return "unknown conv layout \"\(v)\" (\(ConvLayout.allCases.map(\.rawValue).joined(separator: ", ")))"
+    case let (.strings(v), .epilogue):
+      do { _ = try v.map(EpilogueStep.init(parsing:)) } catch let d as Diagnostic { return d.message } catch {}
+      return nil
+    default:
+      return nil
     }
   }
 
@@ -38,6 +73,10 @@ public enum AttributeValue: Hashable, Sendable {
     case let (.int(v), .bool) where v == 0 || v == 1: return .bool(v == 1)
     case let (.ints(v), .floats): return .floats(v.map(Float.init))
     case (.ints([]), .strings): return .strings([])
+    case let (.string(v), .convAlgorithm): return ConvAlgorithm(rawValue: v).map(AttributeValue.convAlgorithm)
+    case let (.string(v), .convLayout): return ConvLayout(rawValue: v).map(AttributeValue.convLayout)
+    case (.ints([]), .epilogue): return .epilogue([])
+    case let (.strings(v), .epilogue): return (try? v.map(EpilogueStep.init(parsing:))).map(AttributeValue.epilogue)
     default: return nil
     }
   }

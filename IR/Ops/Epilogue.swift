@@ -117,22 +117,32 @@ public enum EpilogueStep: Hashable, Sendable, CustomStringConvertible {
   }
 }
 
+extension Attributes {
+  /// The `epilogue` steps (empty when absent or when the op has no such attribute).
+  public var epilogue: [EpilogueStep] {
+    get {
+      guard case let .epilogue(steps)? = self["epilogue"] else { return [] }
+      return steps
+    }
+    set { values["epilogue"] = newValue.isEmpty ? nil : .epilogue(newValue) }
+  }
+}
+
 /// The epilogue of an op's attributes (empty when absent or for ops without the trait).
-public func epilogueSteps(_ attributes: Attributes) throws -> [EpilogueStep] {
-  guard attributes.kind.has(.hasEpilogue), case let .strings(texts)? = attributes["epilogue"] else { return [] }
-  return try texts.map(EpilogueStep.init(parsing:))
+public func epilogueSteps(_ attributes: Attributes) -> [EpilogueStep] {
+  attributes.kind.has(.hasEpilogue) ? attributes.epilogue : []
 }
 
 /// The number of residual operands an op with `attributes` takes (its `add` steps).
-public func residualCount(_ attributes: Attributes) throws -> Int {
-  try epilogueSteps(attributes).filter { $0 == .add }.count
+public func residualCount(_ attributes: Attributes) -> Int {
+  epilogueSteps(attributes).filter { $0 == .add }.count
 }
 
 /// Result type of a `.hasEpilogue` op: `core` types the op from its operands without the
 /// residuals; the residuals must have exactly that type.
 func typeWithEpilogue(_ kind: OpKind, _ x: [TensorType], _ a: Attributes,
                       core: ([TensorType]) throws -> TensorType) throws -> TensorType {
-  let residuals = try residualCount(a)
+  let residuals = residualCount(a)
   if residuals > 0 {
     try expect(x.count == 3 + residuals,
                "'\(kind.rawValue)' with \(residuals) residual add\(residuals == 1 ? "" : "s") in its epilogue "

@@ -20,17 +20,16 @@
 //   "gelu:tanh", and "add", which adds the next residual operand. Residuals are extra
 //   trailing operands after the bias (a zero bias is materialized so positions stay
 //   fixed), one per "add" step, each with exactly the result's type.
-// - conv `algorithm` ("direct", "gemm1x1", "depthwise", "im2col", "winograd2",
-//   "winograd4"): chosen by the lower-conv pass and only there; targets obey it (the
-//   interpreter computes every one the same way).
-// - conv `layout` ("nchw", the default, or "nhwc"): chosen by the choose-conv-layout pass
+// - conv `algorithm` (`ConvAlgorithm`: "direct", "gemm1x1", "depthwise", "im2col",
+//   "winograd2", "winograd4"; absent until chosen): chosen by the lower-conv pass and only
+//   there; both targets switch on it (ConvDecisions.swift).
+// - conv `layout` (`ConvLayout`: "nchw", the default, or "nhwc"): chosen by the choose-conv-layout pass
 //   and only there. With "nhwc" the input, the result and the residual operands are
 //   [N, H, W, C] (channels innermost); the weight stays [Cout, Cin, kh, kw] (OIHW: the
 //   constant pool, sparse layouts and BatchNorm folding never see a second weight order;
 //   targets reorder it to [Cout, kh, kw, Cin] when they pack it) and the bias stays [Cout].
-//   Only 2-D convs, group-1 ones with algorithm direct, gemm1x1, im2col or winograd2/4 or
-//   depthwise ones, with a dense weight may be "nhwc" (the verifier checks it; see
-//   checkConvLayout), masked ones (kept_positions) too.
+//   Only the convs `ConvLayout.mayRunChannelsLast` admits may be "nhwc" (the verifier
+//   checks it), masked ones (kept_positions) too.
 // - conv `kept_positions` (optional, from fold-activation-masks; 2-D, group 1): the flat
 //   output-plane positions (oy * OW + ox, sorted, distinct) at which the weights x inputs
 //   sum is computed; at every other position of every channel and image that sum is 0.
@@ -209,13 +208,13 @@ extension OpKind {
 
     case .gemm:
       return spec(2...manyOperands, [K.float("alpha", 1), K.float("beta", 1), K.bool("transA", false),
-                                     K.bool("transB", false), K.strings_("epilogue")],
+                                     K.bool("transB", false), K.epilogue],
                   [.gemmLike, .hasEpilogue])
     case .matmul: return spec(2...2, [], [.gemmLike])
     case .conv:
       return spec(2...manyOperands, [K.ints("strides"), K.ints("pads"), K.ints("dilations"),
-                                     K.int("group", 1), K.strings_("epilogue"),
-                                     K.string("algorithm", "direct"), K.string("layout", "nchw"),
+                                     K.int("group", 1), K.epilogue,
+                                     AttributeSpec("algorithm", .convAlgorithm, nil, optional: true), K.layout,
                                      K.ints("kept_positions", optional: true),
                                      AttributeSpec("masked_fill", .float, nil, optional: true)],
                   [.gemmLike, .hasEpilogue])
@@ -282,13 +281,16 @@ extension OpKind {
     // requantized units (Requantization in Quantization.swift).
     case .qconv:
       return spec(3...manyOperands, [K.ints("strides"), K.ints("pads"), K.ints("dilations"),
-                                     K.int("group", 1), K.strings_("epilogue"),
-                                     K.string("layout", "nchw")])
-    case .qmatmul: return spec(3...manyOperands, [K.strings_("epilogue")])
+                                     K.int("group", 1), K.epilogue, K.layout])
+    case .qmatmul: return spec(3...manyOperands, [K.epilogue])
     }
   }
 
   private static func strings_(_ n: String) -> AttributeSpec {
     AttributeSpec(n, .strings, .strings([]))
   }
+  /// The steps after a gemm/conv (Epilogue.swift); none by default.
+  private static let epilogue = AttributeSpec("epilogue", .epilogue, .epilogue([]))
+  /// A conv's activation layout (ConvDecisions.swift); NCHW by default.
+  private static let layout = AttributeSpec("layout", .convLayout, .convLayout(.nchw))
 }

@@ -59,7 +59,7 @@ public func isQuantizationCarrier(_ kind: OpKind) -> Bool {
 /// bias per output channel, then one residual per `add` step (the result's shape; f32 or
 /// per-tensor quantized u8/i8). The inferred result is f32; see resultTypeProblem.
 func integerOpType(_ kind: OpKind, _ x: [TensorType], _ a: Attributes) throws -> TensorType {
-  let steps = try a.strings("epilogue").map(EpilogueStep.init(parsing:))
+  let steps = a.epilogue
   let residuals = steps.filter { $0 == .add }.count
   try expect(x.count == 3 + residuals,
              "'\(kind.rawValue)' takes x, w, bias and \(residuals) residual\(residuals == 1 ? "" : "s"), got \(x.count) operands")
@@ -75,9 +75,9 @@ func integerOpType(_ kind: OpKind, _ x: [TensorType], _ a: Attributes) throws ->
     var convAttributes: [String: AttributeValue] = [:]
     for name in ["strides", "pads", "dilations", "group", "layout"] { convAttributes[name] = a[name] }
     let depthwise = a.int("group") > 1 && weight.rank > 1 && weight.shape[1] == 1
-    convAttributes["algorithm"] = .string(depthwise ? "depthwise" : "direct")
-    try expect(weight.layout == nil || a.string("layout") == "nchw",
-               "'qconv' with a sparse weight runs NCHW, got layout \"\(a.string("layout"))\"")
+    if depthwise { convAttributes["algorithm"] = .convAlgorithm(.depthwise) }  // else unchosen: structural
+    try expect(weight.layout == nil || a.convLayout == .nchw,
+               "'qconv' with a sparse weight runs NCHW, got layout \"\(a.convLayout.rawValue)\"")
     result = try convType([input.dense, weight.dense], Attributes(.conv, convAttributes))
       .with(element: .f32)
   } else {

@@ -25,44 +25,21 @@ func checkWindow(_ a: Attributes, spatial: Int, kernel: [Int]) throws {
 }
 
 func convType(_ x: [TensorType], _ a: Attributes) throws -> TensorType {
-  switch a.string("layout") {
-  case "nchw": return try channelsFirstConvType(x, a)
-  case "nhwc":
+  switch a.convLayout {
+  case .nchw: return try channelsFirstConvType(x, a)
+  case .nhwc:
     // The rule in NCHW terms, with the input and result axes permuted around it.
     let input = x[0]
     try expect(input.rank >= 3, "conv input \(input) has no spatial axes")
     var channelsFirst = x
     channelsFirst[0] = TensorType(input.element, ConvLayout.channelsFirst(input.shape))
     let out = try channelsFirstConvType(channelsFirst, a)
-    try checkConvLayout(a, weight: x[1], rank: input.rank)
+    try expect(ConvLayout.mayRunChannelsLast(a, input: channelsFirst[0], weight: x[1]),
+               "conv layout \"nhwc\" needs a 2-D conv with group 1 and algorithm gemm1x1, im2col or winograd2/4, "
+               + "or a depthwise one without a channel multiplier, and a dense weight (got \(input.rank - 2)-D, group "
+               + "\(a.int("group")), algorithm \(a.convAlgorithm.map { "\"\($0.rawValue)\"" } ?? "unchosen"), weight \(x[1]))")
     return TensorType(out.element, ConvLayout.channelsLast(out.shape))
-  default:
-    throw Diagnostic("unknown conv layout \"\(a.string("layout"))\" (nchw, nhwc)")
   }
-}
-
-/// The axis orders of conv activations: `layout = "nhwc"` puts channels last.
-public enum ConvLayout {
-  /// The perm of a 2-D transpose NCHW -> NHWC and its inverse.
-  public static let toChannelsLast = [0, 2, 3, 1]
-  public static let toChannelsFirst = [0, 3, 1, 2]
-  /// [N, C, spatial...] -> [N, spatial..., C].
-  public static func channelsLast(_ s: [Int]) -> [Int] { [s[0]] + s[2...] + [s[1]] }
-  /// [N, spatial..., C] -> [N, C, spatial...].
-  public static func channelsFirst(_ s: [Int]) -> [Int] { [s[0], s[s.count - 1]] + s[1..<(s.count - 1)] }
-}
-
-/// An NHWC conv must be one the targets run channels-last: 2-D, a dense weight, group 1
-/// with algorithm direct (not yet chosen), gemm1x1, im2col or winograd2/4, or depthwise
-/// (kept_positions need group 1: checkKeptPositions; a masked conv runs its own kernel
-/// whatever the algorithm).
-func checkConvLayout(_ a: Attributes, weight w: TensorType, rank: Int) throws {
-  let algorithm = a.string("algorithm")
-  let groupOne = a.int("group") == 1 && ["direct", "gemm1x1", "im2col", "winograd2", "winograd4"].contains(algorithm)
-  try expect(rank == 4 && (groupOne || algorithm == "depthwise"),
-             "conv layout \"nhwc\" needs a 2-D conv with group 1 and algorithm direct, gemm1x1, im2col or winograd2/4, or a depthwise one "
-             + "(got \(rank - 2)-D, group \(a.int("group")), algorithm \"\(algorithm)\")")
-  try expect(w.layout == nil, "conv layout \"nhwc\" needs a dense weight, got \(w)")
 }
 
 private func channelsFirstConvType(_ x: [TensorType], _ a: Attributes) throws -> TensorType {
@@ -80,36 +57,9 @@ private func channelsFirstConvType(_ x: [TensorType], _ a: Attributes) throws ->
     windowOutputSize(input: input.shape[2 + $0], kernel: kernel[$0], stride: s[$0],
                      padBegin: p[$0], padEnd: p[spatial + $0], dilation: d[$0], ceilMode: false)
   }
-  try checkConvAlgorithm(a, input: input, weight: w)
+  try a.convAlgorithm?.check(a, input: input, weight: w)
   try checkKeptPositions(a, outputPlane: out)
   return TensorType(input.element, [input.shape[0], w.shape[0]] + out)
-}
-
-/// The conv `algorithm` chosen by lower-conv must fit the conv: `gemm1x1` needs a 1x1
-/// kernel with stride 1, no padding, dilation 1 and group 1; `depthwise` one input
-/// channel per group (group == input channels); `winograd2`/`winograd4` (Winograd
-/// F(2x2,3x3)/F(4x4,3x3)) a 2-D 3x3 kernel with stride 1, dilation 1 and group 1, and a
-/// dense weight (sparsify puts a converted conv back to im2col).
-func checkConvAlgorithm(_ a: Attributes, input: TensorType, weight w: TensorType) throws {
-  let algorithm = a.string("algorithm")
-  switch algorithm {
-  case "direct", "im2col": return
-  case "gemm1x1":
-    try expect(w.shape[2...].allSatisfy { $0 == 1 } && a.ints("strides").allSatisfy { $0 == 1 }
-               && a.ints("pads").allSatisfy { $0 == 0 } && a.ints("dilations").allSatisfy { $0 == 1 }
-               && a.int("group") == 1,
-               "conv algorithm \"gemm1x1\" needs a 1x1 kernel, stride 1, no padding, group 1")
-  case "depthwise":
-    try expect(a.int("group") == input.shape[1] && w.shape[1] == 1,
-               "conv algorithm \"depthwise\" needs group == input channels (\(input.shape[1]))")
-  case "winograd2", "winograd4":
-    try expect(w.rank == 4 && w.shape[2...].allSatisfy { $0 == 3 } && a.ints("strides").allSatisfy { $0 == 1 }
-               && a.ints("dilations").allSatisfy { $0 == 1 } && a.int("group") == 1,
-               "conv algorithm \"\(algorithm)\" needs a 2-D 3x3 kernel, stride 1, dilation 1, group 1")
-    try expect(w.layout == nil, "conv algorithm \"\(algorithm)\" needs a dense weight, got \(w) (sparse layouts run as im2col)")
-  default:
-    throw Diagnostic("unknown conv algorithm \"\(algorithm)\" (direct, gemm1x1, depthwise, im2col, winograd2, winograd4)")
-  }
 }
 
 func convTransposeType(_ x: [TensorType], _ a: Attributes) throws -> TensorType {

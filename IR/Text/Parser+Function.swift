@@ -211,6 +211,7 @@ extension Parser {
         throw error("attribute '\(name.text)' given twice", at: name)
       }
       guard let v = value.coerced(to: spec.kind) else {
+        if let reason = value.decisionError(for: spec.kind) { throw error(reason, at: name) }
         throw error("attribute '\(name.text)' of '\(kind.rawValue)' must be \(spec.kind.rawValue), got \(value.kind.rawValue)",
                     at: name)
       }

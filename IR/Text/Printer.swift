@@ -97,6 +97,7 @@ func printAttribute(_ value: AttributeValue) -> String {
   case let .floats(v): return "[" + v.map(formatFloat).joined(separator: ", ") + "]"
   case let .strings(v): return "[" + v.map(quoteString).joined(separator: ", ") + "]"
   case let .type(v): return v.rawValue
+  case .convAlgorithm, .convLayout, .epilogue: return printAttribute(value.spelled)
   }
 }
 

@@ -30,7 +30,7 @@ func quantizationProblems(_ op: Operation, in function: Function,
     }
   case .qconv, .qmatmul:
     guard function.type(of: op.results[0]).quantization != nil else { return [] }
-    let steps = (try? op.attributes.strings("epilogue").map(EpilogueStep.init(parsing:))) ?? []
+    let steps = op.attributes.epilogue
     for step in steps where !Requantization.acceptsQuantized(step) {
       problems.append("epilogue step '\(step)' needs an f32 result (a quantized one takes relu, clip, add)")
     }

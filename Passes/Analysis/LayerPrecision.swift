@@ -41,7 +41,7 @@ func layerPrecision(_ op: Operation, in f: Function, users: [ValueID: [Int]], de
        let d = defs[op.operands[1]], kind(f.ops[d].operands[0]) != .constant {
       return LayerPrecision(integer: false, reason: "run-time weight (activation x activation, no integer kernel)")
     }
-    let steps = op.kind.has(.hasEpilogue) ? (try? op.attributes.strings("epilogue").map(EpilogueStep.init(parsing:))) : nil
+    let steps = op.kind.has(.hasEpilogue) ? op.attributes.epilogue : nil
     if let bad = steps?.first(where: { !Requantization.acceptsQuantized($0) }) {
       return LayerPrecision(integer: false, reason: "epilogue step '\(bad)' has no integer form")
     }
@@ -50,8 +50,8 @@ func layerPrecision(_ op: Operation, in f: Function, users: [ValueID: [Int]], de
       let names = Set(consumers.map { f.ops[$0].kind.rawValue }).sorted().joined(separator: ", ")
       return LayerPrecision(integer: false, reason: "result not requantized (used by \(names.isEmpty ? "the output" : names))")
     }
-    if op.kind == .conv && op.attributes.string("layout") != "nchw" {
-      return LayerPrecision(integer: false, reason: "conv layout \(op.attributes.string("layout")) (fold-qdq takes NCHW)")
+    if op.kind == .conv && op.attributes.convLayout != .nchw {
+      return LayerPrecision(integer: false, reason: "conv layout \(op.attributes.convLayout.rawValue) (fold-qdq takes NCHW)")
     }
     return LayerPrecision(integer: false, reason: "QDQ pattern not matched (weight or bias quantization)")
   default:

@@ -25,6 +25,17 @@ public struct RemoveIdentity: Pass {
     try applyPatternsGreedily(Self.patterns, to: &function, context: context)
   }
 
+  /// A transpose that undoes the transpose it reads: its input (the one transpose-pair
+  /// cancellation; choose-conv-layout runs it too).
+  static let cancelTransposes = RewritePattern("cancel-transposes", roots: [.transpose]) { op, r in
+    guard let inner = r.definingOp(of: op.operands[0]), inner.kind == .transpose else { return nil }
+    let composed = composedPerm(inner.attributes.ints("perm"), then: op.attributes.ints("perm"))
+    return composed == Array(composed.indices) ? [inner.operands[0]] : nil
+  }
+
+  /// The perm of transposing by `first`, then by `second`: out[i] = mid[second[i]] = x[first[second[i]]].
+  static func composedPerm(_ first: [Int], then second: [Int]) -> [Int] { second.map { first[$0] } }
+
   static let patterns: [RewritePattern] = [
     RewritePattern("identity", roots: [.identity]) { op, _ in [op.operands[0]] },
 
@@ -55,14 +66,12 @@ public struct RemoveIdentity: Pass {
       return [op.operands[0]]
     },
 
+    cancelTransposes,
+
     RewritePattern("transpose-of-transpose", roots: [.transpose]) { op, r in
       guard let inner = r.definingOp(of: op.operands[0]), inner.kind == .transpose else { return nil }
-      let outerPerm = op.attributes.ints("perm"), innerPerm = inner.attributes.ints("perm")
-      // out[i] = mid[outer[i]] = x[inner[outer[i]]]
-      let composed = outerPerm.map { innerPerm[$0] }
-      let x = inner.operands[0]
-      if composed == Array(composed.indices) { return [x] }
-      return try r.insert(.transpose, [x], ["perm": .ints(composed)], name: r.name(of: op.result))
+      let composed = composedPerm(inner.attributes.ints("perm"), then: op.attributes.ints("perm"))
+      return try r.insert(.transpose, [inner.operands[0]], ["perm": .ints(composed)], name: r.name(of: op.result))
     },
 
     RewritePattern("reshape-of-reshape", roots: [.reshape]) { op, r in

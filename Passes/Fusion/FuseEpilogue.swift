@@ -30,8 +30,7 @@ public struct FuseEpilogue: Pass {
   /// Appends `step` to the epilogue of the op in `slot`.
   static func append(_ step: EpilogueStep, to slot: Int, extraOperands: [ValueID] = [], _ r: Rewriter) {
     r.modifyOp(slot) { op in
-      let steps = (try? epilogueSteps(op.attributes)) ?? []
-      op.attributes.values["epilogue"] = .strings((steps + [step]).map(\.description))
+      op.attributes.epilogue.append(step)
       op.operands += extraOperands
     }
   }
@@ -107,7 +106,7 @@ public struct FuseEpilogue: Pass {
         var extra: [ValueID] = []
         if p.operands.count == 2 {  // materialize a zero bias so the residual's position is fixed
           // Output channels: axis 1, or the last axis of a channels-last conv.
-          let nhwc = p.kind == .conv && p.attributes.string("layout") == "nhwc"
+          let nhwc = p.kind == .conv && p.attributes.convLayout == .nhwc
           let channels = nhwc ? outType.shape[outType.rank - 1] : outType.shape[1]
           extra.append(r.insertFloats([Float](repeating: 0, count: channels), shape: [channels],
                                       name: r.name(of: p.result) + ".bias", before: slot))

@@ -50,7 +50,7 @@ public struct FuseHorizontal: Pass {
     if case .csr? = w.layout { return false }
     // NCHW convs only: the fused result splits along axis 1 (choose-conv-layout runs later).
     if op.kind == .conv {
-      return op.attributes.int("group") == 1 && op.attributes.string("layout") == "nchw"
+      return op.attributes.int("group") == 1 && op.attributes.convLayout == .nchw
         && w.shape.dropFirst() == lw.shape.dropFirst()
     }
     return true

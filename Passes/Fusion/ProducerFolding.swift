@@ -68,9 +68,9 @@ func perChannelValues(_ c: Tensor, output: [Int], axis: Int) -> [Float]? {
 /// a nonlinearity) and no residual operands.
 func canFoldAffine(into slot: Int, _ r: Rewriter) -> Bool {
   let p = r.op(at: slot)
-  guard (try? epilogueSteps(p.attributes))?.isEmpty == true, p.operands.count <= 3,
+  guard epilogueSteps(p.attributes).isEmpty, p.operands.count <= 3,
         p.attributes.values["masked_fill"] == nil,  // a fixed masked value would not scale
-        p.kind != .conv || p.attributes.string("layout") == "nchw",  // channels on axis 1
+        p.kind != .conv || p.attributes.convLayout == .nchw,  // channels on axis 1
         r.constantFloats(of: p.operands[1]) != nil else { return false }
   if p.operands.count == 3 { return r.constantFloats(of: p.operands[2]) != nil }
   return true

@@ -93,16 +93,14 @@ public struct ChooseConvLayout: Pass {
     }
   }
 
-  /// Whether the targets can run `op` (a conv) with NHWC activations.
+  /// Whether the targets can run `op` (a conv) with NHWC activations: the IR's rule
+  /// (`ConvLayout.mayRunChannelsLast`) for an f32 conv with a constant weight and bias.
   public static func canRunChannelsLast(_ op: Operation, _ r: Rewriter) -> Bool {
-    guard op.kind == .conv, op.attributes.string("layout") == "nchw", op.operands.count >= 2 else { return false }
+    guard op.kind == .conv, op.attributes.convLayout == .nchw, op.operands.count >= 2 else { return false }
     let x = r.type(of: op.operands[0]), w = r.type(of: op.operands[1])
-    guard x.rank == 4, x.element == .f32, w.layout == nil, r.constantTensor(of: op.operands[1]) != nil,
+    guard x.element == .f32, r.constantTensor(of: op.operands[1]) != nil,
           op.operands.count < 3 || r.constantTensor(of: op.operands[2]) != nil else { return false }
-    var algorithm = op.attributes.string("algorithm")
-    if algorithm == "direct" { algorithm = LowerConv.algorithm(op.attributes, input: x, weight: w) }
-    if algorithm == "depthwise" { return w.shape[0] == x.shape[1] }  // no channel multiplier
-    return op.attributes.int("group") == 1 && ["gemm1x1", "im2col", "winograd2", "winograd4"].contains(algorithm)
+    return ConvLayout.mayRunChannelsLast(op.attributes, input: x, weight: w)
   }
 
   /// The convs `auto` converts: those that can run NHWC, but for a few input channels (a
@@ -130,7 +128,7 @@ public struct ChooseConvLayout: Pass {
 
   /// FLOPs of the function's NHWC convs (a masked conv's at its kept positions).
   static func nhwcFlops(_ function: Function) -> Int {
-    function.ops.filter { $0.kind == .conv && $0.attributes.string("layout") == "nhwc" }.reduce(0) { sum, op in
+    function.ops.filter { $0.kind == .conv && $0.attributes.convLayout == .nhwc }.reduce(0) { sum, op in
       let w = function.type(of: op.operands[1]).shape, y = function.type(of: op.result).shape
       let kept = ActivationMask(op.attributes, output: y).map { 1 - $0.maskedRatio } ?? 1
       return sum + Int(Double(2 * y.reduce(1, *) * w.dropFirst().reduce(1, *)) * kept)
@@ -167,22 +165,18 @@ public struct ChooseConvLayout: Pass {
   static func patterns(converting converts: @escaping @Sendable (Operation, Rewriter) -> Bool) -> [RewritePattern] { [
     RewritePattern("conv-to-nhwc", roots: [.conv]) { op, r in
       guard converts(op, r) else { return nil }
-      let residuals = try residualCount(op.attributes)
+      let residuals = residualCount(op.attributes)
       let core = op.operands.count - residuals
       var operands = Array(op.operands.prefix(core))
       operands[0] = try transposed(operands[0], ConvLayout.toChannelsLast, r)
       for v in op.operands.suffix(residuals) { operands.append(try transposed(v, ConvLayout.toChannelsLast, r)) }
-      var attributes = op.attributes.values
-      attributes["layout"] = .string("nhwc")
-      let conv = try r.insert(.conv, operands, attributes, name: r.name(of: op.result) + ".nhwc")[0]
+      var attributes = op.attributes
+      attributes.convLayout = .nhwc
+      let conv = try r.insert(.conv, operands, attributes.values, name: r.name(of: op.result) + ".nhwc")[0]
       return [try r.insert(.transpose, [conv], ["perm": .ints(ConvLayout.toChannelsFirst)], name: r.name(of: op.result))[0]]
     },
 
-    RewritePattern("cancel-transposes", roots: [.transpose]) { op, r in
-      guard let inner = r.definingOp(of: op.operands[0]), inner.kind == .transpose,
-            isIdentity(compose(inner.attributes.ints("perm"), then: op.attributes.ints("perm"))) else { return nil }
-      return [inner.operands[0]]
-    },
+    RemoveIdentity.cancelTransposes,
 
     RewritePattern("transpose-below-elementwise") { op, r in
       guard op.kind.has(.elementwise), op.results.count == 1, op.operands.count >= 1,
@@ -254,9 +248,7 @@ public struct ChooseConvLayout: Pass {
     return perm
   }
 
-  /// x transposed by `first`, then by `second`, is x transposed by the result.
-  static func compose(_ first: [Int], then second: [Int]) -> [Int] { second.map { first[$0] } }
-  static func isIdentity(_ perm: [Int]) -> Bool { perm == Array(perm.indices) }
+  /// The permutation that undoes `perm`.
   static func inverted(_ perm: [Int]) -> [Int] {
     var inverse = perm
     for (i, p) in perm.enumerated() { inverse[p] = i }

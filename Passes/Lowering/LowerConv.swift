@@ -3,9 +3,11 @@
 //   %y = conv %x, %w {group = 1, pads = [0, 0, 0, 0], ...}
 //     =>  %y = conv %x, %w {algorithm = "gemm1x1", group = 1, pads = [0, 0, 0, 0], ...}
 //
-// This pass is the only place that decides how a conv is computed; targets obey the
-// `algorithm` attribute (the interpreter may ignore it: the math is the same), and the
-// verifier rejects an algorithm that does not fit the conv. The activation layout is
+// This pass is the only place that decides how a conv is computed (`ConvAlgorithm`,
+// IR/Ops/ConvDecisions.swift); both targets switch on it (the interpreter computes the
+// same sums its own way), and the verifier rejects an algorithm that does not fit the conv.
+// Without Winograd the choice is `ConvAlgorithm.structural`, which a target also runs for
+// a conv this pass has not seen. The activation layout is
 // choose-conv-layout's (ChooseConvLayout.swift); an NHWC conv gets gemm1x1, im2col,
 // Winograd or depthwise.
 //
@@ -47,31 +49,23 @@ public struct LowerConv: Pass {
     try applyPatternsGreedily(Self.patterns(winograd: winograd), to: &function, context: context)
   }
 
-  /// The algorithm for a conv with these attributes, input and weight types.
+  /// The algorithm for a conv with these attributes, input and weight types: Winograd
+  /// where `WinogradChoice` says it pays, else the structural choice (ConvDecisions.swift).
   public static func algorithm(_ a: Attributes, input: TensorType, weight: TensorType,
-                               winograd: WinogradMode = .auto) -> String {
-    let nhwc = a.string("layout") == "nhwc"
+                               winograd: WinogradMode = .auto) -> ConvAlgorithm {
+    let nhwc = a.convLayout == .nhwc
     let input = nhwc ? input.with(shape: ConvLayout.channelsFirst(input.shape)) : input  // [N, C, H, W]
     if a.values["kept_positions"] == nil,  // a masked conv gathers its kept positions' columns
        let chosen = WinogradChoice.algorithm(a, input: input, weight: weight, mode: winograd) { return chosen }
-    let group = a.int("group")
-    let kernel = weight.shape.dropFirst(2)
-    if kernel.allSatisfy({ $0 == 1 }) && group == 1 && a.ints("strides").allSatisfy({ $0 == 1 })
-      && a.ints("pads").allSatisfy({ $0 == 0 }) && a.ints("dilations").allSatisfy({ $0 == 1 }) {
-      return "gemm1x1"
-    }
-    if group > 1 && group == input.shape[1] && weight.shape[1] == 1 { return "depthwise" }
-    if nhwc { return "im2col" }
-    if group == 1 && kernel.count == 2 { return "im2col" }
-    return "direct"
+    return ConvAlgorithm.structural(a, input: input, weight: weight)
   }
 
   static func patterns(winograd: WinogradMode) -> [RewritePattern] { [
     RewritePattern("choose-algorithm", roots: [.conv]) { op, r in
       let chosen = algorithm(op.attributes, input: r.type(of: op.operands[0]),
                              weight: r.type(of: op.operands[1]), winograd: winograd)
-      guard op.attributes.values["algorithm"] != .string(chosen) else { return nil }
-      r.modifyOp(r.root) { $0.attributes.values["algorithm"] = .string(chosen) }
+      guard op.attributes.convAlgorithm != chosen else { return nil }
+      r.modifyOp(r.root) { $0.attributes.convAlgorithm = chosen }
       return op.results
     },
   ] }

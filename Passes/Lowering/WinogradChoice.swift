@@ -28,10 +28,10 @@ public enum WinogradChoice {
       && a.ints("strides").allSatisfy { $0 == 1 } && a.ints("dilations").allSatisfy { $0 == 1 }
   }
 
-  /// The algorithm ("winograd2", "winograd4") for a conv that fits, or nil for im2col.
+  /// The algorithm (winograd2, winograd4) for a conv that fits, or nil for im2col.
   /// `input` is [N, Cin, H, W], `weight` [Cout, Cin, 3, 3].
   public static func algorithm(_ a: Attributes, input: TensorType, weight: TensorType,
-                               mode: WinogradMode) -> String? {
+                               mode: WinogradMode) -> ConvAlgorithm? {
     guard mode != .off, fits(a, weight: weight) else { return nil }
     let pads = a.ints("pads")
     let outHeight = input.shape[2] + pads[0] + pads[2] - 2
@@ -39,8 +39,8 @@ public enum WinogradChoice {
     guard outHeight > 0 && outWidth > 0 && input.shape[0] > 0 else { return nil }
     switch mode {
     case .off: return nil
-    case .f2: return "winograd2"
-    case .f4: return "winograd4"
+    case .f2: return .winograd2
+    case .f4: return .winograd4
     case .auto:
       return autoAlgorithm(inChannels: weight.shape[1], outChannels: weight.shape[0],
                            outHeight: outHeight, outWidth: outWidth)
@@ -55,11 +55,11 @@ public enum WinogradChoice {
   ///   4x4 ran 2.5x slower with F(2x2), 10x with F(4x4));
   /// - F(4x4) where it has 16 tiles and Cin ≥ 64 or ≥ 512 tiles (few channels: its larger
   ///   transforms dominate, F(2x2) is faster), F(2x2) otherwise.
-  public static func autoAlgorithm(inChannels: Int, outChannels: Int, outHeight: Int, outWidth: Int) -> String? {
+  public static func autoAlgorithm(inChannels: Int, outChannels: Int, outHeight: Int, outWidth: Int) -> ConvAlgorithm? {
     func tiles(_ m: Int) -> Int { ((outHeight + m - 1) / m) * ((outWidth + m - 1) / m) }
     guard inChannels * outChannels * outHeight * outWidth >= 1 << 19 else { return nil }
-    if tiles(4) >= 16 && (inChannels >= 64 || tiles(4) >= 512) { return "winograd4" }
-    if tiles(2) >= 16 { return "winograd2" }
+    if tiles(4) >= 16 && (inChannels >= 64 || tiles(4) >= 512) { return .winograd4 }
+    if tiles(2) >= 16 { return .winograd2 }
     return nil
   }
 }

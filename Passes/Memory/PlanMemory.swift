@@ -34,9 +34,12 @@ public struct PlanMemory: Pass {
   }
 }
 
-/// Bytes as "123 B", "4.5 KiB", "67.8 MiB".
-func formatBytes(_ n: Int) -> String {
-  if n < 1024 { return "\(n) B" }
-  if n < 1 << 20 { return String(format: "%.1f KiB", Double(n) / 1024) }
-  return String(format: "%.1f MiB", Double(n) / Double(1 << 20))
+/// Bytes as "123 B", "4.5 KiB", "67.8 MiB", "2.0 GiB" (the one byte formatter: plan-memory's
+/// stats, the driver's memory estimate).
+public func formatBytes(_ n: Int) -> String {
+  if n == .max { return "more than 8 EiB" }
+  let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+  var value = Double(n), unit = 0
+  while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+  return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
 }

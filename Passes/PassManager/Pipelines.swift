@@ -59,8 +59,12 @@ public enum Pipelines {
     }
   }
 
-  /// The passes of `level`.
-  public static func passes(for level: OptimizationLevel) throws -> [any Pass] {
-    try parsePipeline(entries(for: level).joined(separator: ","), location: "-\(level.rawValue)")
+  /// The passes of `level`, those `configuration` concerns built from it (the others with
+  /// their defaults).
+  public static func passes(for level: OptimizationLevel,
+                            configuration: PipelineConfiguration = PipelineConfiguration()) throws -> [any Pass] {
+    try entries(for: level).map { name in
+      try configuration.pass(named: name) ?? parsePipeline(name, location: "-\(level.rawValue)")[0]
+    }
   }
 }

@@ -73,10 +73,9 @@ private let foldResidualAdd = RewritePattern("residual-add", roots: [.quantize_l
           let residual = rw.dequantized(sum.operands[j]), residual.quantization.isPerTensor,
           rw.type(of: sum.operands[j]).shape == rw.type(of: integerOp.results[0]).shape,
           let r = rw.quantizedValue(residual.source, residual.quantization) else { continue }
-    let steps = integerOp.attributes.strings("epilogue") + ["add"] + (activation.map { [$0.description] } ?? [])
-    var attributes = integerOp.attributes.values
-    attributes["epilogue"] = .strings(steps)
-    let y = try rw.insert(integerOp.kind, integerOp.operands + [r], attributes, name: rw.name(of: q.results[0]))[0]
+    var attributes = integerOp.attributes
+    attributes.epilogue += [.add] + (activation.map { [$0] } ?? [])
+    let y = try rw.insert(integerOp.kind, integerOp.operands + [r], attributes.values, name: rw.name(of: q.results[0]))[0]
     rw.retype(y, as: rw.type(of: q.results[0]).with(quantization: output))
     return [y]
   }
@@ -102,7 +101,7 @@ private let foldQuantizedMovement = RewritePattern("quantized-movement", roots: 
 extension Rewriter {
   /// The parts every integer op needs: the quantized input, weight and the epilogue.
   fileprivate func integerOperands(_ op: Operation, weightAxis: Int, transposeWeight: Bool = false)
-      -> (x: ValueID, xq: Quantization, w: Tensor, wq: Quantization, residuals: [ValueID], steps: [String])? {
+      -> (x: ValueID, xq: Quantization, w: Tensor, wq: Quantization, residuals: [ValueID], steps: [EpilogueStep])? {
     guard let xd = dequantized(op.operands[0]), xd.quantization.isPerTensor,
           let x = quantizedValue(xd.source, xd.quantization),
           let wd = dequantized(op.operands[1]), var w = constantTensor(of: wd.source),
@@ -110,15 +109,14 @@ extension Rewriter {
     var wq = wd.quantization
     if transposeWeight {
       guard w.shape.count == 2 else { return nil }
-      w = transposed2D(w)
+      w = w.transposed2D()
       if wq.axis != nil { wq.axis = 1 - wq.axis! }
     }
     guard (wq.axis ?? weightAxis) == weightAxis else { return nil }
     // Epilogue: relu, clip and residual adds of dequantized values.
-    let steps = op.kind.spec.attribute("epilogue") == nil ? [] : op.attributes.strings("epilogue")
-    let parsed = steps.compactMap { try? EpilogueStep(parsing: $0) }
-    guard parsed.count == steps.count, parsed.allSatisfy(Requantization.acceptsQuantized) else { return nil }
-    let residualCount = parsed.filter { $0 == .add }.count
+    let steps = op.attributes.epilogue
+    guard steps.allSatisfy(Requantization.acceptsQuantized) else { return nil }
+    let residualCount = steps.filter { $0 == .add }.count
     var residuals: [ValueID] = []
     for v in op.operands.suffix(residualCount) {
       guard let d = dequantized(v), d.quantization.isPerTensor,
@@ -160,7 +158,7 @@ extension Rewriter {
   fileprivate func integerConv(_ conv: Operation, output: Quantization, element: ElementType,
                                name: String) throws -> [ValueID]? {
     let a = conv.attributes
-    guard a.string("layout") == "nchw", a.string("algorithm") == "direct" || a.string("algorithm") == "im2col",
+    guard a.convLayout == .nchw, [nil, .direct, .im2col].contains(a.convAlgorithm),
           a["kept_positions"] == nil, a["masked_fill"] == nil, type(of: conv.operands[0]).rank == 4,
           let parts = integerOperands(conv, weightAxis: 0) else { return nil }
     let channels = parts.w.shape[0]
@@ -169,7 +167,7 @@ extension Rewriter {
     let w = try quantizedWeight(parts.w, parts.wq, source: dequantized(conv.operands[1])!.source,
                                 reordered: false, name: "\(name).weight")
     let b = insertConstant(bias, name: "\(name).bias")
-    var attributes: [String: AttributeValue] = parts.steps.isEmpty ? [:] : ["epilogue": .strings(parts.steps)]
+    var attributes: [String: AttributeValue] = parts.steps.isEmpty ? [:] : ["epilogue": .epilogue(parts.steps)]
     for key in ["strides", "pads", "dilations", "group"] { attributes[key] = a[key] }
     let y = try insert(.qconv, [parts.x, w, b] + parts.residuals, attributes, name: name)[0]
     retype(y, as: type(of: y).with(element: element).with(quantization: output))
@@ -197,7 +195,7 @@ extension Rewriter {
                                 reordered: transB, name: "\(name).weight")
     let b = insertConstant(bias, name: "\(name).bias")
     let y = try insert(.qmatmul, [parts.x, w, b] + parts.residuals,
-                       parts.steps.isEmpty ? [:] : ["epilogue": .strings(parts.steps)], name: name)[0]
+                       parts.steps.isEmpty ? [:] : ["epilogue": .epilogue(parts.steps)], name: name)[0]
     retype(y, as: type(of: y).with(element: element).with(quantization: output))
     return [y]
   }

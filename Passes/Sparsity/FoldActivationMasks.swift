@@ -78,13 +78,13 @@ public struct FoldActivationMasks: Pass {
         let conv = r.op(at: slot)
         let out = r.type(of: c).shape
         guard out.count == 4, conv.attributes.int("group") == 1,
-              conv.attributes.string("layout") == "nchw" else { continue }
+              conv.attributes.convLayout == .nchw else { continue }
         var kept = pattern.indices.filter { pattern[$0] }
         let previous = ActivationMask(conv.attributes, output: out)
         if let previous { kept = kept.filter(Set(previous.kept).contains) }
         guard previous != nil || pays(conv, keptRatio: Double(kept.count) / Double(max(pattern.count, 1)), r,
                                       winograd: winograd) else { continue }
-        let zeroAtMasked = previous?.fill == nil && (try? epilogueSteps(conv.attributes))?.isEmpty == true
+        let zeroAtMasked = previous?.fill == nil && epilogueSteps(conv.attributes).isEmpty
           && (conv.operands.count < 3 || r.constantTensor(of: conv.operands[2])
                 .map { $0.element == .f32 && $0.array(of: Float.self).allSatisfy { $0 == 0 } } == true)
         r.modifyOp(slot) { op in

@@ -56,9 +56,9 @@ public struct FormatEstimate: Sendable, CustomStringConvertible {
   /// The fraction of the dense weight the format stores and computes (1 for dense).
   public var fill: Double = 1
   /// For dense: the conv algorithm it runs when that is not the GEMM ("winograd4").
-  public var algorithm: String? = nil
+  public var algorithm: ConvAlgorithm? = nil
   public var description: String {
-    let name = layout.map { "\($0)" } ?? (algorithm.map { "dense (\($0))" } ?? "dense")
+    let name = layout.map { "\($0)" } ?? (algorithm.map { "dense (\($0.rawValue))" } ?? "dense")
     return "\(name) \(String(format: "%.2f", speedup))x"
   }
 }
@@ -82,21 +82,21 @@ public enum SparseCostModel {
   /// GEMMs vectorized over channels), measured against the same NCHW im2col GEMM
   /// (ResNet-50 profiles, 2026-12-04 fourth session): F(4x4) 64@56 2.27x, 128@28 2.34x,
   /// 256@14 2.1x; F(2x2) 512@7 1.69x. Nil for an algorithm that is not a Winograd tile.
-  public static func winogradSpeedup(_ algorithm: String, positions: Int?, channelsLast: Bool = false,
+  public static func winogradSpeedup(_ algorithm: ConvAlgorithm, positions: Int?, channelsLast: Bool = false,
                                      on target: TargetDescription = .reference) -> Double? {
     let tile: Int
     switch algorithm {
-    case "winograd2": tile = 2
-    case "winograd4": tile = 4
-    default: return nil
+    case .winograd2: tile = 2
+    case .winograd4: tile = 4
+    case .direct, .gemm1x1, .depthwise, .im2col: return nil
     }
     // A description without a rate for this tile (a hand-written tuning file) says nothing: 1.
     return target.kernels.winogradSpeedup(tile: tile, positions: positions ?? 784, channelsLast: channelsLast) ?? 1
   }
 
   /// The dense kernel's speedup over the GEMM the sparse estimates are relative to: the
-  /// measured Winograd speedup for "winograd2"/"winograd4", else 1.
-  public static func denseSpeedup(algorithm: String?, positions: Int? = nil, channelsLast: Bool = false,
+  /// measured Winograd speedup for winograd2/winograd4, else 1.
+  public static func denseSpeedup(algorithm: ConvAlgorithm?, positions: Int? = nil, channelsLast: Bool = false,
                                   on target: TargetDescription = .reference) -> Double {
     algorithm.flatMap { winogradSpeedup($0, positions: positions, channelsLast: channelsLast, on: target) } ?? 1
   }
@@ -107,7 +107,7 @@ public enum SparseCostModel {
   /// `tokens`: a gemm layer's rows of X or a conv's output positions (the sparse kernel's
   /// vector direction; nil: whole vectors).
   public static func candidates(_ s: WeightSparsity, mode: SparsityMode,
-                                denseAlgorithm: String? = nil, tokens: Int? = nil,
+                                denseAlgorithm: ConvAlgorithm? = nil, tokens: Int? = nil,
                                 conv: Bool = false, channelsLast: Bool = false,
                                 on target: TargetDescription = .reference) -> [FormatEstimate] {
     let k = target.kernels
@@ -160,7 +160,7 @@ public enum SparseCostModel {
   /// `denseAlgorithm`, nil: the GEMM) by `minimumSpeedup`, else dense. A forced family
   /// takes its fastest candidate that skips anything (fill < 1), however slow, even
   /// against Winograd. `channelsLast`: a dense Winograd conv would run NHWC.
-  public static func choose(_ s: WeightSparsity?, mode: SparsityMode, denseAlgorithm: String? = nil,
+  public static func choose(_ s: WeightSparsity?, mode: SparsityMode, denseAlgorithm: ConvAlgorithm? = nil,
                             tokens: Int? = nil, conv: Bool = false, channelsLast: Bool = false,
                             on target: TargetDescription = .reference) -> FormatChoice {
     let denseAlone = denseSpeedup(algorithm: denseAlgorithm, positions: tokens, channelsLast: channelsLast, on: target)

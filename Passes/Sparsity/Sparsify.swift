@@ -57,8 +57,8 @@ public struct Sparsify: Pass {
       return (w, op.attributes.bool("transB"))
     case .conv:
       // NHWC convs (choose-conv-layout) keep dense weights: no sparse NHWC kernel yet.
-      guard op.attributes.int("group") == 1, op.attributes.string("algorithm") != "depthwise",
-            op.attributes.string("layout") != "nhwc", w.shape.count == 4 else { return nil }
+      guard op.attributes.int("group") == 1, op.attributes.convAlgorithm != .depthwise,
+            op.attributes.convLayout == .nchw, w.shape.count == 4 else { return nil }
       return (w, true)
     default:
       return nil
@@ -73,7 +73,7 @@ public struct Sparsify: Pass {
                                         tokens: tokens(op, type: r.type(of:)), conv: op.kind == .conv,
                                         on: r.context.target)
     guard let layout = choice.layout else { return nil }
-    let stored = transposed ? w : transposed2D(w)
+    let stored = transposed ? w : w.transposed2D()
     // The guarantee: the layout holds exactly, or nothing changes.
     guard layoutViolation(of: stored, layout: layout) == nil else { return nil }
     let v = r.insertConstant(stored, name: r.name(of: op.operands[1]) + "_sparse", layout: layout,
@@ -81,9 +81,7 @@ public struct Sparsify: Pass {
     r.modifyOp(r.root) { o in
       o.operands[1] = v
       if !transposed { o.attributes["transB"] = .bool(true) }
-      if o.kind == .conv, SparseCostModel.winogradSpeedup(o.attributes.string("algorithm"), positions: nil) != nil {
-        o.attributes.values["algorithm"] = .string("im2col")
-      }
+      if o.kind == .conv, o.attributes.convAlgorithm?.isWinograd == true { o.attributes.convAlgorithm = .im2col }
     }
     return op.results
   }
@@ -102,25 +100,10 @@ public struct Sparsify: Pass {
   /// (the report after sparsify), what lower-conv's measured rule picks for the dense
   /// weight (with `--winograd` other than auto the report may name a Winograd that would
   /// not have run). nil for a gemm.
-  public static func denseAlgorithm(_ op: Operation, type: (ValueID) -> TensorType) -> String? {
+  public static func denseAlgorithm(_ op: Operation, type: (ValueID) -> TensorType) -> ConvAlgorithm? {
     guard op.kind == .conv, op.operands.count >= 2 else { return nil }
     let w = type(op.operands[1])
-    if w.layout == nil, case .string(let chosen)? = op.attributes.values["algorithm"] { return chosen }
+    if w.layout == nil, let chosen = op.attributes.convAlgorithm { return chosen }
     return LowerConv.algorithm(op.attributes, input: type(op.operands[0]), weight: w.dense)
   }
-}
-
-/// The transpose of a rank-2 tensor (any element type; fold-qdq transposes int8 weights).
-func transposed2D(_ w: Tensor) -> Tensor {
-  precondition(w.shape.count == 2, "transposed2D of \(w.type)")
-  let (rows, cols, size) = (w.shape[0], w.shape[1], w.element.byteSize)
-  var bytes = [UInt8](repeating: 0, count: w.bytes.count)
-  w.bytes.withUnsafeBufferPointer { a in
-    for i in 0..<rows {
-      for j in 0..<cols {
-        for b in 0..<size { bytes[(j * rows + i) * size + b] = a[(i * cols + j) * size + b] }
-      }
-    }
-  }
-  return Tensor(type: TensorType(w.element, [cols, rows]), bytes: bytes)
 }

@@ -81,7 +81,7 @@ struct KernelTimes {
     let w = f.type(of: o.operands[1]).shape, x = f.type(of: o.operands[0]).shape
     guard w.count == 4, x.count == 4 else { return "conv" }
     let group = o.attributes.int("group")
-    let channels = o.attributes.string("layout") == "nhwc" ? x[3] : x[1]
+    let channels = o.attributes.convLayout == .nhwc ? x[3] : x[1]
     if group > 1 { return group == channels ? "conv depthwise \(w[2])x\(w[3])" : "conv grouped \(w[2])x\(w[3])" }
     let stride = o.attributes.optionalInts("strides") ?? [1, 1]
     return "conv \(w[2])x\(w[3])/s\(stride.first ?? 1)"
@@ -100,8 +100,8 @@ struct KernelTimes {
       }
     }
     if let layout = o.operands.count > 1 ? f.type(of: o.operands[1]).layout : nil { parts.append("\(layout)") }
-    if o.kind == .conv, o.attributes.string("layout") != "nchw" { parts.append(o.attributes.string("layout")) }
-    if o.attributes.values["epilogue"] != nil, let steps = try? epilogueSteps(o.attributes) {
+    if o.kind == .conv, o.attributes.convLayout != .nchw { parts.append(o.attributes.convLayout.rawValue) }
+    if case let steps = epilogueSteps(o.attributes), !steps.isEmpty {
       parts.append("+" + steps.map { "\($0)" }.joined(separator: "+"))
     }
     return parts.joined(separator: " ")

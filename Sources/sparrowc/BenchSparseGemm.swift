@@ -11,6 +11,7 @@
 import ArgumentParser
 import Foundation
 import SparrowLLVM
+import SparrowIR
 
 struct BenchSparseGemm: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -111,12 +112,6 @@ struct BenchSparseGemm: ParsableCommand {
                    config.r, config.arrangement.rawValue, sparseMs[i], denseMs / sparseMs[i], Double(stored) / Double(w.count),
                    kernels[i].compileMilliseconds, worst))
     }
-  }
-
-  private func transposedMatrix(_ x: [Float], rows: Int, columns: Int) -> [Float] {
-    var out = [Float](repeating: 0, count: x.count)
-    for r in 0..<rows { for c in 0..<columns { out[c * rows + r] = x[r * columns + c] } }
-    return out
   }
 }
 

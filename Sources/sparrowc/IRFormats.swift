@@ -118,6 +118,7 @@ private func attributeJSON(_ a: AttributeValue) -> String {
   case let .floats(v): return "[" + v.map(jsonNumber).joined(separator: ", ") + "]"
   case let .strings(v): return "[" + v.map(jsonString).joined(separator: ", ") + "]"
   case let .type(v): return jsonString(v.rawValue)
+  case .convAlgorithm, .convLayout, .epilogue: return attributeJSON(a.spelled)
   }
 }
 
@@ -132,6 +133,7 @@ private func attributeText(_ a: AttributeValue) -> String {
   case let .floats(v): return "[" + v.map { "\($0)" }.joined(separator: ", ") + "]"
   case let .strings(v): return "[" + v.joined(separator: ", ") + "]"
   case let .type(v): return v.rawValue
+  case .convAlgorithm, .convLayout, .epilogue: return attributeText(a.spelled)
   }
 }
 

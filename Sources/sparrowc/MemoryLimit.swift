@@ -10,6 +10,7 @@
 
 import Foundation
 import SparrowIR
+import SparrowPasses
 
 /// A model's estimated memory footprint, in bytes.
 struct MemoryEstimate: CustomStringConvertible {
@@ -96,15 +97,6 @@ func parseByteSize(_ text: String) -> Int? {
   let bytes = value * scale
   guard bytes < Double(Int.max) else { return nil }
   return Int(bytes)
-}
-
-/// `1536` -> `1.5 KiB`.
-func formatBytes(_ n: Int) -> String {
-  if n == .max { return "more than 8 EiB" }
-  let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-  var value = Double(n), unit = 0
-  while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-  return unit == 0 ? "\(n) bytes" : String(format: "%.1f %@", value, units[unit])
 }
 
 /// Half the physical memory: the default `--max-memory`.

@@ -10,15 +10,15 @@ extension PipelineOptions {
   func makePasses() throws -> [any Pass] {
     do {
       if let text = passes { return try parsePipeline(text) }
-      let entries = Pipelines.entries(for: OptimizationLevel(rawValue: level.rawValue)!)
-        .map { $0 == Sparsify.name ? "\(Sparsify.name){mode=\(sparsity.rawValue)}" : $0 }
-        .map { $0 == LowerConv.name ? "\(LowerConv.name){winograd=\(winograd.rawValue)}" : $0 }
-        .map { $0 == FoldActivationMasks.name ? "\(FoldActivationMasks.name){winograd=\(winograd.rawValue)}" : $0 }
-        .map { $0 == ChooseConvLayout.name ? "\(ChooseConvLayout.name){layout=\(convLayout.rawValue),sparsity=\(sparsity.rawValue)}" : $0 }
-      return try parsePipeline(entries.joined(separator: ","), location: "-\(level.rawValue)")
+      return try Pipelines.passes(for: OptimizationLevel(rawValue: level.rawValue)!, configuration: configuration)
     } catch let d as Diagnostic {
       throw ValidationError(d.message)
     }
+  }
+
+  /// The typed settings the pipeline flags give the -O pipelines.
+  var configuration: PipelineConfiguration {
+    PipelineConfiguration(sparsity: sparsity, winograd: winograd, convLayout: convLayout)
   }
 
   /// Checks the pipeline string and pass names before anything is loaded.

@@ -123,14 +123,14 @@ struct KernelTuner {
     var rates = table
     var touched = Set<Int>()
     for shape in convShapes {
-      let im2col = try convMilliseconds(shape, algorithm: "im2col", layout: "nchw")
+      let im2col = try convMilliseconds(shape, algorithm: .im2col, layout: .nchw)
       for (i, entry) in table.enumerated() where shape.tiles.contains(entry.tile) {
         let p = shape.side * shape.side
         // The bucket this shape falls in: the entry with the largest bound <= p.
         let bucket = table.filter { $0.tile == entry.tile && $0.channelsLast == entry.channelsLast && $0.minPositions <= p }
           .max { $0.minPositions < $1.minPositions }
         guard bucket == entry, !touched.contains(i) else { continue }
-        let ms = try convMilliseconds(shape, algorithm: "winograd\(entry.tile)", layout: entry.channelsLast ? "nhwc" : "nchw")
+        let ms = try convMilliseconds(shape, algorithm: entry.tile == 2 ? .winograd2 : .winograd4, layout: entry.channelsLast ? .nhwc : .nchw)
         rates[i].speedup = rounded(im2col / ms)
         measuredRatios.append(rates[i].speedup / entry.speedup)
         touched.insert(i)
@@ -142,14 +142,14 @@ struct KernelTuner {
   }
 
   /// One 3x3/s1 conv, `channels` in and out, `side` x `side`, through the JIT.
-  func convMilliseconds(_ s: (channels: Int, side: Int, tiles: [Int]), algorithm: String, layout: String) throws -> Double {
+  func convMilliseconds(_ s: (channels: Int, side: Int, tiles: [Int]), algorithm: ConvAlgorithm, layout: ConvLayout) throws -> Double {
     var b = Builder(module: Module(name: "tune"), function: Function(name: "main"))
-    let shape = layout == "nhwc" ? [1, s.side, s.side, s.channels] : [1, s.channels, s.side, s.side]
+    let shape = layout == .nhwc ? [1, s.side, s.side, s.channels] : [1, s.channels, s.side, s.side]
     let x = b.addArgument(name: "x", type: TensorType(.f32, shape))
     let w = b.constant(Tensor(shape: [s.channels, s.channels, 3, 3], scalars: seededFloats(s.channels * s.channels * 9, seed: 3)),
                        name: "w")
     let y = try b.add1(.conv, [x, w], ["strides": .ints([1, 1]), "pads": .ints([1, 1, 1, 1]), "dilations": .ints([1, 1]),
-                                       "algorithm": .string(algorithm), "layout": .string(layout)], name: "y")
+                                       "algorithm": .convAlgorithm(algorithm), "layout": .convLayout(layout)], name: "y")
     return try modelMilliseconds(b.finish(results: [y]))
   }
 

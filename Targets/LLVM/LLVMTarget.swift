@@ -5,6 +5,7 @@
 //   try compileModel(module, to: "libnet.so", kind: .so, name: "net", header: "net.h")
 
 import Foundation
+import SparrowIO
 import SparrowIR
 
 /// A C identifier for symbol prefixes (`--name`).

@@ -1,5 +1,7 @@
 import XCTest
 @testable import SparrowIR
+import SparrowTestSupport
+import SparrowTargetSupport
 
 /// Malformed text: every error is a located Diagnostic, never a trap.
 final class ParserDiagnosticTests: XCTestCase {
@@ -103,7 +105,7 @@ final class ParserDiagnosticTests: XCTestCase {
     for n in 0..<bytes.count {
       _ = try? parseModule(String(decoding: bytes[0..<n], as: UTF8.self))
     }
-    var rng = SplitMix(seed: 42)
+    var rng = SeededGenerator(seed: 42)
     let alphabet = Array("%@#<>{}[](),:=\"\\-+.0123456789xefinatrsu \n/".utf8)
     for _ in 0..<3000 {
       var mutated = bytes
@@ -120,18 +122,5 @@ final class ParserDiagnosticTests: XCTestCase {
         _ = try? verify(m)
       }
     }
-  }
-}
-
-/// A small deterministic generator for reproducible fuzz cases.
-struct SplitMix: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9e37_79b9_7f4a_7c15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-    z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-    return z ^ (z >> 31)
   }
 }

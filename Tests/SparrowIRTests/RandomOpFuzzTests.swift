@@ -1,15 +1,17 @@
 import XCTest
 @testable import SparrowIR
+import SparrowTestSupport
+import SparrowTargetSupport
 
 /// Every op of the table with random operand shapes and attribute values (edge cases
 /// included) must parse or throw a Diagnostic, never trap.
 final class RandomOpFuzzTests: XCTestCase {
-  func randomInt(_ rng: inout SplitMix) -> Int {
+  func randomInt(_ rng: inout SeededGenerator) -> Int {
     let edges = [0, 1, 2, 3, -1, -2, 4, 64, Int.max, Int.min, 1 << 40, -(1 << 40), Int(Int32.max)]
     return rng.next() % 3 == 0 ? edges[Int(rng.next() % UInt64(edges.count))] : Int(rng.next() % 5)
   }
 
-  func randomValue(_ kind: AttributeKind, _ rng: inout SplitMix) -> String {
+  func randomValue(_ kind: AttributeKind, _ rng: inout SeededGenerator) -> String {
     let count = Int(rng.next() % 5)
     switch kind {
     case .int: return String(randomInt(&rng))
@@ -20,10 +22,13 @@ final class RandomOpFuzzTests: XCTestCase {
     case .floats: return "[" + (0..<count).map { _ in "1.5" }.joined(separator: ", ") + "]"
     case .strings: return "[" + (0..<count).map { _ in "\"Tanh\"" }.joined(separator: ", ") + "]"
     case .type: return ["f32", "i64", "bool", "i8"][Int(rng.next() % 4)]
+    case .convAlgorithm: return ["\"direct\"", "\"im2col\"", "\"winograd4\"", "\"gemm1x1\"", "\"fft\""][Int(rng.next() % 5)]
+    case .convLayout: return ["\"nchw\"", "\"nhwc\"", "\"ncdhw\""][Int(rng.next() % 3)]
+    case .epilogue: return ["[]", "[\"relu\"]", "[\"add\", \"clip:0.0:6.0\"]", "[\"clip:1\"]", "[\"swish\"]"][Int(rng.next() % 5)]
     }
   }
 
-  func randomType(_ rng: inout SplitMix) -> String {
+  func randomType(_ rng: inout SeededGenerator) -> String {
     let rank = Int(rng.next() % 5)
     let dims = (0..<rank).map { _ in String([0, 1, 2, 3, 4, 6][Int(rng.next() % 6)]) }
     let element = ["f32", "f32", "i64", "bool", "i32"][Int(rng.next() % 5)]
@@ -31,7 +36,7 @@ final class RandomOpFuzzTests: XCTestCase {
   }
 
   func testRandomOpsNeverTrap() {
-    var rng = SplitMix(seed: UInt64(ProcessInfo.processInfo.environment["SPARROW_FUZZ_SEED"] ?? "7") ?? 7)
+    var rng = SeededGenerator(seed: UInt64(ProcessInfo.processInfo.environment["SPARROW_FUZZ_SEED"] ?? "7") ?? 7)
     for kind in OpKind.allCases where kind != .constant {
       let spec = kind.spec
       for _ in 0..<(ProcessInfo.processInfo.environment["SPARROW_FUZZ_ROUNDS"].flatMap { Int($0) } ?? 100) {
@@ -53,7 +58,7 @@ final class RandomOpFuzzTests: XCTestCase {
     }
   }
 
-  func randomAttribute(_ kind: AttributeKind, _ rng: inout SplitMix) -> AttributeValue {
+  func randomAttribute(_ kind: AttributeKind, _ rng: inout SeededGenerator) -> AttributeValue {
     let count = Int(rng.next() % 4)
     switch kind {
     case .int: return .int(Int(rng.next() % 4))
@@ -64,12 +69,15 @@ final class RandomOpFuzzTests: XCTestCase {
     case .floats: return .floats((0..<count).map { _ in Float(rng.next() % 3) / 2 })
     case .strings: return .strings((0..<count).map { _ in "Tanh" })
     case .type: return .type(ElementType.allCases[Int(rng.next() % UInt64(ElementType.allCases.count))])
+    case .convAlgorithm: return .convAlgorithm(ConvAlgorithm.allCases[Int(rng.next() % UInt64(ConvAlgorithm.allCases.count))])
+    case .convLayout: return .convLayout(ConvLayout.allCases[Int(rng.next() % 2)])
+    case .epilogue: return .epilogue([[], [.relu], [.clip(min: 0, max: 6)], [.gelu(approximate: "tanh")]][Int(rng.next() % 4)])
     }
   }
 
   /// Random valid ops (types inferred by the Builder) print, parse and print identically.
   func testRandomValidModulesRoundTrip() throws {
-    var rng = SplitMix(seed: 11)
+    var rng = SeededGenerator(seed: 11)
     var kindsSeen: Set<OpKind> = []
     for _ in 0..<8_000 {
       let kind = OpKind.allCases[Int(rng.next() % UInt64(OpKind.allCases.count))]

@@ -3,6 +3,8 @@
 import XCTest
 import SparrowIR
 import SparrowInterpreter
+import SparrowTestSupport
+import SparrowTargetSupport
 
 final class GemmTests: XCTestCase {
   /// numpy matmul written as the definition: broadcast batch, promote rank-1 operands.
@@ -35,7 +37,7 @@ final class GemmTests: XCTestCase {
   }
 
   func testMatmulBroadcastsBatchesAndRankOneOperands() throws {
-    var r = KernelTestRandom(1)
+    var r = SeededGenerator(seed: 1)
     let cases: [([Int], [Int])] = [
       ([3, 4], [4, 5]), ([2, 3, 4], [4, 5]), ([2, 1, 3, 4], [3, 4, 5]), ([1, 3, 4], [2, 4, 5]),
       ([4], [2, 4, 3]), ([2, 3, 4], [4]), ([4], [4]), ([2, 2, 3, 4], [2, 2, 4, 1]), ([5, 1, 7], [7, 3]),
@@ -43,24 +45,24 @@ final class GemmTests: XCTestCase {
     for (sa, sb) in cases {
       let a = r.tensor(sa), b = r.tensor(sb)
       let ref = naiveMatmul(a, b)
-      let y = try runSingleOp1(.matmul, [a, b])
-      assertNumericallyClose(y, ref.values, shape: ref.shape, "\(sa) x \(sb)")
+      let y = try evaluate1(.matmul, [a, b])
+      assertClose(y, y.element, ref.shape, ref.values, "\(sa) x \(sb)")
     }
   }
 
   func testMatmulF64AndIntegersUseThePlainLoop() throws {
     let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6] as [Int64])
     let b = Tensor(shape: [3, 2], scalars: [7, 8, 9, 10, 11, 12] as [Int64])
-    XCTAssertEqual(try runSingleOp1(.matmul, [a, b]).array(of: Int64.self), [58, 64, 139, 154])
+    XCTAssertEqual(try evaluate1(.matmul, [a, b]).array(of: Int64.self), [58, 64, 139, 154])
     let c = Tensor(shape: [2, 2], scalars: [0.5, 1, 2, 4] as [Double])
-    XCTAssertEqual(try runSingleOp1(.matmul, [c, c]).array(of: Double.self), [2.25, 4.5, 9, 18])
+    XCTAssertEqual(try evaluate1(.matmul, [c, c]).array(of: Double.self), [2.25, 4.5, 9, 18])
     let d = Tensor(shape: [1, 2], scalars: [3, -2] as [Int32])
     let e = Tensor(shape: [2, 1], scalars: [5, 4] as [Int32])
-    XCTAssertEqual(try runSingleOp1(.matmul, [d, e]).array(of: Int32.self), [7])
+    XCTAssertEqual(try evaluate1(.matmul, [d, e]).array(of: Int32.self), [7])
   }
 
   func testGemmTransposesScalesAndBroadcastsC() throws {
-    var r = KernelTestRandom(2)
+    var r = SeededGenerator(seed: 2)
     let (m, n, k) = (3, 5, 4)
     for transA in [false, true] {
       for transB in [false, true] {
@@ -81,14 +83,15 @@ final class GemmTests: XCTestCase {
               ref.append(alpha * s + beta * vc[ci])
             }
           }
-          let y = try runSingleOp1(.gemm, [a, b, c], ["alpha": .float(Float(alpha)), "beta": .float(Float(beta)),
+          let y = try evaluate1(.gemm, [a, b, c], ["alpha": .float(Float(alpha)), "beta": .float(Float(beta)),
                                                 "transA": .bool(transA), "transB": .bool(transB)])
-          assertNumericallyClose(y, ref, shape: [m, n], "transA \(transA) transB \(transB) C \(cShape)")
+          assertClose(y, y.element, [m, n], ref, "transA \(transA) transB \(transB) C \(cShape)")
         }
       }
     }
     let a = r.tensor([2, 3]), b = r.tensor([3, 2])
-    assertNumericallyClose(try runSingleOp1(.gemm, [a, b]), naiveMatmul(a, b).values, shape: [2, 2], "no C")
+    let result = try evaluate1(.gemm, [a, b])
+    assertClose(result, result.element, [2, 2], naiveMatmul(a, b).values, "no C")
   }
 
   /// einsum by its definition: sum over every assignment of all labels.
@@ -112,7 +115,7 @@ final class GemmTests: XCTestCase {
   }
 
   func testEinsumMatchesItsDefinition() throws {
-    var r = KernelTestRandom(3)
+    var r = SeededGenerator(seed: 3)
     let cases: [(String, [[Int]])] = [
       ("ij,jk->ik", [[3, 4], [4, 5]]), ("bij,bjk->bik", [[2, 3, 4], [2, 4, 5]]),
       ("bhqd,bhkd->bhqk", [[2, 2, 3, 4], [2, 2, 5, 4]]), ("...ij,...jk->...ik", [[2, 1, 3, 4], [3, 4, 2]]),
@@ -124,8 +127,8 @@ final class GemmTests: XCTestCase {
     for (eq, shapes) in cases {
       let inputs = shapes.map { r.tensor($0) }
       let ref = try naiveEinsum(eq, inputs)
-      let y = try runSingleOp1(.einsum, inputs, ["equation": .string(eq)])
-      assertNumericallyClose(y, ref.values, shape: ref.shape, eq)
+      let y = try evaluate1(.einsum, inputs, ["equation": .string(eq)])
+      assertClose(y, y.element, ref.shape, ref.values, eq)
     }
   }
 
@@ -133,14 +136,16 @@ final class GemmTests: XCTestCase {
     // numpy.einsum("ij,jk->ik", arange(6).reshape(2,3), arange(6).reshape(3,2)) and "ii->i".
     let a = Tensor(shape: [2, 3], scalars: (0..<6).map(Float.init))
     let b = Tensor(shape: [3, 2], scalars: (0..<6).map(Float.init))
-    assertNumericallyClose(try runSingleOp1(.einsum, [a, b], ["equation": .string("ij,jk->ik")]), [10, 13, 28, 40], shape: [2, 2])
+    let result = try evaluate1(.einsum, [a, b], ["equation": .string("ij,jk->ik")])
+    assertClose(result, result.element, [2, 2], [10, 13, 28, 40])
     let c = Tensor(shape: [3, 3], scalars: (0..<9).map(Float.init))
-    assertNumericallyClose(try runSingleOp1(.einsum, [c], ["equation": .string("ii->i")]), [0, 4, 8], shape: [3])
+    let diagonal = try evaluate1(.einsum, [c], ["equation": .string("ii->i")])
+    assertClose(diagonal, diagonal.element, [3], [0, 4, 8])
   }
 
   func testUnsupportedElementTypeThrows() {
     let a = Tensor(shape: [1, 1], scalars: [true])
-    XCTAssertThrowsError(try runSingleOp1(.matmul, [a, a]))
+    XCTAssertThrowsError(try evaluate1(.matmul, [a, a]))
   }
 
   /// f16 matmul runs in f32 and rounds once: 1000 + 0.25 + 0.25 is 1000.5 in f16 (a
@@ -149,7 +154,7 @@ final class GemmTests: XCTestCase {
     func f16(_ shape: [Int], _ v: [Float]) -> Tensor {
       Tensor(type: TensorType(.f16, shape), bytes: v.map(\.float16Bits).withUnsafeBytes { [UInt8]($0) })
     }
-    let y = try runSingleOp1(.matmul, [f16([1, 3], [1000, 0.25, 0.25]), f16([3, 2], [1, 2, 1, 0, 1, 4])])
+    let y = try evaluate1(.matmul, [f16([1, 3], [1000, 0.25, 0.25]), f16([3, 2], [1, 2, 1, 0, 1, 4])])
     XCTAssertEqual(y.element, .f16)
     XCTAssertEqual(y.doubles, [1000.5, 2001])
   }
@@ -158,25 +163,25 @@ final class GemmTests: XCTestCase {
 final class GemmEdgeTests: XCTestCase {
   func testEmptyReductionGivesZerosPlusC() throws {
     let a = Tensor(zeros: TensorType(.f32, [2, 0])), b = Tensor(zeros: TensorType(.f32, [0, 3]))
-    XCTAssertEqual(try runSingleOp1(.matmul, [a, b]).array(of: Float.self), [Float](repeating: 0, count: 6))
+    XCTAssertEqual(try evaluate1(.matmul, [a, b]).array(of: Float.self), [Float](repeating: 0, count: 6))
     let c = Tensor(shape: [3], scalars: [1, 2, 3] as [Float])
-    XCTAssertEqual(try runSingleOp1(.gemm, [a, b, c], ["beta": .float(2)]).array(of: Float.self), [2, 4, 6, 2, 4, 6])
+    XCTAssertEqual(try evaluate1(.gemm, [a, b, c], ["beta": .float(2)]).array(of: Float.self), [2, 4, 6, 2, 4, 6])
   }
 
   func testEinsumOnIntegersAndDoubles() throws {
     let a = Tensor(shape: [2, 2], scalars: [1, 2, 3, 4] as [Int64])
-    XCTAssertEqual(try runSingleOp1(.einsum, [a, a], ["equation": .string("ij,jk->ik")]).array(of: Int64.self), [7, 10, 15, 22])
-    XCTAssertEqual(try runSingleOp1(.einsum, [a], ["equation": .string("ij->j")]).array(of: Int64.self), [4, 6])
+    XCTAssertEqual(try evaluate1(.einsum, [a, a], ["equation": .string("ij,jk->ik")]).array(of: Int64.self), [7, 10, 15, 22])
+    XCTAssertEqual(try evaluate1(.einsum, [a], ["equation": .string("ij->j")]).array(of: Int64.self), [4, 6])
     let d = Tensor(shape: [3], scalars: [0.5, 1, 2] as [Double])
-    XCTAssertEqual(try runSingleOp1(.einsum, [d, d], ["equation": .string("i,i")]).array(of: Double.self), [5.25])
+    XCTAssertEqual(try evaluate1(.einsum, [d, d], ["equation": .string("i,i")]).array(of: Double.self), [5.25])
   }
 }
 
 final class GemmEmptyBatchTests: XCTestCase {
   func testEmptyBatchGivesEmptyResult() throws {
     let a = Tensor(zeros: TensorType(.f32, [0, 3, 4])), b = Tensor(zeros: TensorType(.f32, [4, 5]))
-    XCTAssertEqual(try runSingleOp1(.matmul, [a, b]).shape, [0, 3, 5])
+    XCTAssertEqual(try evaluate1(.matmul, [a, b]).shape, [0, 3, 5])
     let c = Tensor(zeros: TensorType(.f32, [2, 0, 3, 4])), d = Tensor(zeros: TensorType(.f32, [1, 4, 5]))
-    XCTAssertEqual(try runSingleOp1(.matmul, [c, d]).shape, [2, 0, 3, 5])
+    XCTAssertEqual(try evaluate1(.matmul, [c, d]).shape, [2, 0, 3, 5])
   }
 }

@@ -13,7 +13,7 @@ final class ResizeTests: XCTestCase {
   /// divides by the unrounded output length 4 * 0.6 = 2.4, not by the 2 outputs.
   func testAlignCornersUsesUnroundedScaledLength() throws {
     let x = Tensor(shape: [1, 1, 2, 4], scalars: [1, 2, 3, 4, 5, 6, 7, 8] as [Float])
-    let y = try runSingleOp1(.resize, [x], ["sizes": .ints([1, 1, 1, 2]), "scales": .floats([1, 1, 0.6, 0.6]),
+    let y = try evaluate1(.resize, [x], ["sizes": .ints([1, 1, 1, 2]), "scales": .floats([1, 1, 0.6, 0.6]),
                                           "mode": .string("linear"),
                                           "coordinate_transformation_mode": .string("align_corners")])
     let v = y.array(of: Float.self)
@@ -25,7 +25,7 @@ final class ResizeTests: XCTestCase {
   /// Antialiased downsampling against the ONNX reference (onnx.reference op_resize).
   func testAntialiasStretchesTheFilter() throws {
     func resize(_ x: Tensor, _ sizes: [Int], _ scales: [Float], _ mode: String, cubicA: Float = -0.75) throws -> [Float] {
-      try runSingleOp1(.resize, [x], ["sizes": .ints(sizes), "scales": .floats(scales), "mode": .string(mode),
+      try evaluate1(.resize, [x], ["sizes": .ints(sizes), "scales": .floats(scales), "mode": .string(mode),
                                      "cubic_coeff_a": .float(cubicA), "antialias": .bool(true)]).array(of: Float.self)
     }
     let square = Tensor(shape: [1, 1, 4, 4], scalars: (1...16).map(Float.init))
@@ -46,14 +46,14 @@ final class ResizeTests: XCTestCase {
 final class ResizeErrorTests: XCTestCase {
   func testUnknownModesThrow() {
     let x = Tensor(shape: [1, 1, 2, 2], scalars: [1, 2, 3, 4] as [Float])
-    XCTAssertThrowsError(try runSingleOp1(.resize, [x], ["sizes": .ints([1, 1, 4, 4]), "mode": .string("area")]))
-    XCTAssertThrowsError(try runSingleOp1(.resize, [x], ["sizes": .ints([1, 1, 4, 4]),
+    XCTAssertThrowsError(try evaluate1(.resize, [x], ["sizes": .ints([1, 1, 4, 4]), "mode": .string("area")]))
+    XCTAssertThrowsError(try evaluate1(.resize, [x], ["sizes": .ints([1, 1, 4, 4]),
                                                    "coordinate_transformation_mode": .string("center")]))
   }
 
   func testNearestResizeMovesAnyElementType() throws {
     let x = Tensor(shape: [1, 2], scalars: [7, -3] as [Int64])
-    let y = try runSingleOp1(.resize, [x], ["sizes": .ints([2, 4]), "mode": .string("nearest"),
+    let y = try evaluate1(.resize, [x], ["sizes": .ints([2, 4]), "mode": .string("nearest"),
                                       "coordinate_transformation_mode": .string("asymmetric"),
                                       "nearest_mode": .string("floor")])
     XCTAssertEqual(y.array(of: Int64.self), [7, 7, -3, -3, 7, 7, -3, -3])

@@ -9,10 +9,11 @@ import SparrowIR
 import SparrowInterpreter
 import XCTest
 @testable import SparrowLLVM
+import SparrowTestSupport
 
 final class ActivationMaskLLVMTests: XCTestCase {
   private func compare(_ module: Module, file: StaticString = #filePath, line: UInt = #line) throws {
-    try compareWithInterpreter(module, seed: 99, file: file, line: line)
+    try assertEquivalent(module, seed: 99, file: file, line: line)
   }
 
   /// One masked conv: 3x3 or 1x1, keeping every `every`-th position (none for 0), with
@@ -45,13 +46,13 @@ final class ActivationMaskLLVMTests: XCTestCase {
     var attributes: [String: AttributeValue] = [
       "strides": .ints([stride, stride]), "pads": .ints([Int](repeating: kernel / 2, count: 4)),
       "dilations": .ints([1, 1]), "kept_positions": .ints(kept)]
-    if channelsLast { attributes["layout"] = .string("nhwc") }
+    if channelsLast { attributes["layout"] = .convLayout(.nhwc) }
     var operands = [x, w, bias]
     if residual {
       operands.append(b.addArgument(name: "r", type: TensorType(.f32, activation(outChannels, out))))
-      attributes["epilogue"] = .strings(["add", "relu"])
+      attributes["epilogue"] = .epilogue([.add, .relu])
     } else {
-      attributes["epilogue"] = .strings(["sigmoid"])
+      attributes["epilogue"] = .epilogue([.sigmoid])
     }
     if let fill { attributes["masked_fill"] = .float(fill) }
     let y = try b.add1(.conv, operands, attributes, name: "y")

@@ -3,11 +3,12 @@ import SparrowIR
 import SparrowInterpreter
 import XCTest
 @testable import SparrowLLVM
+import SparrowTestSupport
 
 /// Modules run through the LLVM target and the reference interpreter with seeded inputs.
 final class DifferentialTests: XCTestCase {
   private func compare(_ module: Module, file: StaticString = #filePath, line: UInt = #line) throws {
-    try compareWithInterpreter(module, seed: 1234, file: file, line: line)
+    try assertEquivalent(module, seed: 1234, file: file, line: line)
   }
 
   private func builder(_ name: String) -> Builder {

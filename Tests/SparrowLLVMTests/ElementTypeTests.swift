@@ -3,20 +3,19 @@ import SparrowIR
 import SparrowInterpreter
 import XCTest
 @testable import SparrowLLVM
+import SparrowTargetSupport
+import SparrowTestSupport
 
-/// Ops on element types other than f32 (ElementValues.swift, TypedElementwise.swift,
-/// AxisScans.swift, IndexedAccess.swift, Quantize.swift, TypedMaxPool.swift,
+/// Ops on element types other than f32 (ElementValues.swift, Elementwise/TypedElementwise.swift,
+/// Reduction/AxisScans.swift, DataMovement/GatherScatter.swift, Elementwise/Quantize.swift, Pooling/TypedMaxPool.swift,
 /// TypedReduction.swift, WidenedHalves.swift): the LLVM target must give the interpreter's bytes.
 /// Integer inputs cover their whole range with 0, ±1, MIN and MAX mixed in (division by
 /// zero, MIN / -1, overshifts); float inputs mix in NaN, ±inf, ±0 and out-of-range values.
 final class ElementTypeTests: XCTestCase {
   private let all: [ElementType] = [.f32, .f16, .bf16, .f64, .i8, .u8, .i16, .u16, .i32, .u32, .i64, .u64, .bool]
 
-  private func input(_ type: TensorType, seed: inout UInt64) -> Tensor {
-    func next() -> UInt64 {
-      seed = seed &* 6364136223846793005 &+ 1442695040888963407
-      return seed >> 11
-    }
+  private func input(_ type: TensorType, seed: inout SeededGenerator) -> Tensor {
+    func next() -> UInt64 { seed.next() >> 11 }
     let e = type.element, n = type.count
     var bytes: [UInt8] = []
     for _ in 0..<n {
@@ -51,7 +50,7 @@ final class ElementTypeTests: XCTestCase {
     let args = types.enumerated().map { b.addArgument(name: "x\($0.offset)", type: $0.element) }
     let outs = try b.add(kind, args, attributes, resultCount: results)
     let module = b.finish(results: outs)
-    var seed: UInt64 = 99
+    var seed = SeededGenerator(seed: 99)
     let inputs = types.map { input($0, seed: &seed) }
     let want = try Interpreter.run(module, inputs: inputs)
     let got = try JITModel(module).run(inputs)
@@ -170,7 +169,7 @@ final class ElementTypeTests: XCTestCase {
         outs.append(try b.add1(.scatter_elements, [x, idx, u], ["axis": .int(0), "reduction": .string(reduction)]))
       }
       let module = b.finish(results: outs)
-      var seed: UInt64 = 7
+      var seed = SeededGenerator(seed: 7)
       let inputs = [input(t(e, [4, 6]), seed: &seed), input(t(e, [2, 6]), seed: &seed)]
       let want = try Interpreter.run(module, inputs: inputs), got = try JITModel(module).run(inputs)
       for (g, w) in zip(got, want) { XCTAssertEqual(g.bytes, w.bytes, "\(e)") }

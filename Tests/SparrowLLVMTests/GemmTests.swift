@@ -1,14 +1,7 @@
 import Foundation
 import XCTest
 @testable import SparrowLLVM
-
-/// Deterministic values in [-1, 1] (an LCG; no dependence on Swift's random).
-func seededFloats(_ n: Int, seed: inout UInt64) -> [Float] {
-  (0..<n).map { _ in
-    seed = seed &* 6364136223846793005 &+ 1442695040888963407
-    return Float(Int(seed >> 40) % 2001 - 1000) / 1000
-  }
-}
+import SparrowTestSupport
 
 /// The generated GEMM against a naive triple loop (in Double), over shapes with tails.
 final class GemmTests: XCTestCase {

@@ -2,6 +2,7 @@ import Foundation
 import SparrowIR
 import XCTest
 @testable import SparrowLLVM
+import SparrowTestSupport
 
 /// A small CNN classifier built with `Builder`, compiled by the LLVM target and checked
 /// against naive reference loops written here (independent of the generated code).
@@ -131,7 +132,7 @@ final class ModelTests: XCTestCase {
     }
   }
 
-  /// NCHW <-> NHWC-like transposes run in 16 x 16 register tiles (Movement.swift): whole
+  /// NCHW <-> NHWC-like transposes run in 16 x 16 register tiles (Kernels/DataMovement/TransposeConcat.swift): whole
   /// tiles, row and column tails, a batch, and a perm that is not of that form.
   func testTransposesInRegisterTilesAndTails() throws {
     for (shape, perm) in [([2, 37, 5, 7], [0, 2, 3, 1]), ([2, 5, 7, 37], [0, 3, 1, 2]), ([1, 32, 48], [0, 2, 1]),

@@ -2,6 +2,7 @@ import Foundation
 import SparrowIR
 import XCTest
 @testable import SparrowLLVM
+import SparrowTestSupport
 
 /// The vectorized row kernels (VectorRows.swift): softmax and log_softmax over the last
 /// axis, layer_norm, with rows shorter than, equal to and longer than a vector (tails).
@@ -17,11 +18,11 @@ final class NormalizationKernelTests: XCTestCase {
   func testSoftmaxRowsWithTails() throws {
     for length in [3, 16, 37, 128] {
       for kind in [OpKind.softmax, .log_softmax] {
-        try compareWithInterpreter(softmax(kind, shape: [2, 3, length], axis: 2))
+        try assertEquivalent(softmax(kind, shape: [2, 3, length], axis: 2))
       }
     }
     // Not the last axis: the strided loop.
-    try compareWithInterpreter(softmax(.softmax, shape: [2, 19, 5], axis: 1))
+    try assertEquivalent(softmax(.softmax, shape: [2, 19, 5], axis: 1))
   }
 
   func testLayerNormWithTailsScalesAndBiases() throws {
@@ -34,7 +35,7 @@ final class NormalizationKernelTests: XCTestCase {
       var operands = [x, scale]
       if bias { operands.append(b.constant(Tensor(shape: [count], scalars: seededFloats(count, seed: &seed)), name: "t")) }
       let y = try b.add1(.layer_norm, operands, ["axis": .int(1), "epsilon": .float(1e-5)])
-      try compareWithInterpreter(b.finish(results: [y]))
+      try assertEquivalent(b.finish(results: [y]))
     }
   }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import SparrowLLVM
+import SparrowTestSupport
 
 /// The weight-specialized sparse GEMM against a naive loop (in Double): N:M, block and
 /// unstructured weights, row tails (M not a multiple of R), column tails, and epilogues.

@@ -10,12 +10,13 @@ import SparrowIR
 import SparrowInterpreter
 import XCTest
 @testable import SparrowLLVM
+import SparrowTestSupport
 
 final class SparseLayerLLVMTests: XCTestCase {
   private let layouts: [SparseLayout] = [.nm(n: 2, m: 4), .nm(n: 1, m: 4), .bsr(r: 4, c: 4), .csr]
 
   private func compare(_ module: Module, file: StaticString = #filePath, line: UInt = #line) throws {
-    try compareWithInterpreter(module, seed: 99, file: file, line: line)
+    try assertEquivalent(module, seed: 99, file: file, line: line)
   }
 
   /// A seeded [rows, columns] weight that satisfies `layout` along its last axis (the
@@ -60,7 +61,7 @@ final class SparseLayerLLVMTests: XCTestCase {
     default: break
     }
     var attributes: [String: AttributeValue] = ["transB": .bool(transB), "alpha": .float(alpha), "beta": .float(beta)]
-    if !epilogue.isEmpty { attributes["epilogue"] = .strings(epilogue) }
+    if !epilogue.isEmpty { attributes["epilogue"] = .epilogue(try epilogue.map(EpilogueStep.init(parsing:))) }
     if epilogue.contains("add") { operands.append(b.addArgument(name: "r", type: TensorType(.f32, [t, n]))) }
     let y = try b.add1(.gemm, operands, attributes, name: "y")
     let m = b.finish(results: [y])
@@ -151,7 +152,7 @@ final class SparseLayerLLVMTests: XCTestCase {
       let r = b.addArgument(name: "r", type: TensorType(.f32, [2, 16, out, out]))
       let y = try b.add1(.conv, [x, w, bias, r],
                          ["strides": .ints([step, step]), "pads": .ints([pad, pad, pad, pad]), "dilations": .ints([1, 1]),
-                          "epilogue": .strings(["add", "relu"])], name: "y")
+                          "epilogue": .epilogue([.add, .relu])], name: "y")
       let m = b.finish(results: [y])
       try verify(m)
       try compare(m)

@@ -10,6 +10,7 @@ import SparrowIR
 import SparrowInterpreter
 import XCTest
 @testable import SparrowLLVM
+import SparrowTestSupport
 
 final class WinogradTests: XCTestCase {
   struct Conv {
@@ -46,8 +47,8 @@ final class WinogradTests: XCTestCase {
     }
     var attributes: [String: AttributeValue] = [
       "strides": .ints([1, 1]), "pads": .ints(c.pads), "dilations": .ints([1, 1]),
-      "algorithm": .string(algorithm), "layout": .string(c.layout)]
-    if !c.epilogue.isEmpty { attributes["epilogue"] = .strings(c.epilogue) }
+      "algorithm": .convAlgorithm(ConvAlgorithm(rawValue: algorithm)!), "layout": .convLayout(ConvLayout(rawValue: c.layout)!)]
+    if !c.epilogue.isEmpty { attributes["epilogue"] = .epilogue(try c.epilogue.map(EpilogueStep.init(parsing:))) }
     let y = try b.add1(.conv, operands, attributes, name: "y")
     return b.finish(results: [y])
   }
@@ -65,24 +66,14 @@ final class WinogradTests: XCTestCase {
     return worst / max(scale, 1e-30)
   }
 
-  /// The LLVM output of `c` with `algorithm` against the interpreter, in both layouts;
-  /// returns the larger error.
-  @discardableResult
-  private func check(_ c: Conv, _ algorithm: String, tolerance: Double = 1e-4,
-                     file: StaticString = #filePath, line: UInt = #line) throws -> Double {
-    var worst = 0.0
+  /// The LLVM output of `c` with `algorithm` against the interpreter, in both layouts.
+  private func check(_ c: Conv, _ algorithm: String, file: StaticString = #filePath, line: UInt = #line) throws {
     for layout in ["nchw", "nhwc"] {
       var c = c
       c.layout = layout
       let m = try module(c, algorithm: algorithm)
-      let x = inputs(m)
-      let want = try Interpreter.run(m, inputs: x)[0].array(of: Float.self)
-      let got = try JITModel(m).run(x)[0].array(of: Float.self)
-      let error = relativeError(got, want)
-      XCTAssert(error <= tolerance, "\(algorithm) \(c): relative error \(error)", file: file, line: line)
-      worst = max(worst, error)
+      try assertEquivalent(m, inputs: inputs(m), file: file, line: line)
     }
-    return worst
   }
 
   func testTransformsReproduceADirectConvolutionInDouble() throws {
@@ -156,13 +147,7 @@ final class WinogradTests: XCTestCase {
     for layout in ["nchw", "nhwc"] {
       let m = try module(Conv(batch: 2, channels: 40, outChannels: 70, height: 12, width: 9, epilogue: ["relu"],
                               layout: layout), algorithm: "winograd4")
-      let x = inputs(m)
-      let want = try Interpreter.run(m, inputs: x)[0].array(of: Float.self)
-      let model = try JITModel(m)
-      for threads in [2, 3] {
-        let got = try model.run(x, threads: threads)[0].array(of: Float.self)
-        XCTAssertLessThan(relativeError(got, want), 1e-4, "\(layout), \(threads) threads")
-      }
+      try assertEquivalent(m, inputs: inputs(m))  // 1, 2 and 3 threads: the same bytes
     }
   }
 
@@ -171,6 +156,6 @@ final class WinogradTests: XCTestCase {
     let x = b.addArgument(name: "x", type: TensorType(.f32, [1, 4, 8, 8]))
     let w = b.constant(Tensor(shape: [4, 4, 3, 3], scalars: [Float](repeating: 1, count: 144)), name: "w")
     XCTAssertThrowsError(try b.add1(.conv, [x, w], ["strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1]),
-                                                    "dilations": .ints([1, 1]), "algorithm": .string("winograd4")]))
+                                                    "dilations": .ints([1, 1]), "algorithm": .convAlgorithm(.winograd4)]))
   }
 }

@@ -2,6 +2,8 @@ import Foundation
 import XCTest
 import SparrowIR
 @testable import SparrowONNX
+import SparrowTestSupport
+import SparrowTargetSupport
 
 /// Mutated models must give a module or a Diagnostic, never a trap (a trap ends the run).
 final class FuzzTests: XCTestCase {
@@ -29,7 +31,7 @@ final class FuzzTests: XCTestCase {
 
   func testMutatedBytesNeverTrap() throws {
     let bytes: [UInt8] = try seedModel().serializedBytes()
-    var rng = SplitMix(seed: 42)
+    var rng = SeededGenerator(seed: 42)
     var diagnostics = 0, imported = 0
     for _ in 0..<600 {
       var b = bytes
@@ -56,7 +58,7 @@ final class FuzzTests: XCTestCase {
   }
 
   func testMutatedFieldsNeverTrap() throws {
-    var rng = SplitMix(seed: 7)
+    var rng = SeededGenerator(seed: 7)
     let extremes: [Int64] = [0, -1, 1, 2, -7, 1 << 31, -(1 << 40), Int64.max, Int64.min]
     for _ in 0..<400 {
       var m = seedModel()
@@ -90,18 +92,5 @@ final class FuzzTests: XCTestCase {
       } catch is DiagnosticList {
       }
     }
-  }
-}
-
-/// A small deterministic generator for the fuzz tests.
-struct SplitMix {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

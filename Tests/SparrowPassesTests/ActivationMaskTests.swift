@@ -4,15 +4,14 @@ import SparrowIR
 import SparrowInterpreter
 @testable import SparrowPasses
 import XCTest
+import SparrowTargetSupport
+import SparrowTestSupport
 
 final class ActivationMaskTests: XCTestCase {
   /// A seeded [1, 1, h, w] mask keeping about `keep` of the positions.
   private func mask(_ h: Int, _ w: Int, keep: Double, seed: UInt64) -> [Float] {
-    var state = seed
-    return (0..<h * w).map { _ in
-      state = state &* 6364136223846793005 &+ 1442695040888963407
-      return Double(state >> 33) / Double(1 << 31) < keep ? 1 : 0
-    }
+    var g = SeededGenerator(seed: seed)
+    return (0..<h * w).map { _ in g.unit() < keep ? 1 : 0 }
   }
 
   /// conv (stride, pad, optional bias) -> mask -> batch_norm -> relu, as mask_activations.py writes.
@@ -98,7 +97,7 @@ final class ActivationMaskTests: XCTestCase {
         .replacingOccurrences(of: "choose-conv-layout", with: "choose-conv-layout{layout=\(layout)}"))
       let convs = ops(after, .conv)
       XCTAssertEqual(convs.count, 2)
-      XCTAssert(convs.allSatisfy { $0.attributes.optionalInts("kept_positions") != nil && $0.attributes.string("layout") == "nhwc" },
+      XCTAssert(convs.allSatisfy { $0.attributes.optionalInts("kept_positions") != nil && $0.attributes.convLayout.rawValue == "nhwc" },
                 "\(layout): \(convs.map(\.attributes))")
       XCTAssertEqual(ops(after, .transpose).count, 2, layout)  // the input's and the result's
       let report = activationMaskReport(after), nchw = activationMaskReport(try optimized(before, "fold-activation-masks"))

@@ -39,7 +39,7 @@ final class ChooseConvLayoutTests: XCTestCase {
   func testNHWCChainsHaveTransposesOnlyAtTheirEdges() throws {
     let m = try bottleneck()
     let after = try optimized(m, "fuse-epilogue,lower-conv,choose-conv-layout{layout=nhwc},dce")
-    let layouts = ops(after, .conv).map { $0.attributes.string("layout") }
+    let layouts = ops(after, .conv).map { $0.attributes.convLayout.rawValue }
     XCTAssertEqual(layouts.filter { $0 == "nhwc" }.count, 6, "every conv, the depthwise one too")
     // x in (shared by a and s), back out to the pool and out of the depthwise conv.
     XCTAssertEqual(ops(after, .transpose).count, 3, "\(opKinds(after))")
@@ -58,7 +58,7 @@ final class ChooseConvLayoutTests: XCTestCase {
     for pipeline in ["lower-conv,choose-conv-layout{layout=nchw}", "lower-conv,choose-conv-layout"] {
       let after = try optimized(m, pipeline)
       XCTAssertTrue(ops(after, .transpose).isEmpty, pipeline)
-      XCTAssertTrue(ops(after, .conv).allSatisfy { $0.attributes.string("layout") == "nchw" }, pipeline)
+      XCTAssertTrue(ops(after, .conv).allSatisfy { $0.attributes.convLayout.rawValue == "nchw" }, pipeline)
     }
   }
 
@@ -75,7 +75,7 @@ final class ChooseConvLayoutTests: XCTestCase {
     }
     let m = try chain(channels: 64)
     let after = try optimized(m, "lower-conv,choose-conv-layout")
-    XCTAssertTrue(ops(after, .conv).allSatisfy { $0.attributes.string("layout") == "nhwc" })
+    XCTAssertTrue(ops(after, .conv).allSatisfy { $0.attributes.convLayout.rawValue == "nhwc" })
     XCTAssertEqual(ops(after, .transpose).count, 2, "the function's edges only")
     assertEquivalent(m, after)
     let small = try optimized(try chain(channels: 16), "lower-conv,choose-conv-layout")
@@ -97,10 +97,10 @@ final class ChooseConvLayoutTests: XCTestCase {
     }
     let after = try optimized(m, "lower-conv{winograd=f2},choose-conv-layout,dce")
     let layout = { (name: String) in
-      ops(after, .conv).first { after.main.name(of: $0.result).hasPrefix(name) }?.attributes.string("layout")
+      ops(after, .conv).first { after.main.name(of: $0.result).hasPrefix(name) }?.attributes.convLayout.rawValue
     }
     XCTAssertEqual(layout("stem"), "nchw")
-    XCTAssertEqual(ops(after, .conv).first { $0.attributes.string("algorithm") == "winograd2" }?.attributes.string("layout"), "nhwc")
+    XCTAssertEqual(ops(after, .conv).first { $0.attributes.convAlgorithm?.rawValue == "winograd2" }?.attributes.convLayout.rawValue, "nhwc")
     XCTAssertEqual(["p0", "p1", "p2", "p3", "w", "q"].map(layout), Array(repeating: "nhwc", count: 6))
     // After the stem, around the pool, and out.
     XCTAssertEqual(ops(after, .transpose).count, 4, "\(opKinds(after))")
@@ -133,7 +133,7 @@ final class ChooseConvLayoutTests: XCTestCase {
       return [try b.conv([h, w], kernel: 1, name: "s")]
     }
     func layouts(_ pipeline: String) throws -> [String] {
-      try optimized(m, pipeline).main.ops.filter { $0.kind == .conv }.map { $0.attributes.string("layout") }
+      try optimized(m, pipeline).main.ops.filter { $0.kind == .conv }.map { $0.attributes.convLayout.rawValue }
     }
     XCTAssertEqual(try layouts("lower-conv,choose-conv-layout"), ["nhwc", "nhwc", "nhwc", "nhwc", "nchw"])
     XCTAssertEqual(try layouts("lower-conv,choose-conv-layout{sparsity=off}"), Array(repeating: "nhwc", count: 5))
@@ -152,8 +152,8 @@ final class ChooseConvLayoutTests: XCTestCase {
     }
     let auto = try optimized(m, "lower-conv,choose-conv-layout,sparsify,dce")
     let autoConv = try XCTUnwrap(ops(auto, .conv).first)
-    XCTAssertEqual(autoConv.attributes.string("layout"), "nhwc")
-    XCTAssertEqual(autoConv.attributes.string("algorithm"), "winograd4")
+    XCTAssertEqual(autoConv.attributes.convLayout.rawValue, "nhwc")
+    XCTAssertEqual(autoConv.attributes.convAlgorithm?.rawValue, "winograd4")
     XCTAssertNil(auto.main.type(of: autoConv.operands[1]).layout)
     let nchw = try optimized(m, "lower-conv,choose-conv-layout{layout=nchw},sparsify,dce")
     XCTAssertEqual(nchw.main.type(of: try XCTUnwrap(ops(nchw, .conv).first).operands[1]).layout, .nm(n: 2, m: 4))
@@ -163,7 +163,7 @@ final class ChooseConvLayoutTests: XCTestCase {
     let m = try bottleneck()
     let o2 = Pipelines.O2.map { $0 == "lower-conv" ? "lower-conv,choose-conv-layout{layout=nhwc}" : $0 }
     let after = try optimized(m, o2.joined(separator: ","))
-    XCTAssertEqual(ops(after, .conv).filter { $0.attributes.string("layout") == "nhwc" }.count, 6)
+    XCTAssertEqual(ops(after, .conv).filter { $0.attributes.convLayout.rawValue == "nhwc" }.count, 6)
     assertEquivalent(m, after)
   }
 
@@ -177,10 +177,11 @@ final class ChooseConvLayoutTests: XCTestCase {
     }
     let sparseFirst = try optimized(m, "lower-conv,sparsify{mode=nm},choose-conv-layout{layout=nhwc}")
     let nhwcFirst = try optimized(m, "lower-conv,choose-conv-layout{layout=nhwc},sparsify{mode=nm}")
-    XCTAssertNotNil(try XCTUnwrap(ops(sparseFirst, .conv).first).operands.count)
-    XCTAssertEqual(ops(sparseFirst, .conv).first?.attributes.string("layout"), "nchw")
+    let sparseConv = try XCTUnwrap(ops(sparseFirst, .conv).first)
+    XCTAssertNotNil(sparseFirst.main.type(of: sparseConv.operands[1]).layout, "sparsify made the weight sparse")
+    XCTAssertEqual(ops(sparseFirst, .conv).first?.attributes.convLayout.rawValue, "nchw")
     let nhwcConv = try XCTUnwrap(ops(nhwcFirst, .conv).first)
-    XCTAssertEqual(nhwcConv.attributes.string("layout"), "nhwc")
+    XCTAssertEqual(nhwcConv.attributes.convLayout.rawValue, "nhwc")
     XCTAssertNil(nhwcFirst.main.type(of: nhwcConv.operands[1]).layout)
     assertEquivalent(m, sparseFirst)
     assertEquivalent(m, nhwcFirst)

@@ -11,6 +11,7 @@ import SparrowLLVM
 import SparrowPasses
 import SparrowTargetSupport
 import XCTest
+import SparrowTestSupport
 
 final class FoldQDQTests: XCTestCase {
   /// t = acc * (sx * sw) / sy = 0.5, 1.5, 2.5, 255: half to even, then saturation.
@@ -87,10 +88,9 @@ private func qdq(_ b: inout Builder, _ x: ValueID, scale: Float, zero: UInt8) th
 
 /// A dequantized constant weight quantized per axis (i8, small non-zero zero points).
 private func dequantizedWeight(_ b: inout Builder, _ shape: [Int], axis: Int, seed: Int) throws -> ValueID {
-  var state = UInt64(seed) &* 6364136223846793005 &+ 1442695040888963407
-  func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
+  var g = SeededGenerator(seed: UInt64(seed))
   let count = shape.reduce(1, *)
-  let w = b.constant(Tensor(shape: shape, scalars: (0..<count).map { _ in Int8(truncatingIfNeeded: next() % 255 - 127) }), name: "w")
+  let w = b.constant(Tensor(shape: shape, scalars: (0..<count).map { _ in Int8(g.int(-127..<128)) }), name: "w")
   let channels = shape[axis]
   let s = b.constant(Tensor(shape: [channels], scalars: (0..<channels).map { Float(1 + $0 % 3) * 0.004 }), name: "sw")
   let z = b.constant(Tensor(shape: [channels], scalars: (0..<channels).map { Int8($0 % 3 - 1) }), name: "zw")
@@ -104,7 +104,7 @@ private func qdqConv(_ b: inout Builder, _ x: ValueID, cout: Int, group: Int, st
   let bias = b.constant(Tensor(shape: [cout], scalars: (0..<cout).map { Float($0) * 0.03 - 0.1 }), name: "bias")
   return try b.add1(.conv, [x, w, bias], ["strides": .ints([stride, stride]), "pads": .ints([pad, pad, pad, pad]),
                                           "dilations": .ints([1, 1]), "group": .int(group),
-                                          "epilogue": .strings(relu ? ["relu"] : [])])
+                                          "epilogue": .epilogue(relu ? [.relu] : [])])
 }
 
 private func qdqGemm(_ b: inout Builder, _ x: ValueID, n: Int, matmul: Bool = false) throws -> ValueID {

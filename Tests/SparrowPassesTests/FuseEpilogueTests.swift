@@ -21,7 +21,7 @@ final class FuseEpilogueTests: XCTestCase {
       let w = b.constant(Tensor(shape: [2, 3], scalars: [Float(1), 0, -1, 1, 1, 0]), name: "w")
       let c = b.constant(Tensor(shape: [3], scalars: [Float(0.5), -3, 0]), name: "c")
       let r = b.constant(Tensor(shape: [1, 3], scalars: [Float(1), 0, -0.5]), name: "r")
-      return [try b.add1(.gemm, [x, w, c, r], ["epilogue": .strings(["add", "relu"])], name: "y")]
+      return [try b.add1(.gemm, [x, w, c, r], ["epilogue": .epilogue([.add, .relu])], name: "y")]
     }
     // x * w = [3, 2, -1]; + c = [3.5, -1, -1]; + r = [4.5, -1, -1.5]; relu = [4.5, 0, 0]
     let y = try runOnInterpreter(m)

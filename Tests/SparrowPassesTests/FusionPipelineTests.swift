@@ -26,9 +26,9 @@ final class FusionPipelineTests: XCTestCase {
     // Too few channels for NHWC to pay for its two transposes (choose-conv-layout's auto
     // rule): the block stays NCHW, two convs and nothing else.
     XCTAssertEqual(opKinds(after).filter { $0 != "constant" }, ["conv", "conv"])
-    XCTAssertEqual(ops(after, .conv).map { $0.attributes.string("layout") }, ["nchw", "nchw"])
+    XCTAssertEqual(ops(after, .conv).map { $0.attributes.convLayout.rawValue }, ["nchw", "nchw"])
     XCTAssertEqual(ops(after, .conv).map(epilogue), [["relu"], ["add", "relu"]])
-    XCTAssertEqual(ops(after, .conv).map { $0.attributes.values["algorithm"] }, [.string("im2col"), .string("im2col")])
+    XCTAssertEqual(ops(after, .conv).map { $0.attributes.values["algorithm"] }, [.convAlgorithm(.im2col), .convAlgorithm(.im2col)])
     assertEquivalent(m, after)
   }
 

@@ -3,16 +3,7 @@
 import SparrowIR
 import SparrowPasses
 import XCTest
-
-/// A float tensor of `shape` with seeded values in [-1, 1) (a 64-bit LCG).
-func seededTensor(_ shape: [Int], seed: UInt64) -> Tensor {
-  var state = seed &* 6364136223846793005 &+ 1442695040888963407
-  let values = (0..<shape.reduce(1, *)).map { _ -> Float in
-    state = state &* 6364136223846793005 &+ 1442695040888963407
-    return Float(state >> 40) / Float(1 << 23) - 1
-  }
-  return Tensor(shape: shape, scalars: values)
-}
+import SparrowTestSupport
 
 extension Builder {
   /// A constant with seeded values (see `seededTensor`).
@@ -40,6 +31,5 @@ func ops(_ m: Module, _ kind: OpKind) -> [SparrowIR.Operation] { m.main.ops.filt
 
 /// The epilogue text of `op`.
 func epilogue(_ op: SparrowIR.Operation) -> [String] {
-  if case let .strings(s)? = op.attributes.values["epilogue"] { return s }
-  return []
+  op.attributes.epilogue.map(\.description)
 }

@@ -14,7 +14,7 @@ final class LowerConvTests: XCTestCase {
     }
     let after = try optimized(m, "lower-conv")
     XCTAssertEqual(ops(after, .conv).map { $0.attributes.values["algorithm"] },
-                   ["gemm1x1", "depthwise", "direct", "im2col"].map { .string($0) })
+                   [ConvAlgorithm.gemm1x1, .depthwise, .direct, .im2col].map { AttributeValue.convAlgorithm($0) })
     var again = after
     XCTAssertFalse(try LowerConv().run(on: &again, context: PassContext(constants: after.constants)),
                    "a second run changes nothing")
@@ -26,6 +26,6 @@ final class LowerConvTests: XCTestCase {
     let x = b.addArgument(name: "x", type: f32([1, 4, 6, 6]))
     let w = b.weight([4, 4, 3, 3], "w", seed: 1)
     XCTAssertThrowsError(try b.add1(.conv, [x, w], ["strides": .ints([1, 1]), "pads": .ints([1, 1, 1, 1]),
-                                                      "dilations": .ints([1, 1]), "algorithm": .string("gemm1x1")]))
+                                                      "dilations": .ints([1, 1]), "algorithm": .convAlgorithm(.gemm1x1)]))
   }
 }

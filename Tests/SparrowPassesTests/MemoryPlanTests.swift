@@ -9,6 +9,7 @@ import SparrowInterpreter
 import SparrowPasses
 import SparrowTargetSupport
 import XCTest
+import SparrowTestSupport
 
 final class MemoryPlanTests: XCTestCase {
   // MARK: Overlap property

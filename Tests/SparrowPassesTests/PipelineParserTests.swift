@@ -73,3 +73,20 @@ final class PipelineParserTests: XCTestCase {
     XCTAssertEqual(editDistance("", "abc"), 3)
   }
 }
+
+/// The -O pipelines' typed configuration: one setting per decision, read by every pass
+/// it concerns.
+final class PipelineConfigurationTests: XCTestCase {
+  func testSparsityReachesSparsifyAndTheLayoutRule() throws {
+    let passes = try Pipelines.passes(for: .O2, configuration: PipelineConfiguration(sparsity: .nm, winograd: .off,
+                                                                                      convLayout: .nhwc))
+    XCTAssertEqual(passes.map(\.name), Pipelines.O2)
+    let sparsify = try XCTUnwrap(passes.compactMap { $0 as? Sparsify }.first)
+    let layout = try XCTUnwrap(passes.compactMap { $0 as? ChooseConvLayout }.first)
+    XCTAssertEqual(sparsify.mode, .nm)
+    XCTAssertEqual(layout.sparsity, .nm)
+    XCTAssertEqual(layout.mode, .nhwc)
+    XCTAssertEqual(passes.compactMap { $0 as? LowerConv }.map(\.winograd), [.off])
+    XCTAssertEqual(passes.compactMap { $0 as? FoldActivationMasks }.map(\.winograd), [.off, .off])
+  }
+}

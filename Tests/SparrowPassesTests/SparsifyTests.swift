@@ -1,6 +1,7 @@
 import SparrowIR
 import SparrowPasses
 import XCTest
+import SparrowTestSupport
 
 /// fold-masks and sparsify: structure, exactness, and interpreter equivalence.
 final class SparsifyTests: XCTestCase {
@@ -29,7 +30,7 @@ final class SparsifyTests: XCTestCase {
     let m = try makeModule { b in
       let x = b.addArgument(name: "x", type: f32([16, k]))
       let g = try b.add1(.gemm, [x, b.constant(Tensor(shape: [k, n], scalars: kn), name: "w"), b.weight([n], "c", seed: 3)],
-                         ["epilogue": .strings(["relu"])], name: "y")
+                         ["epilogue": .epilogue([.relu])], name: "y")
       return [g]
     }
     let after = try optimized(m, "sparsify,dce")
@@ -47,7 +48,7 @@ final class SparsifyTests: XCTestCase {
       let w = b.constant(prunedConvWeight([16, 8, 3, 3], n: 2, m: 8, channelsInnermost: true, seed: 4), name: "w")
       return [try b.add1(.conv, [x, w, b.weight([16], "b", seed: 5), r],
                          ["strides": .ints([1, 1]), "pads": .ints([1, 1, 1, 1]), "dilations": .ints([1, 1]),
-                          "epilogue": .strings(["add", "relu"])], name: "y")]
+                          "epilogue": .epilogue([.add, .relu])], name: "y")]
     }
     let after = try optimized(m, "lower-conv,sparsify,dce")
     XCTAssertEqual(weightLayouts(after), [.nm(n: 2, m: 8)])
@@ -140,7 +141,7 @@ final class SparsifyWinogradTests: XCTestCase {
       let x = b.addArgument(name: "x", type: f32([1, 64, 56, 56]))
       return [try b.add1(.conv, [x, b.constant(weight, name: "w"), b.weight([64], "b", seed: 21)],
                          ["strides": .ints([1, 1]), "pads": .ints([1, 1, 1, 1]), "dilations": .ints([1, 1]),
-                          "epilogue": .strings(["relu"])], name: "y")]
+                          "epilogue": .epilogue([.relu])], name: "y")]
     }
   }
 
@@ -151,9 +152,9 @@ final class SparsifyWinogradTests: XCTestCase {
     let m = try resnetLayer(w)
     let after = try optimized(m, "lower-conv,sparsify,dce")
     let y = try conv(after)
-    XCTAssertEqual(y.attributes.string("algorithm"), "winograd4")
+    XCTAssertEqual(y.attributes.convAlgorithm?.rawValue, "winograd4")
     XCTAssertNil(after.main.type(of: y.operands[1]).layout)
-    let choice = SparseCostModel.choose(analyzeWeight(w, transposed: true), mode: .auto, denseAlgorithm: "winograd4",
+    let choice = SparseCostModel.choose(analyzeWeight(w, transposed: true), mode: .auto, denseAlgorithm: .winograd4,
                                         tokens: 56 * 56, conv: true)
     XCTAssertNil(choice.layout)
     XCTAssertEqual(choice.reason, "#nm<2,4> 1.56x < 1.10 x dense (winograd4) 1.55x est.")
@@ -172,11 +173,11 @@ final class SparsifyWinogradTests: XCTestCase {
   func testTwoOfFourBeatsWinogradOnlyOnFewPositions() throws {
     let s = try XCTUnwrap(analyzeWeight(prunedConvWeight([64, 64, 3, 3], n: 2, m: 4, channelsInnermost: true, seed: 20),
                                         transposed: true))
-    XCTAssertEqual(SparseCostModel.choose(s, mode: .auto, denseAlgorithm: "winograd4", tokens: 14 * 14).layout,
+    XCTAssertEqual(SparseCostModel.choose(s, mode: .auto, denseAlgorithm: .winograd4, tokens: 14 * 14).layout,
                    .nm(n: 2, m: 4))
-    XCTAssertEqual(SparseCostModel.choose(s, mode: .auto, denseAlgorithm: "winograd4", tokens: 28 * 28).layout,
+    XCTAssertEqual(SparseCostModel.choose(s, mode: .auto, denseAlgorithm: .winograd4, tokens: 28 * 28).layout,
                    .nm(n: 2, m: 4))
-    XCTAssertNil(SparseCostModel.choose(s, mode: .auto, denseAlgorithm: "winograd4", tokens: 56 * 56).layout)
+    XCTAssertNil(SparseCostModel.choose(s, mode: .auto, denseAlgorithm: .winograd4, tokens: 56 * 56).layout)
   }
 
   func testForcedTwoOfFourReplacesWinogradWithIm2col() throws {
@@ -184,7 +185,7 @@ final class SparsifyWinogradTests: XCTestCase {
     let after = try optimized(m, "lower-conv,sparsify{mode=nm},dce")
     let y = try conv(after)
     XCTAssertEqual(after.main.type(of: y.operands[1]).layout, .nm(n: 2, m: 4))
-    XCTAssertEqual(y.attributes.string("algorithm"), "im2col")
+    XCTAssertEqual(y.attributes.convAlgorithm?.rawValue, "im2col")
     let reason = try XCTUnwrap(layerReport(after, sparsity: .nm).first { $0.op == "conv" }?.choice?.reason)
     XCTAssertEqual(reason, "#nm<2,4> 1.56x est. (forced nm)")
     try verify(after)
@@ -200,20 +201,20 @@ final class SparsifyWinogradTests: XCTestCase {
     let after = try optimized(m, "lower-conv,sparsify,dce")
     let y = try conv(after)
     XCTAssertEqual(after.main.type(of: y.operands[1]).layout, .bsr(r: 4, c: 4))
-    XCTAssertEqual(y.attributes.string("algorithm"), "im2col")
+    XCTAssertEqual(y.attributes.convAlgorithm?.rawValue, "im2col")
     let reason = try XCTUnwrap(layerReport(after).first { $0.op == "conv" }?.choice?.reason)
     XCTAssertTrue(reason.hasPrefix("#bsr<4,4>"), reason)
     try verify(after)
     assertEquivalent(m, after)
     // lower-conv again leaves the sparse conv on im2col.
-    XCTAssertEqual(try conv(try optimized(after, "lower-conv")).attributes.string("algorithm"), "im2col")
+    XCTAssertEqual(try conv(try optimized(after, "lower-conv")).attributes.convAlgorithm?.rawValue, "im2col")
   }
 
   func testVerifierRejectsWinogradWithASparseWeight() throws {
     let m = try resnetLayer(prunedConvWeight([64, 64, 3, 3], n: 2, m: 4, channelsInnermost: true, seed: 24))
     var bad = try optimized(m, "lower-conv,sparsify{mode=nm},dce")
     let i = try XCTUnwrap(bad.main.ops.firstIndex { $0.kind == .conv })
-    bad.main.ops[i].attributes.values["algorithm"] = .string("winograd4")
+    bad.main.ops[i].attributes.values["algorithm"] = .convAlgorithm(.winograd4)
     XCTAssertThrowsError(try verify(bad))
   }
 }

@@ -1,6 +1,7 @@
 import SparrowIR
 import SparrowPasses
 import XCTest
+import SparrowTestSupport
 
 /// analyze-sparsity: N:M patterns along both conv orders, block densities, violations.
 final class SparsityAnalysisTests: XCTestCase {

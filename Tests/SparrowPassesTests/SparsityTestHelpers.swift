@@ -1,6 +1,7 @@
 //===--- SparsityTestHelpers.swift - pruned weights built independently of the passes ---===//
 
 import SparrowIR
+import SparrowTestSupport
 
 /// `w` [rows, K] (row-major floats) with all but the `n` largest magnitudes of every `m`
 /// consecutive elements of each row set to zero (what bench/prune.py does).

@@ -5,6 +5,7 @@ import SparrowInterpreter
 import SparrowLLVM
 import SparrowPasses
 import SparrowTargetSupport
+import SparrowTestSupport
 import XCTest
 
 /// A module with one function `@main` built by `body`, which returns the results.
@@ -49,25 +50,8 @@ func assertEquivalent(_ before: Module, _ after: Module, file: StaticString = #f
   let values = f.arguments + f.results + f.ops.flatMap { $0.operands + $0.results }
   guard values.allSatisfy({ f.type(of: $0).element == .f32 }) else { return }
   do {
-    let inputs = randomInputs(for: f, seed: 0)
-    let expected = try Interpreter.run(after, inputs: inputs)
-    let actual = try JITModel(after).run(inputs)
-    if let mismatch = compareOutputs(expected, actual, names: f.results.map { f.name(of: $0) }) {
-      XCTFail("LLVM target differs from the interpreter: \(mismatch)", file: file, line: line)
-    }
+    try SparrowTestSupport.assertEquivalent(after, inputs: randomInputs(for: f, seed: 0), file: file, line: line)
   } catch {
     XCTFail("LLVM target failed on the optimized module: \(error)", file: file, line: line)
   }
 }
-
-/// Whether the real `.sir` printer and parser are in this build (they replace stubs).
-let irTextAvailable: Bool = {
-  do {
-    _ = try parseModule("module @m {\n}\n")
-    return true
-  } catch let d as Diagnostic {
-    return !d.message.contains("not implemented")
-  } catch {
-    return true
-  }
-}()

@@ -20,17 +20,17 @@ final class WinogradChoiceTests: XCTestCase {
       return [small, strided, deep]
     }
     XCTAssertEqual(try algorithms("auto", layers),
-                   ["winograd4", "im2col", "im2col", "winograd2"].map { .string($0) })
-    XCTAssertEqual(try algorithms("off", layers), ["im2col", "im2col", "im2col", "im2col"].map { .string($0) })
-    XCTAssertEqual(try algorithms("f2", layers), ["winograd2", "winograd2", "im2col", "winograd2"].map { .string($0) })
-    XCTAssertEqual(try algorithms("f4", layers), ["winograd4", "winograd4", "im2col", "winograd4"].map { .string($0) })
+                   [ConvAlgorithm.winograd4, .im2col, .im2col, .winograd2].map { AttributeValue.convAlgorithm($0) })
+    XCTAssertEqual(try algorithms("off", layers), [ConvAlgorithm.im2col, .im2col, .im2col, .im2col].map { AttributeValue.convAlgorithm($0) })
+    XCTAssertEqual(try algorithms("f2", layers), [ConvAlgorithm.winograd2, .winograd2, .im2col, .winograd2].map { AttributeValue.convAlgorithm($0) })
+    XCTAssertEqual(try algorithms("f4", layers), [ConvAlgorithm.winograd4, .winograd4, .im2col, .winograd4].map { AttributeValue.convAlgorithm($0) })
   }
 
   func testMeasuredShapes() {
     // bench/winograd.md: (channels, side) -> the fastest measured algorithm (nil: im2col).
-    let expected: [(Int, Int, String?)] = [
-      (64, 56, "winograd4"), (128, 28, "winograd4"), (256, 14, "winograd4"), (512, 7, "winograd2"),
-      (16, 56, "winograd2"), (32, 56, "winograd2"), (32, 28, "winograd2"), (16, 112, "winograd4"),
+    let expected: [(Int, Int, ConvAlgorithm?)] = [
+      (64, 56, .winograd4), (128, 28, .winograd4), (256, 14, .winograd4), (512, 7, .winograd2),
+      (16, 56, .winograd2), (32, 56, .winograd2), (32, 28, .winograd2), (16, 112, .winograd4),
       (64, 7, nil), (512, 4, nil)]
     for (channels, side, algorithm) in expected {
       XCTAssertEqual(WinogradChoice.autoAlgorithm(inChannels: channels, outChannels: channels,
@@ -49,6 +49,6 @@ final class WinogradChoiceTests: XCTestCase {
     XCTAssertEqual(try algorithms("f4") { b in  // an empty output plane is never Winograd
       let x = b.addArgument(name: "x", type: f32([1, 4, 2, 2]))
       return [try b.conv([x, b.weight([4, 4, 3, 3], "w", seed: 1)], kernel: 3, name: "y")]
-    }, [.string("im2col")])
+    }, [.convAlgorithm(.im2col)])
   }
 }

@@ -1,16 +1,17 @@
 //===--- Conv.swift - conv and conv_transpose over 1-3 spatial axes ------===//
 //
-// conv, per image and group:
-//   1x1, stride 1, no padding:  y_g = W_g[Mg, Cg] * x_g[Cg, HW]         (GEMM, no copy)
-//   depthwise (one input channel per group): a direct loop, one kernel tap at a time
-//   otherwise:                  y_g = W_g[Mg, Cg*K] * im2col(x_g)[Cg*K, OHW]
+// conv, per image and group, switching on the conv's algorithm (ReferenceConvMethod):
+//   gemm1x1:                    y_g = W_g[Mg, Cg] * x_g[Cg, HW]         (GEMM, no copy)
+//   depthwise:                  a direct loop, one kernel tap at a time
+//   im2col, winograd2/4, direct: y_g = W_g[Mg, Cg*K] * im2col(x_g)[Cg*K, OHW]
+//                               (the reference computes every algorithm's exact sum)
 // conv_transpose, per image and group: col = W_g^T[Mg*K, Cg] * x_g[Cg, HW], then col2im
 // adds the columns into the output planes. Biases are added last.
 
 import SparrowIR
 
 func evaluateConv(_ k: KernelArgs) throws -> [TensorRef] {
-  if k.kind == .conv && k.attributes.string("layout") == "nhwc" { return try evaluateChannelsLastConv(k) }
+  if k.kind == .conv && k.attributes.convLayout == .nhwc { return try evaluateChannelsLastConv(k) }
   // f16 is convolved in f32 and the result rounded back once.
   return try computingInFloat(k, evaluateWideConv)
 }
@@ -47,7 +48,7 @@ private func evaluateChannelsLastConv(_ k: KernelArgs) throws -> [TensorRef] {
   let input = try transposed(x, ConvLayout.toChannelsFirst,
                              into: TensorType(x.element, ConvLayout.channelsFirst(x.shape)))
   var attributes = k.attributes
-  attributes.values["layout"] = nil
+  attributes.convLayout = .nchw
   let y = try evaluateConv(KernelArgs(kind: .conv, attributes: attributes, refs: [input] + k.inputs.dropFirst(),
                                       resultTypes: [TensorType(out.element, ConvLayout.channelsFirst(out.shape))],
                                       scratch: k.scratch))[0]
@@ -69,8 +70,8 @@ private func conv<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> TensorRef {
   let g = geometry(k, input: Array(x.shape[2...]), output: Array(out.shape[2...]),
                    kernel: Array(w.shape[2...]))
   let (inSize, outSize, kSize) = (g.inputSize, g.outputSize, g.kernelSize)
-  let depthwise = cg == 1 && !g.isPointwise
-  let columns = g.isPointwise || depthwise ? 0 : cg * kSize * outSize
+  let method = ReferenceConvMethod(k.attributes.resolvedConvAlgorithm(input: x.type, weight: w.type))
+  let columns = method == .im2colGemm ? cg * kSize * outSize : 0
   return withColumns(T.self, count: columns, scratch: k.scratch) { col in
   k.result(of: T.self, zeroed: true) { y in
     x.withElementPointer(of: T.self) { px in
@@ -80,14 +81,15 @@ private func conv<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> TensorRef {
             let xg = px + (n * channels + group * cg) * inSize
             let yg = y + (n * filters + group * mg) * outSize
             let wg = pw + group * mg * cg * kSize
-            if g.isPointwise {
+            switch method {
+            case .pointwiseGemm:
               gemm(transA: false, transB: false, m: mg, n: outSize, k: cg, alpha: T(converting: 1),
                    a: wg, lda: cg, b: xg, ldb: inSize, beta: T.zero, c: yg, ldc: outSize)
-            } else if depthwise {
+            case .depthwiseLoop:
               for f in 0..<mg {
                 depthwiseConv(xg, weights: wg + f * kSize, g, addingInto: yg + f * outSize)
               }
-            } else {
+            case .im2colGemm:
               im2col(xg, channels: cg, g, into: col)
               gemm(transA: false, transB: false, m: mg, n: outSize, k: cg * kSize,
                    alpha: T(converting: 1), a: wg, lda: cg * kSize, b: col,
@@ -99,6 +101,25 @@ private func conv<T: KernelNumber>(_ k: KernelArgs, _: T.Type) -> TensorRef {
     }
     if k.inputs.count == 3 { addBias(k.inputs[2], to: y, batch: batch, channels: filters, plane: outSize) }
   }
+  }
+}
+
+/// How the reference computes a conv of each algorithm; the memory plan's scratch rule
+/// (InterpreterPlan.swift) asks the same question.
+enum ReferenceConvMethod {
+  /// The input is the GEMM's B as stored (1x1, stride 1, no padding).
+  case pointwiseGemm
+  /// One kernel tap at a time per channel (one input channel per group).
+  case depthwiseLoop
+  /// Columns unfolded into scratch, then a GEMM per group.
+  case im2colGemm
+
+  init(_ algorithm: ConvAlgorithm) {
+    switch algorithm {
+    case .gemm1x1: self = .pointwiseGemm
+    case .depthwise: self = .depthwiseLoop
+    case .direct, .im2col, .winograd2, .winograd4: self = .im2colGemm
+    }
   }
 }
 

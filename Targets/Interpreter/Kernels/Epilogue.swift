@@ -15,7 +15,7 @@ func dispatchWithEpilogue(_ k: KernelArgs) throws -> [TensorRef] {
       try dispatchWithEpilogue($0).map(\.tensor)
     }.map(\.ref)
   }
-  let steps = try epilogueSteps(k.attributes)
+  let steps = epilogueSteps(k.attributes)
   guard !steps.isEmpty else { return try dispatchKernel(k) }
   let residualCount = steps.filter { $0 == .add }.count
   var coreAttributes = k.attributes

@@ -15,9 +15,9 @@ func evaluateIntegerOp(_ k: KernelArgs) throws -> [TensorRef] {
   let qs = k.operandQuantizations
   precondition(qs.count == k.inputs.count && qs[0] != nil && qs[1] != nil,
                "\(k.kind) needs its operands' quantizations")
-  let steps = try k.attributes.strings("epilogue").map(EpilogueStep.init(parsing:))
+  let steps = k.attributes.epilogue
   let output = k.resultQuantizations.first ?? nil
-  if k.kind == .qconv && k.attributes.string("layout") == "nhwc" {
+  if k.kind == .qconv && k.attributes.convLayout == .nhwc {
     return try channelsLast(k, output: output)
   }
   let (acc, channels, inner) = k.kind == .qconv ? try convAccumulators(k) : matmulAccumulators(k)
@@ -183,7 +183,7 @@ private func channelsLast(_ k: KernelArgs, output: Quantization?) throws -> [Ten
   inputs[0] = try transposed(inputs[0], ConvLayout.toChannelsFirst)
   for i in 3..<inputs.count { inputs[i] = try transposed(inputs[i], ConvLayout.toChannelsFirst) }
   var attributes = k.attributes
-  attributes.values["layout"] = .string("nchw")
+  attributes.convLayout = .nchw
   let result = k.type()
   var inner = KernelArgs(kind: .qconv, attributes: attributes, refs: inputs,
                          resultTypes: [TensorType(result.element, ConvLayout.channelsFirst(result.shape))])

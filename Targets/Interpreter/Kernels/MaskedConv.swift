@@ -86,7 +86,7 @@ func applyingMaskedFill(_ k: KernelArgs, _ fill: Float, _ mask: ActivationMask,
                              resultTypes: k.resultTypes))[0]
   let masked = mask.masked
   var values = y.array(of: Float.self)
-  if k.attributes.string("layout") == "nhwc" {  // [N, H, W, C]: a row of C per position
+  if k.attributes.convLayout == .nhwc {  // [N, H, W, C]: a row of C per position
     let channels = y.shape[3]
     for image in 0..<y.shape[0] {
       for position in masked {

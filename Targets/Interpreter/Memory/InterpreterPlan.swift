@@ -15,20 +15,20 @@ extension Interpreter {
   }
 
   /// Scratch an op's kernel takes from the arena: conv's im2col columns (one image and
-  /// group at a time; none for pointwise and depthwise convs, which need no columns).
+  /// group at a time) when the reference computes its algorithm by im2col
+  /// (ReferenceConvMethod in Kernels/Conv.swift); masked convs run their own kernel.
   public static func scratchBytes(_ op: Operation, in f: Function) -> Int {
     guard op.kind == .conv, op.operands.count >= 2 else { return 0 }
-    var x = f.type(of: op.operands[0]), w = f.type(of: op.operands[1]), y = f.type(of: op.result)
-    if op.attributes.string("layout") == "nhwc" {  // run as NCHW between transposes (Conv.swift)
+    var x = f.type(of: op.operands[0]), y = f.type(of: op.result)
+    let w = f.type(of: op.operands[1])
+    if op.attributes.convLayout == .nhwc {  // run as NCHW between transposes (Conv.swift)
       (x.shape, y.shape) = (ConvLayout.channelsFirst(x.shape), ConvLayout.channelsFirst(y.shape))
     }
     guard x.shape.count >= 3, w.shape.count == x.shape.count, y.shape.count == x.shape.count,
-          ActivationMask(op.attributes, output: y.shape) == nil else { return 0 }
+          ActivationMask(op.attributes, output: y.shape) == nil,
+          ReferenceConvMethod(op.attributes.resolvedConvAlgorithm(input: x, weight: w)) == .im2colGemm else { return 0 }
     let cg = x.shape[1] / max(op.attributes.int("group"), 1)
     let kernel = w.shape[2...].reduce(1, *), plane = y.shape[2...].reduce(1, *)
-    let pointwise = kernel == 1 && op.attributes.ints("strides").allSatisfy { $0 == 1 }
-      && op.attributes.ints("pads").allSatisfy { $0 == 0 } && x.shape[2...] == y.shape[2...]
-    guard cg > 1 || kernel > 1, !pointwise, cg != 1 else { return 0 }
     return cg * kernel * plane * (x.element == .f64 ? 8 : 4)
   }
 

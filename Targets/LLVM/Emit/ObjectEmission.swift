@@ -1,10 +1,12 @@
 //===--- ObjectEmission.swift - .o, .s, .ll and .so files from a module ---===//
 //
-// Every file is written atomically (temp file + rename) so a failed command leaves no
+// Every file is written atomically (SparrowIO's writeAtomically; the linker's output is
+// renamed into place the same way) so a failed command leaves no
 // partial output. Bytes depend only on the module and the target spec.
 
 internal import CLLVM
 import Foundation
+import SparrowIO
 import SparrowIR
 
 /// What `sparrowc compile --emit` writes.
@@ -47,15 +49,6 @@ extension CodegenModule {
       try linkSharedLibrary(object: object, to: path)
     }
   }
-}
-
-/// Writes `bytes` to a temporary file next to `path`, then renames it over `path`.
-func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-  let temp = temporaryPath(near: path)
-  guard FileManager.default.createFile(atPath: temp, contents: Data(bytes)) else {
-    throw Diagnostic("cannot write", at: path)
-  }
-  try moveIntoPlace(temp, path)
 }
 
 private func temporaryPath(near path: String, suffix: String = "") -> String {

@@ -18,6 +18,7 @@
 
 internal import CLLVM
 import Foundation
+import SparrowIO
 import SparrowIR
 
 /// The instruction-set variants of a portable artifact.

@@ -58,7 +58,7 @@ extension ModelCodegen {
       guard ctx.computesInF32 else { return try ctx.lowerTypedElementwise() }
       return try ctx.lowerIndexMap()
     case .tile, .depth_to_space, .space_to_depth, .trilu, .hardmax, .one_hot:
-      return try ctx.lowerIndexMap()  // IndexMaps.swift
+      return try ctx.lowerIndexMap()  // DataMovement/TileAndIndexMaps.swift
     case .reduce_sum, .reduce_mean, .reduce_max, .reduce_min, .reduce_sum_square, .reduce_l1,
          .reduce_l2, .reduce_prod, .reduce_log_sum, .reduce_log_sum_exp:
       guard ctx.computesInF32 else { return try ctx.lowerTypedReduction() }  // TypedReduction.swift
@@ -67,7 +67,7 @@ extension ModelCodegen {
     case .relu, .neg, .abs, .exp, .log, .sqrt, .floor, .ceil, .reciprocal, .sigmoid, .tanh,
          .erf, .sin, .cos, .softplus, .clip, .leaky_relu, .elu, .hard_sigmoid, .hard_swish,
          .gelu:
-      guard ctx.computesInF32 else { return try ctx.lowerTypedElementwise() }  // TypedElementwise.swift
+      guard ctx.computesInF32 else { return try ctx.lowerTypedElementwise() }  // Elementwise/TypedElementwise.swift
       let scalar = ctx.unaryFunction()!
       return ctx.emitElementwise { scalar($0[0]) }
     case .add, .sub, .mul, .div, .max, .min, .sum, .mean, .pow, .prelu:
@@ -76,7 +76,7 @@ extension ModelCodegen {
     case .round, .sign, .tan, .asin, .acos, .atan, .sinh, .cosh, .asinh, .acosh, .atanh,
          .mish, .softsign, .selu, .celu, .thresholded_relu, .shrink:
       guard ctx.computesInF32 else { return try ctx.lowerTypedElementwise() }
-      let scalar = ctx.mathUnaryFunction()!  // ElementwiseMath.swift
+      let scalar = ctx.mathUnaryFunction()!  // Elementwise/FloatUnaryMath.swift
       return ctx.emitElementwise { scalar($0[0]) }
     case .cast, .not, .bitwise_not, .is_nan, .is_inf, .and, .or, .xor, .equal, .greater,
          .greater_or_equal, .less, .less_or_equal, .bit_shift, .bitwise_and, .bitwise_or,
@@ -88,7 +88,7 @@ extension ModelCodegen {
 
     case .argmax, .argmin, .cumsum, .top_k: return try ctx.lowerAxisScan()  // AxisScans.swift
     case .gather_elements, .gather_nd, .scatter_elements, .scatter_nd, .reverse_sequence:
-      return try ctx.lowerIndexedAccess()  // IndexedAccess.swift
+      return try ctx.lowerIndexedAccess()  // DataMovement/GatherScatter.swift
     case .quantize_linear, .dequantize_linear: return try ctx.lowerQuantize()  // Quantize.swift
     case .einsum:
       throw ctx.unsupported("this op")

@@ -25,7 +25,7 @@ extension OpContext {
     let zx = xq.zeroPoints[0]
     let geometry: IntegerConvGeometry, batch: Int
     if isConv {
-      let channelsLast = attributes.string("layout") == "nhwc"
+      let channelsLast = attributes.convLayout == .nhwc
       let x = channelsLast ? ConvLayout.channelsFirst(input.shape) : input.shape
       let y = channelsLast ? ConvLayout.channelsFirst(result.shape) : result.shape
       geometry = IntegerConvGeometry(channels: x[1], height: x[2], width: x[3], kh: weight.shape[2], kw: weight.shape[3],

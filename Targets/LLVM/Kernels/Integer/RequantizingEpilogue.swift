@@ -79,7 +79,7 @@ struct RequantizingEpilogue {
 extension OpContext {
   /// The epilogue of this qconv/qmatmul; throws for steps an integer op cannot take.
   func requantizingEpilogue() throws -> RequantizingEpilogue {
-    let steps = try attributes.strings("epilogue").map(EpilogueStep.init(parsing:))
+    let steps = attributes.epilogue
     guard steps.allSatisfy(Requantization.acceptsQuantized) else {
       throw unsupported("epilogue steps other than relu, clip and add")
     }

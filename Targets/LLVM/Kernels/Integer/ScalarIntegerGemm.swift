@@ -62,7 +62,7 @@ private struct IntegerGeometry {
     self.result = result
     conv = ctx.op.kind == .qconv
     let a = ctx.attributes
-    channelsLast = conv && a.string("layout") == "nhwc"
+    channelsLast = conv && a.convLayout == .nhwc
     group = conv ? a.int("group") : 1
     strides = conv ? a.ints("strides") : []
     pads = conv ? a.ints("pads") : []

@@ -78,7 +78,7 @@ extension OpContext {
       guard !a.bool("transA"), aShape.count == 2 else { return nil }
       (tokens, k) = (aShape[0], aShape[1])
       n = a.bool("transB") ? bShape[0] : bShape[1]
-      if !a.bool("transB") { b = transposed(b, rows: k, columns: n) }
+      if !a.bool("transB") { b = transposedMatrix(b, rows: k, columns: n) }
       let alpha = a.float("alpha"), beta = a.float("beta")
       if alpha != 1 { b = b.map { $0 * alpha } }
       let hasFusedResidual = op.attributes.values["epilogue"] != nil
@@ -101,7 +101,7 @@ extension OpContext {
     case .matmul:
       guard op.operands.count == 2 else { return nil }
       (tokens, k, n) = (aShape.dropLast().reduce(1, *), aShape[aShape.count - 1], bShape[1])
-      b = transposed(b, rows: k, columns: n)
+      b = transposedMatrix(b, rows: k, columns: n)
       epilogue = GemmEpilogue(steps: [])
     default:
       return nil

@@ -2,10 +2,10 @@
 //
 // A conv with `layout = "nhwc"` (chosen by choose-conv-layout): x [N, H, W, C],
 // y [N, Ho, Wo, Co], the weight W [Co, C, kh, kw] constant:
-//   1x1, stride 1, no pad:  Y[N*H*W, Co] = X[N*H*W, C] · W^T                (no data movement)
+//   algorithm gemm1x1:      Y[N*H*W, Co] = X[N*H*W, C] · W^T                (no data movement)
 //   algorithm winograd2/4:  Winograd tiles (Winograd/WinogradConvNHWC.swift)
-//   depthwise:              vectors along the channels (DepthwiseConvNHWC.swift)
-//   otherwise, per image:   Y[Ho*Wo, Co] = cols[Ho*Wo, kh*kw*C] · W'^T
+//   algorithm depthwise:    vectors along the channels (DepthwiseConvNHWC.swift)
+//   algorithm im2col, per image: Y[Ho*Wo, Co] = cols[Ho*Wo, kh*kw*C] · W'^T
 // with W' [Co, kh, kw, C] the weight reordered at compile time, so the GEMM's K runs
 // channels innermost (the N:M convention), and
 //   cols[oy*Wo + ox][(i*kw + j)*C + c] = x[oy*sy - pt + i*dy][ox*sx - pl + j*dx][c]   (0 outside)
@@ -20,36 +20,40 @@ extension OpContext {
   func lowerChannelsLastConv() throws -> OpKernel {
     let x = shape(operand: 0), w = shape(operand: 1), y = shape()
     let a = attributes
-    let depthwise = x.count == 4 && a.int("group") == x[3] && w[0] == x[3] && w[1] == 1
-    guard x.count == 4, a.int("group") == 1 || depthwise else {
-      throw unsupported("an NHWC conv that is not 2-D with group 1 or depthwise")
-    }
+    guard x.count == 4 else { throw unsupported("an NHWC conv that is not 2-D") }
     guard let weights = constant(operand: 1) else { throw unsupported("a run-time conv weight") }
     let bias = op.operands.count >= 3 ? constant(operand: 2) : nil
     if op.operands.count >= 3 && bias == nil { throw unsupported("a run-time conv bias") }
-    if depthwise && a.int("group") > 1 {
-      let fused = try fusedEpilogue(coreOperands: min(op.operands.count, 3))
-      return lowerChannelsLastDepthwise(weights: weights, bias: bias, steps: fused.steps,
-                                        residual: fused.residual)  // DepthwiseConvNHWC.swift
-    }
-    let strides = a.optionalInts("strides") ?? [1, 1], dilations = a.optionalInts("dilations") ?? [1, 1]
-    let pads = a.optionalInts("pads") ?? [0, 0, 0, 0]
-    let (batch, height, width, channels) = (x[0], x[1], x[2], x[3])
-    let (outChannels, kh, kw) = (w[0], w[2], w[3])
-    let (oh, ow) = (y[1], y[2])
     let fused = try fusedEpilogue(coreOperands: min(op.operands.count, 3))
     if let mask = ActivationMask(a, output: y) {
       return lowerChannelsLastMaskedConv(mask, weights: weights, bias: bias, steps: fused.steps,
                                          residual: fused.residual)  // MaskedConvNHWC.swift
     }
-    if let tile = WinogradTile(algorithm: a.string("algorithm")), kh == 3, kw == 3, strides == [1, 1],
-       dilations == [1, 1] {
-      return lowerChannelsLastWinogradConv(tile, weights: weights, bias: bias, steps: fused.steps,
+    let input = type(op.operands[0]).with(shape: ConvLayout.channelsFirst(x))
+    let algorithm = a.resolvedConvAlgorithm(input: input, weight: type(op.operands[1]))
+    switch algorithm {
+    case .direct:
+      throw unsupported("an NHWC conv with algorithm direct (the verifier admits none)")
+    case .depthwise:
+      return lowerChannelsLastDepthwise(weights: weights, bias: bias, steps: fused.steps,
+                                        residual: fused.residual)  // DepthwiseConvNHWC.swift
+    case .winograd2, .winograd4:
+      return lowerChannelsLastWinogradConv(WinogradTile(algorithm)!, weights: weights, bias: bias, steps: fused.steps,
                                            residual: fused.residual)  // Winograd/WinogradConvNHWC.swift
+    case .gemm1x1, .im2col:
+      return lowerChannelsLastGemmConv(pointwise: algorithm == .gemm1x1, weights: weights, bias: bias, fused: fused)
     }
+  }
+
+  private func lowerChannelsLastGemmConv(pointwise: Bool, weights: [Float], bias: [Float]?,
+                                         fused: (steps: [GemmEpilogueStep], residual: Int?)) -> OpKernel {
+    let x = shape(operand: 0), w = shape(operand: 1), y = shape()
+    let (strides, pads, dilations) = window()
+    let (batch, height, width, channels) = (x[0], x[1], x[2], x[3])
+    let (outChannels, kh, kw) = (w[0], w[2], w[3])
+    let (oh, ow) = (y[1], y[2])
     let k = kh * kw * channels
     let b = channelsLastWeights(weights, outChannels: outChannels, channels: channels, kh: kh, kw: kw)
-    let pointwise = kh == 1 && kw == 1 && strides == [1, 1] && pads.allSatisfy { $0 == 0 }
     let rows = pointwise ? batch * height * width : oh * ow
     let epilogue = GemmEpilogue(bias: bias.map { .perColumn($0) } ?? .none, steps: fused.steps)
     let emitter = GemmEmitter(cg, GemmDescriptor(m: rows, n: outChannels, k: k, a: .argument, b: .constant(b),

@@ -1,4 +1,4 @@
-//===--- Elementwise.swift - unary and broadcasting n-ary elementwise ops ---===//
+//===--- FloatElementwise.swift - unary and broadcasting n-ary elementwise ops ---===//
 //
 // One loop nest over the result's shape, after merging dimensions that every operand
 // walks contiguously (a same-shape add is one loop; a per-channel add over NCHW is

@@ -36,7 +36,7 @@ extension OpContext {
   func lowerWidened(_ lowerF32: (OpContext) throws -> OpKernel) throws -> OpKernel {
     var core = op, steps: [GemmEpilogueStep] = [], residual: Int?
     if attributes.has("epilogue") {
-      let adds = attributes.strings("epilogue").filter { $0 == "add" }.count
+      let adds = attributes.epilogue.filter { $0 == .add }.count
       (steps, residual) = try fusedEpilogue(coreOperands: op.operands.count - adds)
       core.attributes.values["epilogue"] = nil
       core.operands.removeLast(adds)

@@ -11,17 +11,19 @@
 // The weight side U = G g G^T is computed here at compile time (in Double).
 
 /// Which Winograd tile a conv uses (the conv `algorithm` "winograd2" / "winograd4").
+import SparrowIR
+
 enum WinogradTile: Int {
   /// F(2x2, 3x3).
   case f2 = 2
   /// F(4x4, 3x3).
   case f4 = 4
 
-  init?(algorithm: String) {
+  init?(_ algorithm: ConvAlgorithm) {
     switch algorithm {
-    case "winograd2": self = .f2
-    case "winograd4": self = .f4
-    default: return nil
+    case .winograd2: self = .f2
+    case .winograd4: self = .f4
+    case .direct, .gemm1x1, .depthwise, .im2col: return nil
     }
   }
 

@@ -1,4 +1,4 @@
-//===--- Indexing.swift - slice, split, pad, gather, expand, resize (nearest) ---===//
+//===--- SliceGatherPad.swift - slice, split, pad, gather, expand, resize (nearest) ---===//
 //
 // Each is a loop nest over the result whose source offset is affine per dimension
 // (slice, split, expand), clamped with a validity select (pad), read from an index

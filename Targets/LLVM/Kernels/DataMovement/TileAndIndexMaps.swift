@@ -1,4 +1,4 @@
-//===--- IndexMaps.swift - tile, depth_to_space, trilu, hardmax, mod, one_hot ---===//
+//===--- TileAndIndexMaps.swift - tile, depth_to_space, trilu, hardmax, mod, one_hot ---===//
 //
 //   tile            y[i...] = x[i % x_d ...]
 //   depth_to_space  a transpose of the 6-D view [n, b, b, c/b², h, w] (DCR) or
@@ -10,7 +10,7 @@
 //                   else values[0] (indices of any numeric type, truncated as cast)
 //
 // tile, depth_to_space, trilu and one_hot move elements of any type (raw bits); hardmax
-// and mod are f32 (mod of other types: TypedElementwise.swift).
+// and mod are f32 (mod of other types: Elementwise/TypedElementwise.swift).
 
 internal import CLLVM
 import SparrowIR

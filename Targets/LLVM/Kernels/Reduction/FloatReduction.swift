@@ -1,4 +1,4 @@
-//===--- Reduction.swift - reduce_sum/mean/max/min/prod/sum_square/l1/l2/log_sum(_exp) ---===//
+//===--- FloatReduction.swift - reduce_sum/mean/max/min/prod/sum_square/l1/l2/log_sum(_exp) ---===//
 //
 // One loop nest over the kept dimensions, an inner nest over the reduced ones carrying
 // the accumulator in a stack slot (promoted to a register by LLVM).

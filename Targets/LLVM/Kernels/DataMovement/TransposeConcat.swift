@@ -1,4 +1,4 @@
-//===--- Movement.swift - transpose and concat (reshape is a view, no kernel) ---===//
+//===--- TransposeConcat.swift - transpose and concat (reshape is a view, no kernel) ---===//
 //
 // Any element type: elements move as raw bits of their size (ElementValues.swift); f32
 // NCHW <-> NHWC-like transposes move 16 x 16 tiles through registers.

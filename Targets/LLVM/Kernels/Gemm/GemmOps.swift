@@ -20,7 +20,7 @@ extension OpContext {
     var alphaApplied = alpha == 1
     var embedded: Set<Int> = []
     if var b = constant(operand: 1) {
-      if transB { b = transposed(b, rows: n, columns: k) }
+      if transB { b = transposedMatrix(b, rows: n, columns: k) }
       if !alphaApplied { b = b.map { $0 * alpha }; alphaApplied = true }
       bOperand = .constant(b)
       embedded.insert(1)
@@ -28,7 +28,7 @@ extension OpContext {
       throw unsupported("a run-time transposed B operand")
     }
     if var av = constant(operand: 0) {
-      if transA { av = transposed(av, rows: k, columns: m) }
+      if transA { av = transposedMatrix(av, rows: k, columns: m) }
       if !alphaApplied { av = av.map { $0 * alpha }; alphaApplied = true }
       aOperand = .constant(av)
       embedded.insert(0)
@@ -110,11 +110,4 @@ extension OpContext {
     })
     return OpKernel(function: f, scratchBytes: emitter.scratchBytes)
   }
-}
-
-/// The transpose of a row-major rows x columns matrix.
-func transposed(_ x: [Float], rows: Int, columns: Int) -> [Float] {
-  var out = [Float](repeating: 0, count: x.count)
-  for r in 0..<rows { for c in 0..<columns { out[c * rows + r] = x[r * columns + c] } }
-  return out
 }

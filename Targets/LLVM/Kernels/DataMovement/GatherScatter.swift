@@ -1,4 +1,4 @@
-//===--- IndexedAccess.swift - gather_elements, gather_nd, scatters, reverse_sequence ---===//
+//===--- GatherScatter.swift - gather_elements, gather_nd, scatters, reverse_sequence ---===//
 //
 //   gather_elements   y[i...] = x[i... with i_axis = indices[i...]]
 //   scatter_elements  y = x; then in index order y[i... with i_axis = indices[i...]] (op)= updates[i...]

@@ -10,23 +10,18 @@ import SparrowIR
 extension OpContext {
   /// The fused steps and the operand index of the residual (after `coreOperands`).
   func fusedEpilogue(coreOperands: Int) throws -> (steps: [GemmEpilogueStep], residual: Int?) {
-    let steps: [GemmEpilogueStep]
-    do {
-      steps = try epilogueSteps(op.attributes).map { step in
-        switch step {
-        case .add: return .addResidual
-        case .relu: return .activation(.relu)
-        case .sigmoid: return .activation(.sigmoid)
-        case .tanh: return .activation(.tanh)
-        case .hardSwish: return .activation(.hardSwish)
-        case .silu: return .activation(.silu)
-        case let .gelu(approximate): return .activation(.gelu(tanhApproximation: approximate == "tanh"))
-        case let .clip(lo, hi): return .activation(.clip(min: lo, max: hi))
-        case let .leakyRelu(alpha): return .activation(.leakyRelu(alpha: alpha))
-        }
+    let steps: [GemmEpilogueStep] = epilogueSteps(op.attributes).map { step in
+      switch step {
+      case .add: return .addResidual
+      case .relu: return .activation(.relu)
+      case .sigmoid: return .activation(.sigmoid)
+      case .tanh: return .activation(.tanh)
+      case .hardSwish: return .activation(.hardSwish)
+      case .silu: return .activation(.silu)
+      case let .gelu(approximate): return .activation(.gelu(tanhApproximation: approximate == "tanh"))
+      case let .clip(lo, hi): return .activation(.clip(min: lo, max: hi))
+      case let .leakyRelu(alpha): return .activation(.leakyRelu(alpha: alpha))
       }
-    } catch let d as Diagnostic {
-      throw unsupported("the epilogue: \(d.message)")
     }
     let adds = steps.filter { $0 == .addResidual }.count
     guard adds <= 1 else { throw unsupported("more than one residual add in an epilogue") }

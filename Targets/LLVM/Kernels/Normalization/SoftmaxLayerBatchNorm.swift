@@ -1,4 +1,4 @@
-//===--- Normalization.swift - softmax, layer_norm, batch_norm (inference) ---===//
+//===--- SoftmaxLayerBatchNorm.swift - softmax, layer_norm, batch_norm (inference) ---===//
 //
 // softmax and layer_norm view the input as [outer, axis..., inner] and make two or
 // three passes over each row: a vector at a time when the row is contiguous (layer_norm

@@ -31,7 +31,7 @@ extension OpContext {
     let aShape = shape(operand: 0), bShape = shape(operand: 1)
     let (m, k) = transA ? (aShape[1], aShape[0]) : (aShape[0], aShape[1])
     let n = transB ? bShape[0] : bShape[1]
-    let adds = a.has("epilogue") ? a.strings("epilogue").filter { $0 == "add" }.count : 0
+    let adds = a.epilogue.filter { $0 == .add }.count
     let core = op.operands.count - adds
     let fused = try fusedEpilogue(coreOperands: core)
     // A[i][k] at i*sa0 + k*sa1; B[k][j] at k*sb0 + j*sb1; C broadcast to [M, N].

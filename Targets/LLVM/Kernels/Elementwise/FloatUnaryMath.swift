@@ -1,4 +1,4 @@
-//===--- ElementwiseMath.swift - the remaining f32 unary ops (libm and selects) ---===//
+//===--- FloatUnaryMath.swift - the remaining f32 unary ops (libm and selects) ---===//
 //
 //   round -> llvm.roundeven (ties to even, as ONNX)     tan, asin ... atanh -> libm (tanf ...)
 //   sign, softsign, mish, selu, celu, thresholded_relu, shrink -> selects and arithmetic

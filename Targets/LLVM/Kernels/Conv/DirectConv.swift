@@ -12,18 +12,8 @@ internal import CLLVM
 import SparrowIR
 
 extension OpContext {
-  /// The direct kernel when the GEMM paths cannot take this conv, else nil.
-  func lowerDirectConvIfNeeded() throws -> OpKernel? {
-    let x = shape(operand: 0), w = shape(operand: 1)
-    let group = attributes.int("group")
-    let depthwise = group == x[1] && w[0] == x[1] && w[1] == 1
-    let runtimeBias = op.operands.count >= 3 && constant(operand: 2) == nil
-    let gemmFits = x.count == 4 && (group == 1 || depthwise) && constant(operand: 1) != nil
-    guard !gemmFits || (runtimeBias && !depthwise) else { return nil }
-    return try lowerDirectConv()
-  }
-
-  private func lowerDirectConv() throws -> OpKernel {
+  /// Algorithm `direct`, and convs the packed kernels of Conv.swift cannot take.
+  func lowerDirectConv() throws -> OpKernel {
     let x = shape(operand: 0), w = shape(operand: 1), y = shape()
     let rank = x.count - 2
     let a = attributes

@@ -1,6 +1,6 @@
 //===--- Cast.swift - conv_transpose through the GEMM and col2im ---===//
 //
-// (Casts between element types are TypedElementwise.swift.)
+// (Casts between element types are Elementwise/TypedElementwise.swift.)
 
 internal import CLLVM
 import SparrowIR
@@ -22,7 +22,7 @@ extension OpContext {
     let rows = outChannels * kh * kw, positions = height * width
     // W[C, Co*kh*kw] transposed: A[Co*kh*kw, C].
     let descriptor = GemmDescriptor(m: rows, n: positions, k: channels,
-                                    a: .constant(transposed(weights, rows: channels, columns: rows)),
+                                    a: .constant(transposedMatrix(weights, rows: channels, columns: rows)),
                                     b: .argument)
     let emitter = GemmEmitter(cg, descriptor, name: symbol + ".gemm")
     let gemm = emitter.emit()
