@@ -9,6 +9,7 @@
 import Foundation
 import SparrowIR
 import SparrowInterpreter
+import SparrowTestSupport
 import SparrowTargetSupport
 import XCTest
 @testable import SparrowLLVM
@@ -48,7 +49,7 @@ final class IntegerGemmTests: XCTestCase {
         TensorType(.u8, result, quantization: Quantization(scale: 0.03, zeroPoint: 90)) } ?? TensorType(.f32, result)))
     }
     var all = attributes
-    if !c.steps.isEmpty { all["epilogue"] = .strings(c.steps) }
+    if !c.steps.isEmpty { all["epilogue"] = .epilogue(try c.steps.map(EpilogueStep.init(parsing:))) }
     let y = try b.add1(kind, operands, all, name: "y")
     if let output { b.function.values[y.index].type = output }
     let m = b.finish(results: [y])
@@ -102,17 +103,17 @@ final class IntegerGemmTests: XCTestCase {
       (4, 11, 9, 9, 3, 1, [2, 2, 2, 2], 2), (2, 5, 8, 11, 5, 1, [2, 2, 2, 2], 1), (16, 33, 4, 5, 1, 2, [0, 0, 0, 0], 1),
     ]
     for (cin, cout, h, w, kernel, stride, pads, dilation) in shapes {
-      for layout in ["nchw", "nhwc"] {
+      for layout in [ConvLayout.nchw, .nhwc] {
         for c in [epilogues[0], epilogues[2], epilogues[3], epilogues[4], epilogues[5]] {
           seed += 1
           let oh = (h + pads[0] + pads[2] - dilation * (kernel - 1) - 1) / stride + 1
           let ow = (w + pads[1] + pads[3] - dilation * (kernel - 1) - 1) / stride + 1
-          let nhwc = layout == "nhwc"
+          let nhwc = layout == .nhwc
           let m = try module(c, kind: .qconv, input: nhwc ? [2, h, w, cin] : [2, cin, h, w], weight: [cout, cin, kernel, kernel],
                              result: nhwc ? [2, oh, ow, cout] : [2, cout, oh, ow],
                              attributes: ["strides": .ints([stride, stride]), "pads": .ints(pads),
                                           "dilations": .ints([dilation, dilation]), "group": .int(1),
-                                          "layout": .string(layout)], seed: seed)
+                                          "layout": .convLayout(layout)], seed: seed)
           try check(m, "qconv \(layout) \(cin)->\(cout) \(h)x\(w) k\(kernel) s\(stride) \(pads) d\(dilation) \(c)", seed: seed)
         }
       }

@@ -8,6 +8,7 @@ import Foundation
 import SparrowIR
 import SparrowPasses
 import SparrowTargetSupport
+import SparrowTestSupport
 import XCTest
 
 final class TargetDescriptionTests: XCTestCase {
@@ -49,15 +50,15 @@ final class TargetDescriptionTests: XCTestCase {
     XCTAssertEqual(z.kernels.nmEfficiency, 0.78)
     XCTAssertEqual(z.kernels.csrEfficiency, 0.60)
     XCTAssertEqual(z.kernels.blocks.map { [$0.rows, $0.cols] }, [[4, 4], [8, 1], [4, 1]])
-    let speedup = { (a: String, p: Int, nhwc: Bool) in SparseCostModel.winogradSpeedup(a, positions: p, channelsLast: nhwc, on: z) }
-    XCTAssertEqual(speedup("winograd4", 3136, false), 1.55)
-    XCTAssertEqual(speedup("winograd4", 784, false), 1.30)
-    XCTAssertEqual(speedup("winograd4", 196, false), 1.18)
-    XCTAssertEqual(speedup("winograd4", 784, true), 2.2)
-    XCTAssertEqual(speedup("winograd4", 196, true), 2.1)
-    XCTAssertEqual(speedup("winograd2", 49, false), 1.15)
-    XCTAssertEqual(speedup("winograd2", 49, true), 1.7)
-    XCTAssertNil(speedup("im2col", 49, false))
+    let speedup = { (a: ConvAlgorithm, p: Int, nhwc: Bool) in SparseCostModel.winogradSpeedup(a, positions: p, channelsLast: nhwc, on: z) }
+    XCTAssertEqual(speedup(.winograd4, 3136, false), 1.55)
+    XCTAssertEqual(speedup(.winograd4, 784, false), 1.30)
+    XCTAssertEqual(speedup(.winograd4, 196, false), 1.18)
+    XCTAssertEqual(speedup(.winograd4, 784, true), 2.2)
+    XCTAssertEqual(speedup(.winograd4, 196, true), 2.1)
+    XCTAssertEqual(speedup(.winograd2, 49, false), 1.15)
+    XCTAssertEqual(speedup(.winograd2, 49, true), 1.7)
+    XCTAssertNil(speedup(.im2col, 49, false))
     // Full-width cores: dense relatively faster, sparse efficiencies lower.
     for d in [TargetDescription.zen5, .icelake, .sapphireRapids] {
       XCTAssertTrue(d.fullWidth512)
