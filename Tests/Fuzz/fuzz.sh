@@ -21,8 +21,8 @@ PY=${PY:-.venv/bin/python}
 BUILD=.build-fuzz
 FLAGS=(-Xswiftc -sanitize=fuzzer,address)
 
-swift build --build-path $BUILD --target SparrowONNX "${FLAGS[@]}"
-swift build --build-path $BUILD --target SparrowIO "${FLAGS[@]}"
+# The fuzz targets import SparrowONNX, SparrowPasses (DumpIR) and SparrowIO.
+for m in SparrowONNX SparrowPasses SparrowIO; do swift build --build-path $BUILD --target $m "${FLAGS[@]}"; done
 DEBUG=$BUILD/debug
 OBJECTS=()
 for m in SparrowIR SparrowIO SparrowTargetSupport SparrowInterpreter SparrowPasses SparrowONNX SwiftProtobuf; do
